@@ -1,0 +1,46 @@
+# cakupan: `make run` serves the app on SQLite; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+# Set DEMO=0 for a production set-up without demo data.
+DEMO   ?= 1
+
+.PHONY: run test test-sqlite test-postgres bench lint setup clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.stamp-run
+
+run: $(VENV)/.stamp-run
+	$(BIN)/cakupan serve --port $(PORT) $(if $(filter 0,$(DEMO)),--no-demo,--demo)
+
+setup: $(VENV)/.stamp-run
+	$(BIN)/cakupan setup
+
+test: $(VENV)/.stamp-test
+	$(BIN)/pytest -q
+	@if [ -n "$$CAKUPAN_TEST_POSTGRES_URL" ]; then \
+		echo "== the same suite on PostgreSQL =="; \
+		DATABASE_URL="$$CAKUPAN_TEST_POSTGRES_URL" $(BIN)/pytest -q; \
+	else echo "CAKUPAN_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
+
+test-postgres: $(VENV)/.stamp-test
+	DATABASE_URL="$${CAKUPAN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" $(BIN)/pytest -q
+
+bench: $(VENV)/.stamp-test
+	$(BIN)/python benchmarks/run.py $(BENCH)
+
+lint: $(VENV)/.stamp-test
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) var

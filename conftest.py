@@ -1,0 +1,64 @@
+"""Fixtures shared by every test: built-in data, users per role, API clients, shared data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(
+    os.environ.get("CAKUPAN_SHARED_DATA", Path(__file__).parent.parent / "shared" / "data")
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from cakupan.bootstrap import compile_translations
+
+    compile_translations()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, where the real public data sets live; absent in a user's own clone."""
+    if not (SHARED_DATA / "wilayah_kepmendagri_2025.csv").exists():
+        pytest.skip(f"shared data not found at {SHARED_DATA} (set CAKUPAN_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def malang(db):  # type: ignore[no-untyped-def]
+    """The built-in Kota Malang regions and the occupation catalogue."""
+    from cakupan.regions.services import regions_load_builtin
+    from cakupan.registry.services import occupations_load_builtin
+
+    regions_load_builtin()
+    occupations_load_builtin()
+
+
+@pytest.fixture
+def make_user(db):  # type: ignore[no-untyped-def]
+    from cakupan.accounts.services import user_create
+
+    def make(role: str, username: str | None = None, password: str = "Rahasia-kuat-2026"):  # type: ignore[no-untyped-def]
+        user, _ = user_create(username=username or f"u_{role}", role=role, password=password)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api_client(make_user):  # type: ignore[no-untyped-def]
+    """A factory: a Django test client that sends a bearer token of a new user with `role`."""
+    from django.test import Client
+
+    from cakupan.accounts.services import token_create
+
+    def make(role: str):  # type: ignore[no-untyped-def]
+        user = make_user(role, username=f"api_{role}")
+        _t, key = token_create(user=user)
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+        client.user = user
+        return client
+
+    return make

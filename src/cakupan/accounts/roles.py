@@ -1,0 +1,64 @@
+"""Roles of cakupan's users and what each may do, as data the auth backend reads."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    BPJS_OFFICER = "bpjs_officer", _("BPJS Ketenagakerjaan officer")
+    CITY_OFFICER = "city_officer", _("City labour officer")
+    SPONSOR = "sponsor", _("Sponsor")
+    HOSPITAL = "hospital", _("Hospital clerk")
+
+
+# Capabilities are Django permission names ("app_label.codename") so that views, the API and
+# templates all ask the same question: user.has_perm(...).
+VIEW_WORKER = "registry.view_worker"
+ADD_WORKER = "registry.add_worker"
+CHANGE_WORKER = "registry.change_worker"
+VIEW_FULL_NIK = "registry.view_full_nik"
+EXPORT_WORKER = "registry.export_worker"
+VIEW_ACCESS_LOG = "registry.view_nikaccesslog"
+VIEW_REGION = "regions.view_region"
+IMPORT_REGION = "regions.import_region"
+VERIFY_MEMBERSHIP = "registry.verify_membership"
+CHECK_NIK = "registry.check_nik"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.BPJS_OFFICER: frozenset(
+        {
+            VIEW_WORKER,
+            ADD_WORKER,
+            CHANGE_WORKER,
+            VIEW_FULL_NIK,
+            EXPORT_WORKER,
+            VIEW_REGION,
+            VERIFY_MEMBERSHIP,
+            CHECK_NIK,
+        }
+    ),
+    Role.CITY_OFFICER: frozenset(
+        {
+            VIEW_WORKER,
+            ADD_WORKER,
+            CHANGE_WORKER,
+            VIEW_FULL_NIK,
+            EXPORT_WORKER,
+            VIEW_REGION,
+            CHECK_NIK,
+        }
+    ),
+    # A sponsor sees only the workers its own programmes fund (scoped in the selectors) and
+    # never a whole NIK.
+    Role.SPONSOR: frozenset({VIEW_WORKER, EXPORT_WORKER, VIEW_REGION}),
+    # A hospital clerk only asks "is this person protected today?".
+    Role.HOSPITAL: frozenset({VERIFY_MEMBERSHIP}),
+}
+
+
+def permissions_for(role: str) -> frozenset[str]:
+    """The permission names a role grants; the admin role is handled as superuser-like."""
+    return ROLE_PERMISSIONS.get(role, frozenset())

@@ -1,0 +1,62 @@
+"""Set-up of an installation: translations, migrations, built-in data, the first admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import transaction
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+def compile_translations() -> int:
+    """Compile every .po under cakupan/locale into its .mo when the .mo is missing or older.
+
+    Babel does it in pure Python, so no system gettext is needed on a fresh machine.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    compiled = 0
+    for po in LOCALE_DIR.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=po.parent.parent.name)
+        with mo.open("wb") as f:
+            write_mo(f, catalog)
+        compiled += 1
+    return compiled
+
+
+@dataclass
+class SetupResult:
+    regions_created: int
+    occupations: int
+    admin_username: str | None
+    admin_password: str | None
+
+
+def setup(*, verbosity: int = 0) -> SetupResult:
+    """Bring the database to the current schema and load the built-in data. Idempotent."""
+    from cakupan.accounts.models import User
+    from cakupan.accounts.roles import Role
+    from cakupan.accounts.services import user_create
+    from cakupan.regions.services import regions_load_builtin
+    from cakupan.registry.services import occupations_load_builtin
+
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    compile_translations()
+    call_command("migrate", interactive=False, verbosity=verbosity)
+    regions = regions_load_builtin()
+    occupations = occupations_load_builtin()
+    username = password = None
+    with transaction.atomic():
+        if not User.objects.filter(role=Role.ADMIN).exists():
+            user, password = user_create(username="admin", role=Role.ADMIN)
+            username = user.username
+    return SetupResult(regions.created, occupations, username, password)

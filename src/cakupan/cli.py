@@ -1,0 +1,326 @@
+"""The `cakupan` command: serve, set up, manage users, import regions, check NIKs, load demo data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="cakupan: cakupan Jamsostek untuk pekerja kota (Jamsostek coverage for a city's workers).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+regions_app = typer.Typer(help="Wilayah Kemendagri (regions).", no_args_is_help=True)
+nik_app = typer.Typer(help="Pemeriksaan NIK (NIK checks).", no_args_is_help=True)
+token_app = typer.Typer(help="Token API (API tokens).", no_args_is_help=True)
+app.add_typer(regions_app, name="regions")
+app.add_typer(nik_app, name="nik")
+app.add_typer(token_app, name="token")
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cakupan.settings")
+    import django
+
+    django.setup()
+    from django.utils import translation
+
+    translation.activate(os.environ.get("CAKUPAN_LANG", "id"))
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]Galat:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _print_setup(result) -> None:  # type: ignore[no-untyped-def]
+    if result.admin_password:
+        console.print(
+            "[bold]Akun admin pertama dibuat[/bold] (ditampilkan sekali saja):\n"
+            f"  nama pengguna: [cyan]{result.admin_username}[/cyan]\n"
+            f"  kata sandi:    [cyan]{result.admin_password}[/cyan]"
+        )
+
+
+@app.command()
+def setup(
+    demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Isi data demo bila basis data kosong.")
+    ] = False,
+) -> None:
+    """Migrate the database and load the built-in data (regions, occupations, first admin)."""
+    _django()
+    from cakupan.bootstrap import setup as do_setup
+
+    result = do_setup()
+    console.print("Basis data siap.")
+    _print_setup(result)
+    if demo:
+        _demo_if_empty()
+
+
+def _demo_if_empty() -> None:
+    from cakupan.registry.models import Worker
+
+    if Worker.objects.exists():
+        return
+    console.print("Basis data kosong: memuat data demo (20.000 pekerja) …")
+    _load_demo(workers=20_000, seed=2026, replace=False)
+    _create_demo_users()
+
+
+def _create_demo_users() -> None:
+    """One account per role so a newcomer can see what each role sees (demo only)."""
+    from cakupan.accounts.models import User
+    from cakupan.accounts.roles import Role
+    from cakupan.accounts.services import user_create
+
+    made = []
+    for username, role in [
+        ("bpjs", Role.BPJS_OFFICER),
+        ("kota", Role.CITY_OFFICER),
+        ("sponsor", Role.SPONSOR),
+        ("rs", Role.HOSPITAL),
+    ]:
+        if not User.objects.filter(username=username).exists():
+            _user, password = user_create(username=username, role=role)
+            made.append((username, role.label, password))
+    if made:
+        table = Table(title="Akun demo (ditampilkan sekali saja)")
+        for col in ("nama pengguna", "peran", "kata sandi"):
+            table.add_column(col)
+        for row in made:
+            table.add_row(*(str(c) for c in row))
+        console.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Alamat yang didengar.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="CAKUPAN_PORT", help="Port.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Isi data demo bila basis data kosong.")
+    ] = True,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Jalankan pekerja tugas latar.")
+    ] = True,
+    threads: Annotated[int, typer.Option(help="Jumlah thread server web.")] = 8,
+) -> None:
+    """Set up, then serve the web app and API with the background task worker beside it."""
+    _django()
+    from waitress import serve as waitress_serve
+
+    from cakupan.bootstrap import setup as do_setup
+    from cakupan.wsgi import application
+
+    _print_setup(do_setup())
+    if demo:
+        _demo_if_empty()
+    child = None
+    if worker:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "cakupan.manage", "db_worker", "--no-reload", "--interval", "1"],
+        )
+    console.print(
+        f"cakupan berjalan di [bold]http://{host}:{port}/[/bold] — API: http://{host}:{port}/api/docs — Ctrl-C untuk berhenti."
+    )
+
+    def _stop(signum, frame):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        waitress_serve(
+            application, host=host, port=port, threads=threads, ident="cakupan", _quiet=True
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        console.print("cakupan berhenti.")
+
+
+@app.command()
+def createuser(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, bpjs_officer, city_officer, sponsor, hospital")],
+    password: Annotated[str | None, typer.Option(help="Kosongkan untuk dibuatkan.")] = None,
+    email: Annotated[str, typer.Option()] = "",
+    token: Annotated[bool, typer.Option("--token", help="Buat juga token API.")] = False,
+) -> None:
+    """Create a user with a role."""
+    _django()
+    from django.core.exceptions import ValidationError
+
+    from cakupan.accounts.services import token_create, user_create
+
+    try:
+        user, pw = user_create(username=username, role=role, password=password, email=email)
+    except ValueError as e:
+        raise _fail(str(e)) from None
+    except ValidationError as e:
+        raise _fail("Kata sandi terlalu lemah: " + " ".join(e.messages)) from None
+    console.print(f"Pengguna [cyan]{user.username}[/cyan] ({user.get_role_display()}) dibuat.")
+    if password is None:
+        console.print(f"Kata sandi (ditampilkan sekali saja): [cyan]{pw}[/cyan]")
+    if token:
+        _t, key = token_create(user=user, name="cli")
+        console.print(f"Token API (ditampilkan sekali saja): [cyan]{key}[/cyan]")
+
+
+@token_app.command("create")
+def token_create_cmd(username: str, name: Annotated[str, typer.Option()] = "cli") -> None:
+    """Create an API token for a user (shown once)."""
+    _django()
+    from cakupan.accounts.models import User
+    from cakupan.accounts.services import token_create
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise _fail(f"Pengguna '{username}' tidak ada atau tidak aktif.")
+    _t, key = token_create(user=user, name=name)
+    console.print(key)
+
+
+@regions_app.command("import")
+def regions_import_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV dengan kolom kode,nama")],
+    keep_missing: Annotated[
+        bool, typer.Option("--keep-missing", help="Jangan pensiunkan kode yang hilang.")
+    ] = False,
+) -> None:
+    """Import the official Kemendagri region list (idempotent; missing codes become retired)."""
+    _django()
+    from cakupan.regions.services import RegionImportError, parse_region_csv, regions_import
+
+    if not file.exists():
+        raise _fail(f"Berkas {file} tidak ditemukan.")
+    try:
+        rows = parse_region_csv(file.read_text(encoding="utf-8-sig"))
+        result = regions_import(rows=rows, source=file.name, retire_missing=not keep_missing)
+    except UnicodeDecodeError:
+        raise _fail(f"Berkas {file} bukan teks UTF-8. Simpan ulang sebagai CSV UTF-8.") from None
+    except RegionImportError as e:
+        for p in e.problems[:50]:
+            err.print(f"baris {p.row}, kolom {p.field}: {p.message}")
+        if len(e.problems) > 50:
+            err.print(f"… dan {len(e.problems) - 50} masalah lain.")
+        raise _fail(f"Tidak ada yang diimpor: {len(e.problems)} masalah.") from None
+    if not result.changed:
+        console.print(f"Tidak ada perubahan: {result.total} kode sudah sama dengan basis data.")
+    else:
+        console.print(
+            f"{result.total} kode dibaca: {result.created} baru, {result.renamed} berganti nama, "
+            f"{result.reactivated} aktif kembali, {result.retired} dipensiunkan, {result.unchanged} tetap."
+        )
+
+
+@nik_app.command("check")
+def nik_check_cmd(
+    niks: Annotated[list[str], typer.Argument(help="Satu NIK atau lebih")],
+    as_json: Annotated[bool, typer.Option("--json", help="Keluaran JSON.")] = False,
+) -> None:
+    """Check NIKs: validity, sex, birth date, issuing kecamatan and every problem found."""
+    _django()
+    from cakupan.registry.selectors import nik_check_many
+
+    results = nik_check_many(niks)
+    if as_json:
+        print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            status = "[green]sah[/green]" if r.valid else "[red]tidak sah[/red]"
+            console.print(f"[bold]{r.nik}[/bold]: {status}")
+            sex = {"L": "laki-laki", "P": "perempuan"}.get(r.sex or "", "-")
+            console.print(
+                f"  jenis kelamin: {sex}; tanggal lahir: {r.birth_date or '-'}; "
+                f"kecamatan: {r.region_code or '-'}"
+            )
+            for p in r.problems:
+                color = "red" if p.severity == "error" else "yellow"
+                console.print(f"  [{color}]{p.code}[/{color}]: {p.message}")
+    if not all(r.valid for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    workers: Annotated[int, typer.Option(min=1, max=5_000_000, help="Jumlah pekerja.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Benih acak (hasil sama untuk benih sama).")] = 2026,
+    replace: Annotated[bool, typer.Option("--replace", help="Ganti data demo yang ada.")] = False,
+    users: Annotated[
+        bool, typer.Option("--users/--no-users", help="Buat akun demo per peran.")
+    ] = True,
+) -> None:
+    """Fill the database with deterministic synthetic workers of Kota Malang."""
+    _django()
+    from cakupan.bootstrap import setup as do_setup
+
+    do_setup()
+    _load_demo(workers=workers, seed=seed, replace=replace)
+    if users:
+        _create_demo_users()
+
+
+def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from cakupan.registry.demo import DemoError, demo_load
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("Membuat pekerja demo", total=workers)
+        try:
+            result = demo_load(
+                workers=workers,
+                seed=seed,
+                replace=replace,
+                progress=lambda done, total: progress.update(task, completed=done),
+            )
+        except DemoError as e:
+            raise _fail(str(e)) from None
+    console.print(
+        f"Data demo: {result.workers:,} pekerja, {result.heirs:,} ahli waris "
+        f"dalam {result.seconds:.1f} detik.".replace(",", ".")
+    )
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command (e.g. `cakupan manage createsuperuser`)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cakupan.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["cakupan manage", *ctx.args])
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

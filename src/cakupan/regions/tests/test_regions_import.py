@@ -1,0 +1,91 @@
+"""Region import: built-in Kota Malang, the national list, idempotency, retirement, bad files."""
+
+from __future__ import annotations
+
+import pytest
+
+from cakupan.regions.models import Level, Region
+from cakupan.regions.services import (
+    RegionImportError,
+    parse_region_csv,
+    regions_import,
+    regions_import_file,
+    regions_load_builtin,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_builtin_kota_malang_has_5_kecamatan_and_57_kelurahan() -> None:
+    regions_load_builtin()
+    kec = Region.objects.filter(parent_id="35.73", level=Level.KECAMATAN)
+    assert [k.name for k in kec] == ["Blimbing", "Klojen", "Kedungkandang", "Sukun", "Lowokwaru"]
+    kel = Region.objects.filter(code__startswith="35.73.", level=Level.VILLAGE)
+    assert kel.count() == 57
+    assert Region.objects.get(code="35.73.05.1012").name == "Tasik Madu"
+    assert Region.objects.get(code="35.73.01.1011").parent_id == "35.73.01"
+
+
+def test_builtin_load_is_idempotent() -> None:
+    first = regions_load_builtin()
+    second = regions_load_builtin()
+    assert first.created == 64 and not second.changed and second.unchanged == 64
+
+
+def test_import_renames_retires_and_reactivates() -> None:
+    regions_load_builtin()
+    rows = parse_region_csv(
+        "kode,nama\n35,Jawa Timur\n35.73,Kota Malang\n35.73.05,Lowokwaru Baru\n"
+    )
+    result = regions_import(rows=rows, source="test")
+    assert result.renamed == 1
+    # every other Jawa Timur code known before is missing from this list: retired, not deleted
+    assert result.retired == 61
+    assert Region.objects.get(code="35.73.01").retired_on is not None
+    assert Region.objects.filter(code__startswith="35").count() == 64
+    back = regions_import(rows=parse_region_csv("kode,nama\n35.73.01,Blimbing\n"), source="t")
+    assert back.reactivated == 1 and Region.objects.get(code="35.73.01").retired_on is None
+
+
+def test_codes_of_provinces_outside_the_file_are_not_retired() -> None:
+    regions_load_builtin()
+    regions_import(rows=parse_region_csv("kode,nama\n31,DKI Jakarta\n"), source="t")
+    assert not Region.objects.filter(code__startswith="35", retired_on__isnull=False).exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "field", "fragment"),
+    [
+        ("nama,x\nA,b\n", 1, "kode", "Kolom 'kode'"),
+        ("kode,nama\n35.7,Salah\n", 2, "kode", "tidak sah"),
+        ("kode,nama\n35,\n", 2, "nama", "kosong"),
+        ("kode,nama\n35,Jawa Timur\n35,Jatim\n", 3, "kode", "baris 2"),
+    ],
+)
+def test_bad_files_name_the_row_and_write_nothing(
+    text: str, row: int, field: str, fragment: str
+) -> None:
+    with pytest.raises(RegionImportError) as exc:
+        regions_import(rows=parse_region_csv(text), source="t")
+    problem = exc.value.problems[0]
+    assert (problem.row, problem.field) == (row, field) and fragment in problem.message
+    assert not Region.objects.exists()
+
+
+def test_orphan_code_aborts_the_whole_import() -> None:
+    with pytest.raises(RegionImportError) as exc:
+        regions_import(rows=parse_region_csv("kode,nama\n11,Aceh\n99.01,Tanpa Induk\n"), source="t")
+    assert exc.value.problems[0].row == 3
+    assert not Region.objects.exists()
+
+
+@pytest.mark.slow
+def test_national_list_imports_set_based_and_idempotently(shared_data) -> None:  # type: ignore[no-untyped-def]
+    regions_load_builtin()
+    result = regions_import_file(path=shared_data / "wilayah_kepmendagri_2025.csv")
+    assert result.total == 91_599
+    assert Region.objects.count() == 91_599
+    assert result.created == 91_599 - 64 and result.retired == 0
+    assert Region.objects.filter(level=Level.PROVINCE).count() == 38
+    again = regions_import_file(path=shared_data / "wilayah_kepmendagri_2025.csv")
+    assert not again.changed and again.unchanged == 91_599

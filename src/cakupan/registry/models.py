@@ -1,0 +1,208 @@
+"""The worker registry: workers, their heirs, the occupation catalogue and the NIK access log.
+
+NIK: the 16-digit Indonesian national identity number (Nomor Induk Kependudukan).
+Kelurahan/desa: the village-level region a worker lives in (level 4 of the region tree).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Sector(models.TextChoices):
+    """Economic sector of an occupation; the PP 50/2025 discount depends on it."""
+
+    TRANSPORT = "transport", _("Transport")
+    CONSTRUCTION = "construction", _("Construction")
+    AGRICULTURE = "agriculture", _("Agriculture and fishery")
+    TRADE = "trade", _("Trade")
+    SERVICES = "services", _("Services")
+    DOMESTIC = "domestic", _("Domestic work")
+    COMMUNITY = "community", _("Community service")
+    CREATIVE = "creative", _("Creative and arts")
+    OTHER = "other", _("Other")
+
+
+class Sex(models.TextChoices):
+    MALE = "L", _("Male")
+    FEMALE = "P", _("Female")
+
+
+class Disability(models.TextChoices):
+    NONE = "", _("None")
+    PHYSICAL = "physical", _("Physical")
+    SENSORY = "sensory", _("Sensory")
+    INTELLECTUAL = "intellectual", _("Intellectual")
+    MENTAL = "mental", _("Mental")
+    MULTIPLE = "multiple", _("Multiple")
+
+
+class Occupation(models.Model):
+    """An occupation of the catalogue, e.g. `ojol` (online motorbike taxi driver)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices)
+    vulnerable = models.BooleanField(
+        _("vulnerable worker"),
+        default=False,
+        help_text=_("Pekerja rentan: informal work with low, irregular income"),
+    )
+    aliases = models.TextField(_("aliases"), blank=True, help_text=_("Other names, separated by |"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("occupation")
+        verbose_name_plural = _("occupations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+nik_validator = RegexValidator(r"^\d{16}$", _("A NIK has exactly 16 digits."))
+
+
+class Worker(models.Model):
+    """A person in the registry, keyed by NIK."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Entered by hand")
+        API = "api", _("API")
+        IMPORT = "import", _("Imported list")
+        DEMO = "demo", _("Demo data")
+
+    nik = models.CharField(_("NIK"), max_length=16, unique=True, validators=[nik_validator])
+    full_name = models.CharField(_("full name"), max_length=150)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    kelurahan = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="workers",
+        verbose_name=_("kelurahan"),
+    )
+    occupation = models.ForeignKey(
+        Occupation,
+        on_delete=models.PROTECT,
+        related_name="workers",
+        verbose_name=_("occupation"),
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    welfare_decile = models.PositiveSmallIntegerField(
+        _("welfare decile"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_("Decile 1-10 in the national socio-economic data (DTSEN); 1 is poorest"),
+    )
+    disability = models.CharField(
+        _("disability"),
+        max_length=20,
+        choices=Disability.choices,
+        blank=True,
+        default="",
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["full_name", "id"]
+        verbose_name = _("worker")
+        verbose_name_plural = _("workers")
+        permissions = [
+            ("view_full_nik", "Can see a whole NIK"),
+            ("export_worker", "Can export worker lists"),
+            ("verify_membership", "Can verify whether a person is protected"),
+            ("check_nik", "Can check NIKs"),
+        ]
+        indexes = [
+            models.Index(fields=["full_name"]),
+            models.Index(fields=["kelurahan", "occupation"]),
+            models.Index(fields=["occupation"]),
+            models.Index(fields=["birth_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def is_vulnerable(self) -> bool:
+        return bool(
+            self.occupation.vulnerable
+            or self.disability
+            or (self.welfare_decile is not None and self.welfare_decile <= 4)
+        )
+
+
+class Heir(models.Model):
+    """A family member registered as heir (ahli waris): children matter for scholarships."""
+
+    class Relation(models.TextChoices):
+        CHILD = "child", _("Child")
+        SPOUSE = "spouse", _("Spouse")
+        PARENT = "parent", _("Parent")
+        SIBLING = "sibling", _("Sibling")
+        GRANDCHILD = "grandchild", _("Grandchild")
+        OTHER = "other", _("Other")
+
+    worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="heirs")
+    full_name = models.CharField(_("full name"), max_length=150)
+    nik = models.CharField(_("NIK"), max_length=16, blank=True, validators=[nik_validator])
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
+    relation = models.CharField(_("relation"), max_length=12, choices=Relation.choices)
+
+    class Meta:
+        ordering = ["birth_date", "id"]
+        verbose_name = _("heir")
+        verbose_name_plural = _("heirs")
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.get_relation_display()})"
+
+
+class NikAccessLog(models.Model):
+    """Who saw or exported a whole NIK, when, and how (UU 27/2022 on personal data)."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed in the web app")
+        API = "api", _("Read through the API")
+        EXPORT = "export", _("Exported")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="access_log")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    path = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("NIK access")
+        verbose_name_plural = _("NIK access log")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.worker_id}"
+
+
+class DemoDataset(models.Model):
+    """Marks that the database holds synthetic demo data (a banner shows it on every page)."""
+
+    seed = models.IntegerField()
+    workers = models.PositiveIntegerField()
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"demo seed {self.seed}: {self.workers} workers"

@@ -1,0 +1,169 @@
+"""Reads on the registry: NIK checks against the region tree, scoped worker lists, counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from cakupan.accounts.models import User
+from cakupan.accounts.roles import VIEW_WORKER, Role
+from cakupan.regions.models import Level, Region
+from cakupan.registry.models import Occupation, Worker
+from cakupan.registry.nik import NikResult, RegionState, normalise_nik, parse_nik
+
+
+def _region_lookup(niks: Iterable[str]):  # type: ignore[no-untyped-def]
+    """One query for every kecamatan code the NIKs carry; returns the lookup parse_nik wants."""
+    codes = {f"{n[0:2]}.{n[2:4]}.{n[4:6]}" for n in niks if len(n) == 16 and n.isdigit()}
+    regencies = {c[:5] for c in codes}
+    known = dict(Region.objects.filter(code__in=codes).values_list("code", "retired_on"))
+    loaded = set(
+        Region.objects.filter(parent_id__in=regencies, level=Level.KECAMATAN)
+        .values_list("parent_id", flat=True)
+        .distinct()
+    )
+
+    def lookup(code: str) -> RegionState:
+        if code in known:
+            return "retired" if known[code] else "active"
+        return "unknown" if code[:5] in loaded else "not_loaded"
+
+    return lookup
+
+
+def nik_check(
+    nik: str,
+    *,
+    sex: str | None = None,
+    birth_date: dt.date | None = None,
+    min_age: int = 15,
+) -> NikResult:
+    """Validate one NIK against the region tree and, if given, the recorded sex and birth date."""
+    return nik_check_many([nik], sex=sex, birth_date=birth_date, min_age=min_age)[0]
+
+
+def nik_check_many(
+    niks: list[str],
+    *,
+    sex: str | None = None,
+    birth_date: dt.date | None = None,
+    min_age: int = 15,
+) -> list[NikResult]:
+    normalised = [normalise_nik(n) for n in niks]
+    lookup = _region_lookup(normalised)
+    today = timezone.localdate()
+    return [
+        parse_nik(
+            raw, region_lookup=lookup, today=today, sex=sex, birth_date=birth_date, min_age=min_age
+        )
+        for raw in niks
+    ]
+
+
+def worker_scope(*, user: User) -> QuerySet[Worker]:
+    """The workers a user may see at all. A sponsor sees only the workers its programmes fund
+    (none until funding exists); a role without the view permission sees nothing."""
+    if not user.is_authenticated or not user.has_perm(VIEW_WORKER):
+        return Worker.objects.none()
+    if user.role == Role.SPONSOR and not user.is_superuser:
+        return Worker.objects.none()
+    return Worker.objects.all()
+
+
+@dataclass(frozen=True)
+class WorkerFilters:
+    q: str = ""
+    kecamatan: str = ""
+    kelurahan: str = ""
+    occupation: str = ""
+    sector: str = ""
+    sex: str = ""
+    vulnerable: bool | None = None
+
+
+def worker_list(*, user: User, filters: WorkerFilters | None = None) -> QuerySet[Worker]:
+    """Workers the user may see, filtered. `q` is a NIK (whole or its start) or part of a name."""
+    f = filters or WorkerFilters()
+    qs = worker_scope(user=user).select_related("kelurahan", "kelurahan__parent", "occupation")
+    q = f.q.strip()
+    if q:
+        digits = normalise_nik(q)
+        if digits.isdigit() and len(digits) >= 6:
+            qs = qs.filter(nik__startswith=digits)
+        else:
+            for word in q.split()[:5]:
+                qs = qs.filter(full_name__icontains=word)
+    if f.kelurahan:
+        qs = qs.filter(kelurahan_id=f.kelurahan)
+    elif f.kecamatan:
+        qs = qs.filter(kelurahan__parent_id=f.kecamatan)
+    if f.occupation:
+        qs = qs.filter(occupation__code=f.occupation)
+    if f.sector:
+        qs = qs.filter(occupation__sector=f.sector)
+    if f.sex:
+        qs = qs.filter(sex=f.sex)
+    if f.vulnerable is not None:
+        vulnerable = Q(occupation__vulnerable=True) | ~Q(disability="") | Q(welfare_decile__lte=4)
+        qs = qs.filter(vulnerable if f.vulnerable else ~vulnerable)
+    return qs.order_by("full_name", "id")
+
+
+def worker_get(*, user: User, pk: int) -> Worker | None:
+    return (
+        worker_scope(user=user)
+        .select_related("kelurahan", "kelurahan__parent", "occupation", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def occupation_list(*, active_only: bool = True) -> QuerySet[Occupation]:
+    qs = Occupation.objects.all()
+    return qs.filter(active=True) if active_only else qs
+
+
+@dataclass(frozen=True)
+class RegistryCounts:
+    workers: int
+    vulnerable: int
+    women: int
+    by_kecamatan: list[tuple[str, str, int]]
+    by_sector: list[tuple[str, int]]
+
+
+def registry_counts(*, user: User, city_code: str) -> RegistryCounts:
+    """Dashboard counts over the workers the user may see."""
+    qs = worker_scope(user=user)
+    agg = qs.aggregate(
+        workers=Count("id"),
+        vulnerable=Count(
+            "id",
+            filter=Q(occupation__vulnerable=True) | ~Q(disability="") | Q(welfare_decile__lte=4),
+        ),
+        women=Count("id", filter=Q(sex="P")),
+    )
+    per_kec = dict(
+        qs.values_list("kelurahan__parent_id")
+        .annotate(n=Count("id"))
+        .values_list("kelurahan__parent_id", "n")
+    )
+    kecamatan = Region.objects.filter(parent_id=city_code, level=Level.KECAMATAN).order_by("code")
+    by_kec = [(k.code, k.name, per_kec.get(k.code, 0)) for k in kecamatan]
+    by_sector = list(
+        qs.values_list("occupation__sector")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("occupation__sector", "n")
+    )
+    return RegistryCounts(
+        workers=agg["workers"],
+        vulnerable=agg["vulnerable"],
+        women=agg["women"],
+        by_kecamatan=by_kec,
+        by_sector=by_sector,
+    )

@@ -1,0 +1,277 @@
+"""Writes on the registry: workers, heirs, the occupation catalogue and the NIK access log."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cakupan.accounts.models import User
+from cakupan.accounts.roles import VIEW_FULL_NIK
+from cakupan.regions.models import Level, Region
+from cakupan.registry.models import Heir, NikAccessLog, Occupation, Worker
+from cakupan.registry.nik import NikProblem, mask_nik, normalise_nik
+from cakupan.registry.selectors import nik_check
+
+# Which form field a NIK problem belongs to, so a message stands next to what must change.
+_PROBLEM_FIELD = {"sex_mismatch": "sex", "birth_date_mismatch": "birth_date"}
+
+
+class WorkerInvalid(Exception):
+    """Field errors (Indonesian messages naming the fix); nothing was written."""
+
+    def __init__(self, errors: dict[str, list[str]], *, existing: Worker | None = None):
+        self.errors = errors
+        self.existing = existing
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+
+
+@dataclass
+class WorkerData:
+    nik: str
+    full_name: str
+    birth_date: dt.date
+    sex: str
+    kelurahan: str  # region code of the kelurahan/desa
+    occupation: str  # occupation code
+    phone: str = ""
+    welfare_decile: int | None = None
+    disability: str = ""
+    warnings: list[NikProblem] = field(default_factory=list)
+
+
+_PHONE_RE = re.compile(r"^(?:\+?62|0)8\d{7,12}$")
+
+
+def normalise_phone(raw: str) -> str:
+    """'+62 812-3456-7890' → '081234567890'; Indonesian mobile numbers only."""
+    digits = re.sub(r"[\s\-().]", "", raw or "")
+    if digits.startswith("+62"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("62"):
+        digits = "0" + digits[2:]
+    return digits
+
+
+def _age(born: dt.date, today: dt.date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict[str, list[str]]:
+    """Every problem with a worker's data, by field; fills data.warnings with NIK warnings."""
+    errors: dict[str, list[str]] = {}
+
+    def err(fld: str, msg: str) -> None:
+        errors.setdefault(fld, []).append(msg)
+
+    data.nik = normalise_nik(data.nik)
+    data.full_name = " ".join((data.full_name or "").split())
+    if not data.full_name:
+        err("full_name", "Nama lengkap wajib diisi, sesuai KTP.")
+    elif len(data.full_name) > 150:
+        err("full_name", "Nama lengkap paling panjang 150 karakter.")
+    min_age = getattr(settings, "CAKUPAN_WORKER_MIN_AGE", 15)
+    check = nik_check(data.nik, sex=data.sex or None, birth_date=data.birth_date, min_age=min_age)
+    data.warnings = [p for p in check.problems if p.severity == "warning"]
+    for p in check.errors:
+        err(_PROBLEM_FIELD.get(p.code, "nik"), p.message)
+    today = timezone.localdate()
+    if data.birth_date and data.birth_date > today:
+        err("birth_date", "Tanggal lahir tidak boleh di masa depan.")
+    elif data.birth_date and _age(data.birth_date, today) < min_age:
+        err("birth_date", f"Pekerja harus berusia minimal {min_age} tahun.")
+    if data.sex not in ("L", "P"):
+        err("sex", "Pilih jenis kelamin: L (laki-laki) atau P (perempuan).")
+    region = Region.objects.filter(code=data.kelurahan).only("level", "retired_on").first()
+    if region is None or region.level != Level.VILLAGE:
+        err(
+            "kelurahan", f"Kelurahan '{data.kelurahan}' tidak dikenal. Pilih kelurahan dari daftar."
+        )
+    elif region.retired_on is not None:
+        err(
+            "kelurahan",
+            f"Kelurahan {data.kelurahan} sudah tidak berlaku. Pilih kelurahan yang berlaku.",
+        )
+    if not Occupation.objects.filter(code=data.occupation, active=True).exists():
+        err("occupation", f"Pekerjaan '{data.occupation}' tidak ada di katalog. Pilih dari daftar.")
+    if data.phone:
+        phone = normalise_phone(data.phone)
+        if not _PHONE_RE.match(phone):
+            err("phone", "Nomor HP tidak sah. Contoh yang benar: 081234567890.")
+        else:
+            data.phone = phone
+    if data.welfare_decile is not None and not 1 <= data.welfare_decile <= 10:
+        err("welfare_decile", "Desil kesejahteraan harus 1 sampai 10 (kosongkan bila tidak tahu).")
+    return errors
+
+
+def _duplicate(nik: str, exclude_pk: int | None) -> Worker | None:
+    qs = Worker.objects.filter(nik=nik)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.first()
+
+
+_DUPLICATE_MSG = (
+    "NIK {nik} sudah terdaftar atas nama {name}. Buka data pekerja itu, jangan mendaftar dua kali."
+)
+
+
+@transaction.atomic
+def worker_create(
+    *, data: WorkerData, created_by: User | None = None, source: str = Worker.Source.MANUAL
+) -> Worker:
+    errors = worker_validate(data=data)
+    existing = _duplicate(data.nik, None) if "nik" not in errors else None
+    if existing:
+        errors.setdefault("nik", []).append(
+            _DUPLICATE_MSG.format(nik=data.nik, name=existing.full_name)
+        )
+    if errors:
+        raise WorkerInvalid(errors, existing=existing)
+    worker = Worker(
+        nik=data.nik,
+        full_name=data.full_name,
+        birth_date=data.birth_date,
+        sex=data.sex,
+        kelurahan_id=data.kelurahan,
+        occupation=Occupation.objects.get(code=data.occupation),
+        phone=data.phone,
+        welfare_decile=data.welfare_decile,
+        disability=data.disability or "",
+        source=source,
+        created_by=created_by,
+    )
+    try:
+        # A savepoint: a concurrent insert of the same NIK becomes a field error, not a 500.
+        with transaction.atomic():
+            worker.save()
+    except IntegrityError:
+        existing = _duplicate(data.nik, None)
+        raise WorkerInvalid(
+            {
+                "nik": [
+                    _DUPLICATE_MSG.format(
+                        nik=data.nik, name=existing.full_name if existing else "?"
+                    )
+                ]
+            },
+            existing=existing,
+        ) from None
+    return worker
+
+
+@transaction.atomic
+def worker_update(*, worker: Worker, data: WorkerData) -> Worker:
+    errors = worker_validate(data=data, instance=worker)
+    existing = _duplicate(data.nik, worker.pk) if "nik" not in errors else None
+    if existing:
+        errors.setdefault("nik", []).append(
+            _DUPLICATE_MSG.format(nik=data.nik, name=existing.full_name)
+        )
+    if errors:
+        raise WorkerInvalid(errors, existing=existing)
+    worker.nik = data.nik
+    worker.full_name = data.full_name
+    worker.birth_date = data.birth_date
+    worker.sex = data.sex
+    worker.kelurahan_id = data.kelurahan
+    worker.occupation = Occupation.objects.get(code=data.occupation)
+    worker.phone = data.phone
+    worker.welfare_decile = data.welfare_decile
+    worker.disability = data.disability or ""
+    worker.save()
+    return worker
+
+
+@dataclass
+class HeirData:
+    full_name: str
+    birth_date: dt.date
+    relation: str
+    nik: str = ""
+    sex: str = ""
+
+
+@transaction.atomic
+def heir_add(*, worker: Worker, data: HeirData) -> Heir:
+    errors: dict[str, list[str]] = {}
+    name = " ".join((data.full_name or "").split())
+    if not name:
+        errors["full_name"] = ["Nama ahli waris wajib diisi."]
+    if data.relation not in Heir.Relation.values:
+        errors["relation"] = ["Pilih hubungan keluarga dari daftar."]
+    if data.birth_date and data.birth_date > timezone.localdate():
+        errors["birth_date"] = ["Tanggal lahir tidak boleh di masa depan."]
+    nik = normalise_nik(data.nik)
+    if nik:
+        check = nik_check(nik, sex=data.sex or None, birth_date=data.birth_date, min_age=0)
+        for p in check.errors:
+            errors.setdefault(_PROBLEM_FIELD.get(p.code, "nik"), []).append(p.message)
+        if nik == worker.nik:
+            errors.setdefault("nik", []).append("NIK ahli waris sama dengan NIK pekerja.")
+    if errors:
+        raise WorkerInvalid(errors)
+    return Heir.objects.create(
+        worker=worker,
+        full_name=name,
+        nik=nik,
+        birth_date=data.birth_date,
+        sex=data.sex or "",
+        relation=data.relation,
+    )
+
+
+@transaction.atomic
+def heir_remove(*, heir: Heir) -> None:
+    heir.delete()
+
+
+def nik_display(
+    *, user: User, workers: Iterable[Worker], action: str, path: str = ""
+) -> dict[int, str]:
+    """The NIK each worker should be shown with: whole (and logged) for users with the right,
+    masked for the others. One bulk insert for the log, whatever the number of workers."""
+    workers = list(workers)
+    if not user.has_perm(VIEW_FULL_NIK):
+        return {w.pk: mask_nik(w.nik) for w in workers}
+    NikAccessLog.objects.bulk_create(
+        [NikAccessLog(user=user, worker=w, action=action, path=path[:300]) for w in workers],
+        batch_size=2000,
+    )
+    return {w.pk: w.nik for w in workers}
+
+
+@transaction.atomic
+def occupations_load_builtin() -> int:
+    """Create or update the built-in occupation catalogue; returns how many rows it holds."""
+    text = resources.files("cakupan.registry").joinpath("data/occupations.csv").read_text("utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    existing = {o.code: o for o in Occupation.objects.all()}
+    new, changed = [], []
+    for r in rows:
+        values = {
+            "name": r["name_id"],
+            "name_en": r["name_en"],
+            "sector": r["sector"],
+            "vulnerable": r["vulnerable"] == "1",
+            "aliases": r["aliases"],
+        }
+        if r["code"] not in existing:
+            new.append(Occupation(code=r["code"], **values))
+        else:
+            o = existing[r["code"]]
+            if any(getattr(o, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(o, k, v)
+                changed.append(o)
+    Occupation.objects.bulk_create(new)
+    Occupation.objects.bulk_update(changed, ["name", "name_en", "sector", "vulnerable", "aliases"])
+    return len(rows)

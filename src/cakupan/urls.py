@@ -1,0 +1,17 @@
+"""URL map: the web app, the JSON API under /api/, and the Django admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from cakupan.api import api
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("cakupan.web.urls")),
+]
+
+handler403 = "cakupan.web.views.error_403"
+handler404 = "cakupan.web.views.error_404"
+handler500 = "cakupan.web.views.error_500"

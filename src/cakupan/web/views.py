@@ -1,0 +1,436 @@
+"""Pages of the web app. Thin: parse the request, call a selector or service, render."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cakupan.accounts.models import ApiToken
+from cakupan.accounts.roles import (
+    ADD_WORKER,
+    CHANGE_WORKER,
+    CHECK_NIK,
+    EXPORT_WORKER,
+    VERIFY_MEMBERSHIP,
+    VIEW_WORKER,
+    Role,
+)
+from cakupan.accounts.services import token_create, token_revoke
+from cakupan.regions.selectors import city_code, city_kecamatan, city_kelurahan
+from cakupan.registry.models import Heir, NikAccessLog, Sector, Worker
+from cakupan.registry.nik import mask_nik, normalise_nik
+from cakupan.registry.selectors import (
+    WorkerFilters,
+    nik_check_many,
+    occupation_list,
+    registry_counts,
+    worker_get,
+    worker_list,
+)
+from cakupan.registry.services import (
+    HeirData,
+    WorkerData,
+    WorkerInvalid,
+    heir_add,
+    heir_remove,
+    nik_display,
+    worker_create,
+    worker_update,
+)
+from cakupan.web.forms import HeirForm, NikCheckForm, WorkerForm
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "web/error.html", {"code": 403}, status=403)
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "web/error.html", {"code": 404}, status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/error.html", {"code": 500}, status=500)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.role == Role.HOSPITAL:
+        return redirect("web:verify")
+    counts = registry_counts(user=user, city_code=city_code())
+    top = max((n for _c, _n, n in counts.by_kecamatan), default=0) or 1
+    sectors = dict(Sector.choices)
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "counts": counts,
+            "kecamatan_rows": [
+                (c, name, n, round(100 * n / top)) for c, name, n in counts.by_kecamatan
+            ],
+            "sector_rows": [(sectors.get(s, s), n) for s, n in counts.by_sector],
+        },
+    )
+
+
+def _filters(request: HttpRequest) -> WorkerFilters:
+    g = request.GET
+    vulnerable = {"1": True, "0": False}.get(g.get("vulnerable", ""))
+    return WorkerFilters(
+        q=g.get("q", "")[:100],
+        kecamatan=g.get("kecamatan", "")[:13],
+        kelurahan=g.get("kelurahan", "")[:13],
+        occupation=g.get("occupation", "")[:40],
+        sector=g.get("sector", "")[:20],
+        sex=g.get("sex", "")[:1],
+        vulnerable=vulnerable,
+    )
+
+
+@login_required
+@permission_required(VIEW_WORKER, raise_exception=True)
+def worker_list_view(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request)
+    qs = worker_list(user=request.user, filters=filters)
+    page = Paginator(qs, settings.CAKUPAN_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(w, mask_nik(w.nik)) for w in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "query": query.urlencode(),
+        "kecamatan": city_kecamatan(),
+        "kelurahan": city_kelurahan(kecamatan=filters.kecamatan) if filters.kecamatan else [],
+        "occupations": occupation_list(),
+        "sectors": Sector.choices,
+    }
+    template = (
+        "web/_worker_rows.html"
+        if request.htmx and request.htmx.target == "results"
+        else "web/worker_list.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+@permission_required(VIEW_WORKER, raise_exception=True)
+def kelurahan_options(request: HttpRequest) -> HttpResponse:
+    """htmx: the kelurahan <option>s of the chosen kecamatan."""
+    kec = request.GET.get("kecamatan", "")[:13]
+    return render(
+        request,
+        "web/_kelurahan_options.html",
+        {"kelurahan": city_kelurahan(kecamatan=kec) if kec else []},
+    )
+
+
+@login_required
+@permission_required(EXPORT_WORKER, raise_exception=True)
+def worker_export(request: HttpRequest) -> StreamingHttpResponse:
+    """CSV of the filtered list; whole NIKs only for roles with the right, each one logged."""
+    qs = worker_list(user=request.user, filters=_filters(request))
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+
+    def rows() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow(
+            [
+                "nik",
+                "nama",
+                "tanggal_lahir",
+                "jenis_kelamin",
+                "kode_kelurahan",
+                "kelurahan",
+                "kecamatan",
+                "pekerjaan",
+                "sektor",
+                "no_hp",
+                "desil",
+                "disabilitas",
+            ]
+        )
+        chunk: list[Worker] = []
+        for w in qs.iterator(chunk_size=2000):
+            chunk.append(w)
+            if len(chunk) == 2000:
+                yield from _export_lines(chunk)
+                chunk = []
+        yield from _export_lines(chunk)
+
+    def _export_lines(chunk: list[Worker]) -> Iterator[str]:
+        shown = nik_display(
+            user=request.user,
+            workers=chunk,
+            action=NikAccessLog.Action.EXPORT,
+            path=request.get_full_path(),
+        )
+        for w in chunk:
+            yield writer.writerow(
+                [
+                    shown[w.pk],
+                    w.full_name,
+                    w.birth_date.isoformat(),
+                    w.sex,
+                    w.kelurahan_id,
+                    w.kelurahan.name,
+                    w.kelurahan.parent.name if w.kelurahan.parent else "",
+                    w.occupation.code,
+                    w.occupation.sector,
+                    w.phone,
+                    w.welfare_decile or "",
+                    w.disability,
+                ]
+            )
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="pekerja-{stamp}.csv"'
+    return response
+
+
+def _worker_or_404(request: HttpRequest, pk: int) -> Worker:
+    worker = worker_get(user=request.user, pk=pk)
+    if worker is None:
+        from django.http import Http404
+
+        raise Http404
+    return worker
+
+
+@login_required
+@permission_required(VIEW_WORKER, raise_exception=True)
+def worker_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker_or_404(request, pk)
+    nik = nik_display(
+        user=request.user, workers=[worker], action=NikAccessLog.Action.VIEW, path=request.path
+    )[worker.pk]
+    heirs = list(worker.heirs.all())
+    whole = nik == worker.nik
+    return render(
+        request,
+        "web/worker_detail.html",
+        {
+            "worker": worker,
+            "nik": nik,
+            "heirs": [(h, h.nik if whole or not h.nik else mask_nik(h.nik)) for h in heirs],
+            "heir_form": HeirForm(),
+            "can_change": request.user.has_perm(CHANGE_WORKER),
+        },
+    )
+
+
+def _form_to_data(form: WorkerForm) -> WorkerData:
+    c = form.cleaned_data
+    return WorkerData(
+        nik=c["nik"],
+        full_name=c["full_name"],
+        birth_date=c["birth_date"],
+        sex=c["sex"],
+        kelurahan=c["kelurahan"],
+        occupation=c["occupation"],
+        phone=c.get("phone", ""),
+        welfare_decile=c.get("welfare_decile"),
+        disability=c.get("disability", ""),
+    )
+
+
+def _apply_errors(form: WorkerForm, e: WorkerInvalid) -> None:
+    for field, msgs in e.errors.items():
+        for msg in msgs:
+            form.add_error(field if field in form.fields else None, msg)
+
+
+@login_required
+@permission_required(ADD_WORKER, raise_exception=True)
+def worker_create_view(request: HttpRequest) -> HttpResponse:
+    form = WorkerForm(request.POST or None)
+    existing = None
+    if request.method == "POST" and form.is_valid():
+        data = _form_to_data(form)
+        try:
+            worker = worker_create(data=data, created_by=request.user)
+        except WorkerInvalid as e:
+            _apply_errors(form, e)
+            existing = e.existing
+        else:
+            for w in data.warnings:
+                messages.warning(request, w.message)
+            messages.success(request, _("Worker %(name)s registered.") % {"name": worker.full_name})
+            return redirect("web:worker_detail", pk=worker.pk)
+    return render(
+        request, "web/worker_form.html", {"form": form, "existing": existing, "worker": None}
+    )
+
+
+@login_required
+@permission_required(CHANGE_WORKER, raise_exception=True)
+def worker_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker_or_404(request, pk)
+    initial = {
+        "nik": worker.nik,
+        "full_name": worker.full_name,
+        "birth_date": worker.birth_date,
+        "sex": worker.sex,
+        "kelurahan": worker.kelurahan_id,
+        "occupation": worker.occupation.code,
+        "phone": worker.phone,
+        "welfare_decile": worker.welfare_decile,
+        "disability": worker.disability,
+    }
+    form = WorkerForm(request.POST or None, initial=initial)
+    existing = None
+    if request.method == "POST" and form.is_valid():
+        data = _form_to_data(form)
+        try:
+            worker_update(worker=worker, data=data)
+        except WorkerInvalid as e:
+            _apply_errors(form, e)
+            existing = e.existing
+        else:
+            for w in data.warnings:
+                messages.warning(request, w.message)
+            messages.success(request, _("Changes saved."))
+            return redirect("web:worker_detail", pk=worker.pk)
+    elif request.method == "GET":
+        nik_display(
+            user=request.user, workers=[worker], action=NikAccessLog.Action.VIEW, path=request.path
+        )
+    return render(
+        request, "web/worker_form.html", {"form": form, "existing": existing, "worker": worker}
+    )
+
+
+@login_required
+@permission_required(CHANGE_WORKER, raise_exception=True)
+@require_POST
+def heir_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker_or_404(request, pk)
+    form = HeirForm(request.POST)
+    if form.is_valid():
+        c = form.cleaned_data
+        try:
+            heir_add(
+                worker=worker,
+                data=HeirData(
+                    full_name=c["full_name"],
+                    birth_date=c["birth_date"],
+                    relation=c["relation"],
+                    nik=c.get("nik", ""),
+                    sex=c.get("sex", ""),
+                ),
+            )
+        except WorkerInvalid as e:
+            for field, msgs in e.errors.items():
+                for msg in msgs:
+                    form.add_error(field if field in form.fields else None, msg)
+        else:
+            messages.success(request, _("Heir added."))
+            return redirect("web:worker_detail", pk=worker.pk)
+    nik = nik_display(
+        user=request.user, workers=[worker], action=NikAccessLog.Action.VIEW, path=request.path
+    )[worker.pk]
+    whole = nik == worker.nik
+    heirs = [(h, h.nik if whole or not h.nik else mask_nik(h.nik)) for h in worker.heirs.all()]
+    return render(
+        request,
+        "web/worker_detail.html",
+        {
+            "worker": worker,
+            "nik": nik,
+            "heirs": heirs,
+            "heir_form": form,
+            "can_change": True,
+        },
+        status=422,
+    )
+
+
+@login_required
+@permission_required(CHANGE_WORKER, raise_exception=True)
+@require_POST
+def heir_remove_view(request: HttpRequest, pk: int, heir_pk: int) -> HttpResponse:
+    worker = _worker_or_404(request, pk)
+    heir = get_object_or_404(Heir, pk=heir_pk, worker=worker)
+    heir_remove(heir=heir)
+    messages.success(request, _("Heir removed."))
+    return redirect("web:worker_detail", pk=worker.pk)
+
+
+@login_required
+@permission_required(CHECK_NIK, raise_exception=True)
+def nik_check_view(request: HttpRequest) -> HttpResponse:
+    form = NikCheckForm(request.POST or None)
+    results = None
+    if request.method == "POST" and form.is_valid():
+        niks = [line.strip() for line in form.cleaned_data["niks"].splitlines() if line.strip()][
+            :500
+        ]
+        results = nik_check_many(niks)
+    return render(request, "web/nik_check.html", {"form": form, "results": results})
+
+
+@login_required
+@permission_required(VERIFY_MEMBERSHIP, raise_exception=True)
+def verify_view(request: HttpRequest) -> HttpResponse:
+    """A hospital clerk types a NIK: is this person in the registry? Membership status is
+    added when memberships exist; until then the page says that no membership is recorded."""
+    # POST, so that a NIK never lands in a URL, a browser history or a server log.
+    raw = request.POST.get("nik", "")[:40] if request.method == "POST" else ""
+    result = worker = None
+    if raw:
+        nik = normalise_nik(raw)
+        result = nik_check_many([nik])[0]
+        worker = (
+            Worker.objects.filter(nik=nik).select_related("kelurahan").first()
+            if result.valid
+            else None
+        )
+    return render(
+        request,
+        "web/verify.html",
+        {
+            "raw": raw,
+            "result": result,
+            "worker": worker,
+            "masked": mask_nik(worker.nik) if worker else "",
+        },
+    )
+
+
+@login_required
+def tokens_view(request: HttpRequest) -> HttpResponse:
+    """The user's own API tokens: create (key shown once) and revoke."""
+    new_key = None
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            token = get_object_or_404(
+                ApiToken, pk=request.POST.get("revoke", "0")[:20] or 0, user=request.user
+            )
+            token_revoke(token=token)
+            messages.success(request, _("Token revoked."))
+            return redirect("web:tokens")
+        name = (request.POST.get("name") or "api").strip()[:100] or "api"
+        _token, new_key = token_create(user=request.user, name=name)
+    tokens = request.user.api_tokens.order_by("-created_at")
+    return render(
+        request,
+        "web/tokens.html",
+        {"tokens": tokens, "new_key": new_key, "api_docs": reverse("api:openapi-view")},
+    )

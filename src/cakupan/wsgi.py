@@ -1,0 +1,8 @@
+"""WSGI entry point (waitress serves it in `cakupan serve`)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cakupan.settings")
+application = get_wsgi_application()

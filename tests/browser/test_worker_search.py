@@ -1,0 +1,73 @@
+"""In Debian's Chromium through Playwright: log in, search a worker by part of the name, open it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CAKUPAN_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+        reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def page(live_server):  # type: ignore[no-untyped-def]
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # around it are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 900})
+        pg = context.new_page()
+        pg.set_default_timeout(15_000)
+        yield pg
+        context.close()
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_login_search_by_part_of_name_and_open_detail(page, live_server, malang, make_user) -> None:  # type: ignore[no-untyped-def]
+    from cakupan.registry.tests.factories import make_worker
+
+    make_user("bpjs_officer", username="rina")
+    target = make_worker(full_name="Moch. Rizki Pratama")
+    make_worker(full_name="Dewi Lestari", sex="P")
+
+    page.goto(f"{live_server.url}/pekerja/")
+    page.fill("#id_username", "rina")
+    page.fill("#id_password", "Rahasia-kuat-2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/pekerja/")
+
+    page.fill("#id_q", "rizki prat")
+    # htmx swaps the result table in place; wait until the other worker has gone
+    page.locator("#results", has_not_text="Dewi Lestari").wait_for()
+    assert page.locator("#results tbody tr").count() == 1
+    assert "q=rizki" in page.url  # the search is in the address bar, so it can be shared
+
+    page.click("text=Moch. Rizki Pratama")
+    page.wait_for_url(f"{live_server.url}/pekerja/{target.pk}/")
+    assert page.locator("h1").inner_text() == "Moch. Rizki Pratama"
+    assert page.locator("[data-testid=nik]").inner_text() == target.nik
+    assert page.locator("text=Ahli waris").first.is_visible()

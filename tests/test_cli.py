@@ -1,0 +1,118 @@
+"""The `cakupan` command: NIK checks, region import, users; `serve` as `make run` starts it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cakupan.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.usefixtures("malang")
+def test_nik_check_json_prints_every_field() -> None:
+    result = runner.invoke(app, ["nik", "check", "3573055203900002", "3573091203900000", "--json"])
+    assert result.exit_code == 1  # one of them is invalid
+    ok, bad = json.loads(result.stdout)
+    assert ok == {
+        "nik": "3573055203900002",
+        "valid": True,
+        "sex": "P",
+        "birth_date": "1990-03-12",
+        "region_code": "35.73.05",
+        "problems": [],
+    }
+    assert {p["code"] for p in bad["problems"]} == {"unknown_region", "serial_zero"}
+
+
+@pytest.mark.usefixtures("malang")
+def test_nik_check_table_is_indonesian() -> None:
+    result = runner.invoke(app, ["nik", "check", "3573051203900001"])
+    assert result.exit_code == 0
+    assert "sah" in result.stdout and "laki-laki" in result.stdout and "1990-03-12" in result.stdout
+
+
+@pytest.mark.django_db
+def test_regions_import_reports_rows_and_is_idempotent(tmp_path: Path) -> None:
+    good = tmp_path / "wilayah.csv"
+    good.write_text("kode,nama\n35,Jawa Timur\n35.73,Kota Malang\n")
+    first = runner.invoke(app, ["regions", "import", str(good)])
+    assert first.exit_code == 0 and "2 baru" in first.stdout
+    again = runner.invoke(app, ["regions", "import", str(good)])
+    assert again.exit_code == 0 and "Tidak ada perubahan" in again.stdout
+    bad = tmp_path / "salah.csv"
+    bad.write_text("kode,nama\n35,Jawa Timur\n35.7x,Salah\n")
+    result = runner.invoke(app, ["regions", "import", str(bad)])
+    assert result.exit_code == 2
+    assert "baris 3" in result.stderr and "Tidak ada yang diimpor" in result.stderr
+    missing = runner.invoke(app, ["regions", "import", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2 and "tidak ditemukan" in missing.stderr
+
+
+@pytest.mark.django_db
+def test_createuser_with_role_and_token() -> None:
+    from cakupan.accounts.models import ApiToken, User
+
+    result = runner.invoke(app, ["createuser", "sari", "--role", "city_officer", "--token"])
+    assert result.exit_code == 0, result.output
+    assert User.objects.get(username="sari").role == "city_officer"
+    assert ApiToken.objects.filter(user__username="sari").count() == 1
+    refused = runner.invoke(app, ["createuser", "tono", "--role", "raja"])
+    assert refused.exit_code == 2 and "tidak dikenal" in refused.stderr
+    weak = runner.invoke(app, ["createuser", "tono", "--role", "sponsor", "--password", "123"])
+    assert weak.exit_code == 2 and not User.objects.filter(username="tono").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_sets_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    """What `make run` does, on a fresh embedded database."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(CAKUPAN_VAR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cakupan.cli", "serve", "--port", str(port), "--no-demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        body = ""
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/masuk/", timeout=2) as r:
+                    body = r.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert "Kata sandi" in body
+        assert (tmp_path / "var" / "cakupan.sqlite3").exists()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, out
+    assert "Akun admin pertama dibuat" in out and "cakupan berhenti" in out
+    # the task worker was a child of the same session: nothing of it may be left running
+    leftover = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""
