@@ -1,0 +1,1 @@
+"""Tests of the rules engine; plain pytest functions, no Django."""
