@@ -116,3 +116,19 @@ def test_serve_sets_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> Non
     # the task worker was a child of the same session: nothing of it may be left running
     leftover = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
+
+
+@pytest.mark.django_db
+def test_demo_loads_workers_refuses_a_second_load_and_replaces() -> None:
+    from cakupan.registry.models import DemoDataset, Worker
+
+    first = runner.invoke(app, ["demo", "--workers", "300", "--seed", "7", "--no-users"])
+    assert first.exit_code == 0, first.output
+    assert "300 pekerja" in first.stdout and Worker.objects.count() == 300
+    again = runner.invoke(app, ["demo", "--workers", "300", "--seed", "7", "--no-users"])
+    assert again.exit_code == 2 and "--replace" in again.stderr
+    replaced = runner.invoke(
+        app, ["demo", "--workers", "50", "--seed", "8", "--replace", "--no-users"]
+    )
+    assert replaced.exit_code == 0 and Worker.objects.count() == 50
+    assert DemoDataset.objects.get().seed == 8

@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from cakupan.apikit import AUTH, FieldErrors
+from cakupan.calculate.api import router as calculate_router
 from cakupan.regions.api import router as regions_router
 from cakupan.registry.api import router as registry_router
 
@@ -25,6 +26,7 @@ api = NinjaAPI(
 )
 api.add_router("/v1/", regions_router)
 api.add_router("/v1/", registry_router)
+api.add_router("/v1/", calculate_router)
 
 
 @api.exception_handler(ValidationError)

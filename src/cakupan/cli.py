@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cakupan.calculate.cli import rules_app
+
 app = typer.Typer(
     help="cakupan: cakupan Jamsostek untuk pekerja kota (Jamsostek coverage for a city's workers).",
     no_args_is_help=True,
@@ -26,6 +28,7 @@ token_app = typer.Typer(help="Token API (API tokens).", no_args_is_help=True)
 app.add_typer(regions_app, name="regions")
 app.add_typer(nik_app, name="nik")
 app.add_typer(token_app, name="token")
+app.add_typer(rules_app, name="rules")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -39,6 +42,11 @@ def _django() -> None:
     from django.utils import translation
 
     translation.activate(os.environ.get("CAKUPAN_LANG", "id"))
+
+
+def _id_number(n: int) -> str:
+    """12345 → '12.345', the Indonesian way."""
+    return f"{n:,}".replace(",", ".")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -274,7 +282,7 @@ def demo(
     _django()
     from cakupan.bootstrap import setup as do_setup
 
-    do_setup()
+    _print_setup(do_setup())
     _load_demo(workers=workers, seed=seed, replace=replace)
     if users:
         _create_demo_users()
@@ -304,8 +312,8 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
         except DemoError as e:
             raise _fail(str(e)) from None
     console.print(
-        f"Data demo: {result.workers:,} pekerja, {result.heirs:,} ahli waris "
-        f"dalam {result.seconds:.1f} detik.".replace(",", ".")
+        f"Data demo: {_id_number(result.workers)} pekerja, {_id_number(result.heirs)} ahli waris "
+        f"dalam {f'{result.seconds:.1f}'.replace('.', ',')} detik."
     )
 
 

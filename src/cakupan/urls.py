@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("hitung/", include("cakupan.calculate.urls")),
     path("", include("cakupan.web.urls")),
 ]
 

@@ -26,6 +26,7 @@ VIEW_REGION = "regions.view_region"
 IMPORT_REGION = "regions.import_region"
 VERIFY_MEMBERSHIP = "registry.verify_membership"
 CHECK_NIK = "registry.check_nik"
+USE_CALCULATOR = "calculate.use_calculator"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.BPJS_OFFICER: frozenset(
@@ -38,6 +39,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_REGION,
             VERIFY_MEMBERSHIP,
             CHECK_NIK,
+            USE_CALCULATOR,
         }
     ),
     Role.CITY_OFFICER: frozenset(
@@ -49,11 +51,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             EXPORT_WORKER,
             VIEW_REGION,
             CHECK_NIK,
+            USE_CALCULATOR,
         }
     ),
     # A sponsor sees only the workers its own programmes fund (scoped in the selectors) and
     # never a whole NIK.
-    Role.SPONSOR: frozenset({VIEW_WORKER, EXPORT_WORKER, VIEW_REGION}),
+    Role.SPONSOR: frozenset({VIEW_WORKER, EXPORT_WORKER, VIEW_REGION, USE_CALCULATOR}),
     # A hospital clerk only asks "is this person protected today?".
     Role.HOSPITAL: frozenset({VERIFY_MEMBERSHIP}),
 }

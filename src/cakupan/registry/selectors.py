@@ -92,8 +92,12 @@ def worker_list(*, user: User, filters: WorkerFilters | None = None) -> QuerySet
     q = f.q.strip()
     if q:
         digits = normalise_nik(q)
-        if digits.isdigit() and len(digits) >= 6:
-            qs = qs.filter(nik__startswith=digits)
+        if digits.isdigit() and len(digits) == 16:
+            qs = qs.filter(nik=digits)
+        elif digits.isdigit() and len(digits) >= 6:
+            # A range instead of LIKE 'prefix%', which SQLite cannot answer from the index.
+            upper = digits[:-1] + chr(ord(digits[-1]) + 1)
+            qs = qs.filter(nik__gte=digits, nik__lt=upper)
         else:
             for word in q.split()[:5]:
                 qs = qs.filter(full_name__icontains=word)

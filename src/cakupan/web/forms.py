@@ -64,7 +64,7 @@ class HeirForm(forms.Form):
         label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"})
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=[("", "—"), *Sex.choices], required=False)
-    nik = forms.CharField(label=_("NIK (optional)"), max_length=40, required=False)
+    nik = forms.CharField(label=_("NIK"), max_length=40, required=False)
 
 
 class NikCheckForm(forms.Form):

@@ -184,3 +184,8 @@ def test_unknown_page_is_a_friendly_404(officer_client) -> None:  # type: ignore
     r = officer_client.get(f"/pekerja/{10**17}/")
     assert r.status_code == 404 and "Tidak ditemukan" in r.content.decode()
     assert officer_client.get(f"/pekerja/{10**25}/").status_code == 404
+
+
+def test_indonesian_even_for_an_english_browser(officer_client) -> None:  # type: ignore[no-untyped-def]
+    body = officer_client.get("/pekerja/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Daftarkan pekerja" in body and 'lang="id"' in body
