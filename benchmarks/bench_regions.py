@@ -15,7 +15,7 @@ os.environ.pop("DATABASE_URL", None)
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import django
+import django  # noqa: E402
 
 django.setup()
 
