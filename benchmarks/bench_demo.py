@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-# A fresh database in a temporary var/ directory: settings read CAKUPAN_VAR at import time.
-os.environ["CAKUPAN_VAR"] = tempfile.mkdtemp(prefix="cakupan-bench-demo-")
-os.environ["DJANGO_SETTINGS_MODULE"] = "cakupan.settings"
-os.environ.pop("DATABASE_URL", None)
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-import django
+from benchmarks.harness import throwaway_django  # noqa: E402
 
-django.setup()
+throwaway_django("demo")
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 
-from benchmarks.harness import peak_rss_mib, report  # noqa: E402
+from benchmarks.harness import peak_rss_mib, report, run_and_clean  # noqa: E402
 from cakupan.registry.demo import demo_load  # noqa: E402
 
 TARGET_SECONDS = {20_000: 30.0, 1_000_000: 300.0}  # issue 2: demo data
 
 
 def main() -> int:
-    call_command("migrate", verbosity=0)
     sizes = [20_000] if os.environ.get("BENCH_QUICK") == "1" else [20_000, 1_000_000]
     slow = 0
     for i, workers in enumerate(sizes):
@@ -48,10 +40,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        code = main()
-    finally:
-        # A million workers take about a gigabyte of SQLite; do not leave it in /tmp.
-        connection.close()
-        shutil.rmtree(os.environ["CAKUPAN_VAR"], ignore_errors=True)
-    raise SystemExit(code)
+    run_and_clean(main)

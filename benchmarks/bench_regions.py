@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-os.environ["CAKUPAN_VAR"] = tempfile.mkdtemp(prefix="cakupan-bench-regions-")
-os.environ["DJANGO_SETTINGS_MODULE"] = "cakupan.settings"
-os.environ.pop("DATABASE_URL", None)
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import django  # noqa: E402
+from benchmarks.harness import throwaway_django  # noqa: E402
 
-django.setup()
+throwaway_django("regions")
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import transaction  # noqa: E402
 
-from benchmarks.harness import peak_rss_mib, report  # noqa: E402
+from benchmarks.harness import peak_rss_mib, report, run_and_clean  # noqa: E402
 from cakupan.regions.codes import level_of, parent_of  # noqa: E402
 from cakupan.regions.models import Region  # noqa: E402
 from cakupan.regions.services import parse_region_csv, regions_import_file  # noqa: E402
@@ -50,7 +44,6 @@ def main() -> int:
     if not path.exists():
         print(f"regions: skipped, {path} not found (set CAKUPAN_SHARED_DATA)")
         return 0
-    call_command("migrate", verbosity=0)
     rows = parse_region_csv(path.read_text(encoding="utf-8"))
     naive = per_row_baseline(rows[:SLICE]) * len(rows) / SLICE  # rolled back: the table stays empty
     start = time.perf_counter()
@@ -78,9 +71,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        code = main()
-    finally:
-        connection.close()
-        shutil.rmtree(os.environ["CAKUPAN_VAR"], ignore_errors=True)
-    raise SystemExit(code)
+    run_and_clean(main)

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-os.environ["CAKUPAN_VAR"] = tempfile.mkdtemp(prefix="cakupan-bench-registry-")
-os.environ["DJANGO_SETTINGS_MODULE"] = "cakupan.settings"
-os.environ.pop("DATABASE_URL", None)
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-import django
+from benchmarks.harness import throwaway_django  # noqa: E402
 
-django.setup()
+throwaway_django("registry")
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 
-from benchmarks.harness import report, timed  # noqa: E402
+from benchmarks.harness import report, run_and_clean, timed  # noqa: E402
 from cakupan.accounts.services import user_create  # noqa: E402
 from cakupan.registry.demo import demo_load  # noqa: E402
 from cakupan.registry.models import Worker  # noqa: E402
@@ -35,7 +29,6 @@ def page(user, filters: WorkerFilters) -> int:  # type: ignore[no-untyped-def]
 
 
 def main() -> int:
-    call_command("migrate", verbosity=0)
     workers = 20_000 if os.environ.get("BENCH_QUICK") == "1" else 1_000_000
     demo_load(workers=workers, seed=2026)
     user, _ = user_create(username="bench", role="bpjs_officer")
@@ -55,9 +48,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        code = main()
-    finally:
-        connection.close()
-        shutil.rmtree(os.environ["CAKUPAN_VAR"], ignore_errors=True)
-    raise SystemExit(code)
+    run_and_clean(main)

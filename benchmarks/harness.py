@@ -29,3 +29,37 @@ def report(name: str, figure: str, ratio: str = "") -> None:
     """Print one benchmark line: name, figure, and the ratio against a peer if measured."""
     print(f"{name:<52} {figure:>28}  {ratio}".rstrip())
     sys.stdout.flush()
+
+
+def throwaway_django(prefix: str) -> None:
+    """Point cakupan at a fresh SQLite in a temporary var/ and set Django up, migrated.
+
+    Must run before anything imports cakupan's models: settings read CAKUPAN_VAR at import.
+    """
+    import os
+    import tempfile
+
+    os.environ["CAKUPAN_VAR"] = tempfile.mkdtemp(prefix=f"cakupan-bench-{prefix}-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "cakupan.settings"
+    os.environ.pop("DATABASE_URL", None)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def run_and_clean(main: Callable[[], int]) -> None:
+    """Run a benchmark's main(), then delete its throwaway database (a million workers take
+    about a gigabyte), and exit with main's code."""
+    import os
+    import shutil
+
+    from django.db import connection
+
+    try:
+        code = main()
+    finally:
+        connection.close()
+        shutil.rmtree(os.environ["CAKUPAN_VAR"], ignore_errors=True)
+    raise SystemExit(code)

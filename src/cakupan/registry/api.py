@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Literal
 
@@ -259,18 +260,7 @@ def worker_post(request: HttpRequest, payload: WorkerIn) -> Status:
 
 def _update(request: HttpRequest, worker_id: int, values: dict) -> dict:
     existing = _get(request, worker_id)
-    current = {
-        "nik": existing.nik,
-        "full_name": existing.full_name,
-        "birth_date": existing.birth_date,
-        "sex": existing.sex,
-        "kelurahan": existing.kelurahan_id,
-        "occupation": existing.occupation.code,
-        "phone": existing.phone,
-        "welfare_decile": existing.welfare_decile,
-        "disability": existing.disability,
-    }
-    data = WorkerData(**{**current, **values})
+    data = dataclasses.replace(WorkerData.from_worker(existing), **values)
     try:
         worker_update(worker=existing, data=data)
     except WorkerInvalid as e:

@@ -46,6 +46,21 @@ class WorkerData:
     disability: str = ""
     warnings: list[NikProblem] = field(default_factory=list)
 
+    @classmethod
+    def from_worker(cls, worker: Worker) -> WorkerData:
+        """The data as stored, to edit: form initial values, or the base of a partial update."""
+        return cls(
+            nik=worker.nik,
+            full_name=worker.full_name,
+            birth_date=worker.birth_date,
+            sex=worker.sex,
+            kelurahan=worker.kelurahan_id,
+            occupation=worker.occupation.code,
+            phone=worker.phone,
+            welfare_decile=worker.welfare_decile,
+            disability=worker.disability,
+        )
+
 
 _PHONE_RE = re.compile(r"^(?:\+?62|0)8\d{7,12}$")
 

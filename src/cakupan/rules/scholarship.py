@@ -26,22 +26,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from cakupan.rules.contribution import Note
 from cakupan.rules.errors import RuleInputError
 from cakupan.rules.events import Child
 from cakupan.rules.inputs import age_on, parse_bool, parse_choice, parse_int
 from cakupan.rules.loader import ScholarshipRules, Vocabulary
 
 
-@dataclass(frozen=True)
-class Reason:
-    """Why a child receives no scholarship."""
-
-    code: str
-    message: str
-    message_en: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "message_en": self.message_en}
+# Why a child receives no scholarship: a code with both messages, like a contribution note.
+Reason = Note
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -208,8 +209,6 @@ def worker_export(request: HttpRequest) -> StreamingHttpResponse:
 def _worker_or_404(request: HttpRequest, pk: int) -> Worker:
     worker = worker_get(user=request.user, pk=pk)
     if worker is None:
-        from django.http import Http404
-
         raise Http404
     return worker
 
@@ -217,23 +216,25 @@ def _worker_or_404(request: HttpRequest, pk: int) -> Worker:
 @login_required
 @permission_required(VIEW_WORKER, raise_exception=True)
 def worker_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    worker = _worker_or_404(request, pk)
+    return _render_detail(request, _worker_or_404(request, pk), HeirForm())
+
+
+def _render_detail(
+    request: HttpRequest, worker: Worker, heir_form: HeirForm, status: int = 200
+) -> HttpResponse:
     nik = nik_display(
         user=request.user, workers=[worker], action=NikAccessLog.Action.VIEW, path=request.path
     )[worker.pk]
-    heirs = list(worker.heirs.all())
     whole = nik == worker.nik
-    return render(
-        request,
-        "web/worker_detail.html",
-        {
-            "worker": worker,
-            "nik": nik,
-            "heirs": [(h, h.nik if whole or not h.nik else mask_nik(h.nik)) for h in heirs],
-            "heir_form": HeirForm(),
-            "can_change": request.user.has_perm(CHANGE_WORKER),
-        },
-    )
+    heirs = [(h, h.nik if whole or not h.nik else mask_nik(h.nik)) for h in worker.heirs.all()]
+    context = {
+        "worker": worker,
+        "nik": nik,
+        "heirs": heirs,
+        "heir_form": heir_form,
+        "can_change": request.user.has_perm(CHANGE_WORKER),
+    }
+    return render(request, "web/worker_detail.html", context, status=status)
 
 
 def _form_to_data(form: WorkerForm) -> WorkerData:
@@ -251,7 +252,7 @@ def _form_to_data(form: WorkerForm) -> WorkerData:
     )
 
 
-def _apply_errors(form: WorkerForm, e: WorkerInvalid) -> None:
+def _apply_errors(form: WorkerForm | HeirForm, e: WorkerInvalid) -> None:
     for field, msgs in e.errors.items():
         for msg in msgs:
             form.add_error(field if field in form.fields else None, msg)
@@ -283,17 +284,7 @@ def worker_create_view(request: HttpRequest) -> HttpResponse:
 @permission_required(CHANGE_WORKER, raise_exception=True)
 def worker_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     worker = _worker_or_404(request, pk)
-    initial = {
-        "nik": worker.nik,
-        "full_name": worker.full_name,
-        "birth_date": worker.birth_date,
-        "sex": worker.sex,
-        "kelurahan": worker.kelurahan_id,
-        "occupation": worker.occupation.code,
-        "phone": worker.phone,
-        "welfare_decile": worker.welfare_decile,
-        "disability": worker.disability,
-    }
+    initial = dataclasses.asdict(WorkerData.from_worker(worker))
     form = WorkerForm(request.POST or None, initial=initial)
     existing = None
     if request.method == "POST" and form.is_valid():
@@ -337,29 +328,11 @@ def heir_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
             )
         except WorkerInvalid as e:
-            for field, msgs in e.errors.items():
-                for msg in msgs:
-                    form.add_error(field if field in form.fields else None, msg)
+            _apply_errors(form, e)
         else:
             messages.success(request, _("Heir added."))
             return redirect("web:worker_detail", pk=worker.pk)
-    nik = nik_display(
-        user=request.user, workers=[worker], action=NikAccessLog.Action.VIEW, path=request.path
-    )[worker.pk]
-    whole = nik == worker.nik
-    heirs = [(h, h.nik if whole or not h.nik else mask_nik(h.nik)) for h in worker.heirs.all()]
-    return render(
-        request,
-        "web/worker_detail.html",
-        {
-            "worker": worker,
-            "nik": nik,
-            "heirs": heirs,
-            "heir_form": form,
-            "can_change": True,
-        },
-        status=422,
-    )
+    return _render_detail(request, worker, form, status=422)
 
 
 @login_required
