@@ -36,7 +36,11 @@ test: $(VENV)/.stamp-test
 test-postgres: $(VENV)/.stamp-test
 	DATABASE_URL="$${CAKUPAN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" $(BIN)/pytest -q
 
-bench: $(VENV)/.stamp-test
+$(VENV)/.stamp-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	touch $@ $(VENV)/.stamp-test $(VENV)/.stamp-run
+
+bench: $(VENV)/.stamp-bench
 	$(BIN)/python benchmarks/run.py $(BENCH)
 
 lint: $(VENV)/.stamp-test

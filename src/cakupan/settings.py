@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "cakupan.accounts",
     "cakupan.regions",
     "cakupan.registry",
+    "cakupan.funding",
+    "cakupan.membership",
     "cakupan.calculate",
     "cakupan.web",
 ]

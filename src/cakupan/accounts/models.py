@@ -17,6 +17,15 @@ class User(AbstractUser):
     role = models.CharField(
         _("role"), max_length=20, choices=Role.choices, default=Role.CITY_OFFICER
     )
+    sponsor = models.ForeignKey(
+        "funding.Sponsor",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        verbose_name=_("sponsor"),
+        help_text=_("For the sponsor role: the sponsor this user acts for"),
+    )
 
     @property
     def is_admin_role(self) -> bool:

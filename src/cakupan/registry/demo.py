@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from itertools import repeat
 from typing import Any
 
 import numpy as np
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from cakupan.bulk import insert_rows
 from cakupan.regions.models import Level, Region
 from cakupan.regions.services import regions_load_builtin
 from cakupan.registry.models import DemoDataset, Heir, Occupation, Worker
@@ -578,41 +578,10 @@ def _existing_niks() -> Iterable[str]:
     )
 
 
-def _insert_rows(
-    model: type[models.Model], columns: dict[str, list[Any]], constants: dict[str, Any]
-) -> None:
-    """One executemany INSERT of the given columns; every other field gets its default.
-
-    Measured on SQLite, bulk_create spent most of a load building model instances and preparing
-    each value; here defaults and auto_now timestamps are prepared once per chunk.
-    """
-    qn = connection.ops.quote_name
-    proto = model(**constants)
-    n = len(next(iter(columns.values())))
-    names: list[str] = []
-    data: list[Iterable[Any]] = []
-    for f in model._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        names.append(qn(f.column))
-        if f.attname not in columns:
-            data.append(repeat(f.get_db_prep_save(f.pre_save(proto, add=True), connection), n))
-        elif isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField):
-            data.append([connection.ops.adapt_datefield_value(v) for v in columns[f.attname]])
-        else:
-            data.append(columns[f.attname])
-    sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(names)}) "
-        f"VALUES ({', '.join(['%s'] * len(names))})"
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, list(zip(*data, strict=True)))
-
-
 @transaction.atomic
 def _insert(chunk: _Chunk) -> None:
     before = Worker.objects.aggregate(last=models.Max("pk"))["last"] or 0
-    _insert_rows(Worker, chunk.workers, {"source": Worker.Source.DEMO})
+    insert_rows(Worker, chunk.workers, {"source": Worker.Source.DEMO})
     # New ids are above every id seen before the insert; the NIK says which row is whose.
     ids = dict(
         Worker.objects.filter(pk__gt=before, source=Worker.Source.DEMO).values_list("nik", "pk")
@@ -620,7 +589,7 @@ def _insert(chunk: _Chunk) -> None:
     niks = chunk.workers["nik"]
     if chunk.heir_owner:
         chunk.heirs["worker_id"] = [ids[niks[i]] for i in chunk.heir_owner]
-        _insert_rows(Heir, chunk.heirs, {})
+        insert_rows(Heir, chunk.heirs, {})
 
 
 def demo_load(

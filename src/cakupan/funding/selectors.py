@@ -1,0 +1,119 @@
+"""Reads on funding: the programmes a user may see, and what a programme costs and has committed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Count, QuerySet
+
+from cakupan.accounts.models import User
+from cakupan.accounts.roles import Role
+from cakupan.funding.models import FundingProgramme, Sponsor
+from cakupan.funding.months import month_range, month_start
+from cakupan.rules import contributions_for_month
+
+
+def sponsor_scope(*, user: User) -> QuerySet[Sponsor]:
+    """A sponsor user sees only its own sponsor; officers see all."""
+    if user.role == Role.SPONSOR and not user.is_superuser:
+        return (
+            Sponsor.objects.filter(pk=user.sponsor_id)
+            if user.sponsor_id
+            else Sponsor.objects.none()
+        )
+    return Sponsor.objects.all()
+
+
+def programme_scope(*, user: User) -> QuerySet[FundingProgramme]:
+    return FundingProgramme.objects.filter(sponsor__in=sponsor_scope(user=user)).select_related(
+        "sponsor"
+    )
+
+
+def programme_list(*, user: User) -> QuerySet[FundingProgramme]:
+    return programme_scope(user=user).annotate(
+        members=Count("assignments__membership", distinct=True)
+    )
+
+
+def enrolment_months(programme: FundingProgramme, *, start: dt.date) -> tuple[dt.date, dt.date]:
+    """The months a worker enrolled at `start` is funded: from the later of the programme's
+    first month and the start month, to the programme's last month."""
+    return max(programme.first_month, month_start(start)), programme.last_month
+
+
+def cost_of(
+    *,
+    programme: FundingProgramme,
+    incomes: Sequence[int] | np.ndarray,
+    sectors: Sequence[str] | np.ndarray,
+    first_months: Sequence[dt.date],
+    last_months: Sequence[dt.date],
+) -> np.ndarray:
+    """Expected contributions (Rp) of each membership over its funded months, priced by the
+    rules engine month by month (the PP 50/2025 discount depends on month, sector and funder)."""
+    n = len(incomes)
+    total = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return total
+    firsts = np.array([d.toordinal() for d in first_months])
+    lasts = np.array([d.toordinal() for d in last_months])
+    incomes = np.asarray(incomes, dtype=np.int64)
+    sectors = np.asarray(sectors, dtype=object)
+    funding = np.full(n, programme.sponsor.rules_funding, dtype=object)
+    jht = np.full(n, "jht" in (programme.programmes or []), dtype=bool)
+    for month in month_range(min(first_months), max(last_months)):
+        active = (firsts <= month.toordinal()) & (lasts >= month.toordinal())
+        if not active.any():
+            continue
+        result = contributions_for_month(
+            month=month,
+            income=incomes[active],
+            sector=sectors[active],
+            funding=funding[active],
+            jht=jht[active],
+        )
+        total[active] += result.total
+    return total
+
+
+@dataclass(frozen=True)
+class ProgrammeBudget:
+    budget: int
+    committed: int
+    members: int
+    cap: int | None
+
+    @property
+    def remaining(self) -> int:
+        return self.budget - self.committed
+
+
+def programme_budget(*, programme: FundingProgramme) -> ProgrammeBudget:
+    """What the enrolled cohort is expected to cost over its funded months."""
+    rows = list(
+        programme.assignments.values_list(
+            "membership__declared_income",
+            "membership__worker__occupation__sector",
+            "first_month",
+            "last_month",
+        )
+    )
+    committed = 0
+    if rows:
+        incomes, sectors, firsts, lasts = zip(*rows, strict=True)
+        lasts = [last or programme.last_month for last in lasts]
+        committed = int(
+            cost_of(
+                programme=programme,
+                incomes=incomes,
+                sectors=sectors,
+                first_months=firsts,
+                last_months=lasts,
+            ).sum()
+        )
+    members = programme.assignments.values("membership_id").distinct().count()
+    return ProgrammeBudget(programme.budget, committed, members, programme.cohort_cap)

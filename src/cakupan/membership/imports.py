@@ -1,0 +1,481 @@
+"""Bulk enrolment: a list of workers for a funding programme, checked, linked and saved at once.
+
+Stages: read → check every row → link to the registry → price against budget and cap → save in
+one transaction. Nothing is written unless every row is accepted, or `partial` is asked for, in
+which case the accepted rows are saved together and the rejected ones reported. Re-importing
+the same file changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from cakupan.accounts.models import User
+from cakupan.bulk import insert_rows
+from cakupan.funding.eligibility import ineligible_reason
+from cakupan.funding.models import FundingProgramme
+from cakupan.funding.months import fmt_month
+from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
+from cakupan.membership.importing import PROBLEM_SCHEMA, check_rows, map_columns, read_table
+from cakupan.membership.models import (
+    FundingAssignment,
+    ImportBatch,
+    ImportProblem,
+    Membership,
+    ReviewCase,
+)
+from cakupan.membership.selectors import import_catalogue, registry_frame
+from cakupan.membership.services import membership_number
+from cakupan.registry.models import Occupation, Worker
+from cakupan.rules import contributions_for_month
+
+Progress = Callable[[str, int, int], None]
+REVIEW_STATUSES = ("probable", "same_name_birth_other_nik", "nik_conflict")
+_CHUNK = 50_000
+
+
+class ImportCancelled(Exception):
+    """The user cancelled; the transaction was rolled back and the database is as before."""
+
+
+@dataclass
+class ImportOutcome:
+    batch: ImportBatch
+    counts: dict[str, int]
+    problems: pl.DataFrame
+    committed: bool
+    message: str
+    fits: int | None = None
+    reviews: list[dict] = field(default_factory=list)
+
+    @property
+    def unchanged(self) -> bool:
+        return self.counts.get("already_enrolled", 0) == self.counts.get("total", 0) > 0
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _link(rows: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
+    """Exact NIK links and NIK duplicates inside the file (row, status, worker_id, reason, evidence, dup_of_row)."""
+    first_row = rows.group_by("nik").agg(pl.col("row").min().alias("first_row"))
+    linked = (
+        rows.select("row", "nik")
+        .join(first_row, on="nik", how="left")
+        .join(registry.select("nik", "worker_id"), on="nik", how="left")
+    )
+    return linked.select(
+        "row",
+        pl.when(pl.col("row") != pl.col("first_row"))
+        .then(pl.lit("duplicate_in_file"))
+        .when(pl.col("worker_id").is_not_null())
+        .then(pl.lit("exact"))
+        .otherwise(pl.lit("new"))
+        .alias("status"),
+        "worker_id",
+        pl.lit(1.0).alias("score"),
+        pl.lit("").alias("evidence"),
+        pl.when(pl.col("row") != pl.col("first_row")).then(pl.col("first_row")).alias("dup_of_row"),
+    )
+
+
+def _problem(
+    rows: list[int] | pl.Series,
+    column: str,
+    severity: str,
+    code: str,
+    message: str,
+    suggestion: str = "",
+) -> pl.DataFrame:
+    rows = list(rows)
+    return pl.DataFrame(
+        {
+            "row": rows,
+            "column": [column] * len(rows),
+            "severity": [severity] * len(rows),
+            "code": [code] * len(rows),
+            "message": [message] * len(rows),
+            "suggestion": [suggestion] * len(rows),
+        },
+        schema=PROBLEM_SCHEMA,
+    )
+
+
+def enrol_import(
+    *,
+    path: Path,
+    programme: FundingProgramme,
+    original_name: str | None = None,
+    column_map: dict[str, str] | None = None,
+    partial: bool = False,
+    dry_run: bool = False,
+    user: User | None = None,
+    batch: ImportBatch | None = None,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> ImportOutcome:
+    """Check, link and (unless dry_run) save a list of workers for `programme`.
+
+    Raises HeaderProblem (the mapping step) and FileProblem (unreadable file) before anything is
+    recorded; ImportCancelled when `cancelled()` turns true, with nothing saved.
+    """
+    say = progress or (lambda stage, done, total: None)
+    path = Path(path)
+    as_of = as_of or timezone.localdate()
+    say("read", 0, 1)
+    frame = map_columns(read_table(path, original_name=original_name), column_map)
+    total = frame.height
+    if batch is None:
+        batch = ImportBatch.objects.create(
+            programme=programme,
+            original_name=original_name or path.name,
+            sha256=file_sha256(path),
+            column_map=column_map or {},
+            partial=partial,
+            uploaded_by=user,
+            status=ImportBatch.Status.VALIDATING,
+            rows_total=total,
+        )
+    else:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.VALIDATING, rows_total=total
+        )
+    say("check", 0, total)
+    checked = check_rows(frame, import_catalogue(), default_income=programme.declared_income)
+    if cancelled():
+        raise ImportCancelled
+    say("link", checked.rows.height, total)
+    rows = checked.rows
+    linked = rows.join(_link(rows, registry_frame()), on="row", how="left")
+    problems = [checked.problems]
+
+    dups = linked.filter(pl.col("status") == "duplicate_in_file")
+    for r, first in dups.select("row", "dup_of_row").iter_rows():
+        problems.append(
+            _problem(
+                [r],
+                "nik",
+                "rejected",
+                "duplicate_in_file",
+                f"Baris ini sama dengan baris {first} di berkas yang sama.",
+                "Hapus salah satu baris.",
+            )
+        )
+    reviews = linked.filter(pl.col("status").is_in(REVIEW_STATUSES))
+    for r, reason, evidence in reviews.select("row", "status", "evidence").iter_rows():
+        problems.append(
+            _problem(
+                [r],
+                "nik",
+                "review",
+                reason,
+                evidence or "Mungkin orang yang sudah terdaftar.",
+                "Putuskan di antrean tinjauan.",
+            )
+        )
+    candidates = linked.filter(pl.col("status").is_in(["exact", "new"]))
+
+    # Who is already funded, by whom, for the programme's months?
+    first, last = enrolment_months(programme, start=as_of)
+    if last < first:
+        raise ValueError(f"Program {programme.name} sudah berakhir pada {fmt_month(last)}.")
+    existing_ids = [int(w) for w in candidates["worker_id"].drop_nulls().to_list()]
+    clashes = _clashes(existing_ids, first, last)
+    already = [w for w, (prog_id, _label) in clashes.items() if prog_id == programme.pk]
+    other = {w: label for w, (prog_id, label) in clashes.items() if prog_id != programme.pk}
+    already_rows = candidates.filter(pl.col("worker_id").is_in(already))
+    for w, r in (
+        candidates.filter(pl.col("worker_id").is_in(list(other)))
+        .select("worker_id", "row")
+        .iter_rows()
+    ):
+        problems.append(
+            _problem(
+                [r],
+                "nik",
+                "rejected",
+                "double_funding",
+                f"{other[w]}. Satu bulan kepesertaan hanya boleh punya satu pembayar.",
+            )
+        )
+    to_enrol = candidates.filter(
+        ~pl.col("worker_id").is_in(list(clashes)) | pl.col("worker_id").is_null()
+    )
+
+    # Eligibility is the programme's data applied to every row at once.
+    reasons = ineligible_reason(
+        to_enrol.with_columns(vulnerable=pl.col("vulnerable_occupation")),
+        programme.eligibility or {},
+        as_of=first,
+    )
+    ineligible = to_enrol.filter(reasons.is_not_null())
+    for r, reason in zip(ineligible["row"].to_list(), reasons.drop_nulls().to_list(), strict=True):
+        problems.append(
+            _problem(
+                [r],
+                "pekerjaan",
+                "rejected",
+                "not_eligible",
+                f"Tidak memenuhi syarat program: {reason}.",
+            )
+        )
+    to_enrol = to_enrol.filter(reasons.is_null())
+
+    all_problems = pl.concat(problems).unique(maintain_order=True).sort("row")
+    rejected_rows = set(all_problems.filter(pl.col("severity") == "rejected")["row"].to_list())
+    to_enrol = to_enrol.filter(~pl.col("row").is_in(list(rejected_rows)))
+    counts = {
+        "total": total,
+        "new": int((to_enrol["status"] == "new").sum()),
+        "existing": int((to_enrol["status"] == "exact").sum()),
+        "already_enrolled": already_rows.height,
+        "review": reviews.height,
+        "rejected": len(rejected_rows),
+        "warnings": int((all_problems["severity"] == "warning").sum()),
+    }
+
+    # Budget and cohort cap: refuse the whole list, saying how many more would fit.
+    budget = programme_budget(programme=programme)
+    costs = cost_of(
+        programme=programme,
+        incomes=to_enrol["income"].to_numpy(),
+        sectors=to_enrol["sector"].to_numpy(),
+        first_months=[first] * to_enrol.height,
+        last_months=[last] * to_enrol.height,
+    )
+    fits_budget = int(np.searchsorted(np.cumsum(costs), budget.remaining, side="right"))
+    fits = (
+        fits_budget if budget.cap is None else min(fits_budget, max(0, budget.cap - budget.members))
+    )
+    message = ""
+    refuse = fits < to_enrol.height
+    if refuse:
+        message = (
+            f"Daftar ini menambah {to_enrol.height} peserta, tetapi "
+            + (
+                f"batas program {budget.cap} peserta"
+                if budget.cap is not None and fits < fits_budget
+                else f"sisa anggaran Rp {budget.remaining:,}".replace(",", ".")
+            )
+            + f" hanya cukup untuk {fits} peserta lagi."
+        )
+    elif rejected_rows and not partial:
+        message = f"{len(rejected_rows)} baris ditolak: tidak ada yang disimpan. Perbaiki baris itu, atau pakai --partial."
+    elif counts["new"] + counts["existing"] == 0:
+        message = (
+            "Tidak ada perubahan: semua baris sudah terdaftar di program ini."
+            if already_rows.height
+            else "Tidak ada baris yang dapat disimpan."
+        )
+
+    commit = not dry_run and not refuse and (partial or not rejected_rows)
+    if cancelled():
+        raise ImportCancelled
+    review_payload = reviews.select(
+        "row",
+        "nik",
+        "name",
+        "birth_date",
+        "sex",
+        "kelurahan",
+        "occupation",
+        "worker_id",
+        "status",
+        "score",
+        "evidence",
+    ).to_dicts()
+    if commit:
+        say("save", 0, to_enrol.height)
+        _save(
+            batch=batch,
+            programme=programme,
+            rows=to_enrol,
+            reviews=review_payload,
+            first=first,
+            last=last,
+            user=user,
+            say=say,
+            cancelled=cancelled,
+        )
+        if not message:
+            message = f"Tersimpan: {counts['new']} pekerja baru, {counts['existing']} pekerja terdaftar didanai program ini."
+    _record(batch, all_problems, counts, message, committed=commit, dry_run=dry_run)
+    return ImportOutcome(
+        batch, counts, all_problems, commit, message, fits if refuse else None, review_payload
+    )
+
+
+def _clashes(
+    worker_ids: list[int], first: dt.date, last: dt.date
+) -> dict[int, tuple[int | None, str]]:
+    """Workers with any funded month in first..last: worker → (programme id, who pays which months)."""
+    found: dict[int, tuple[int | None, str]] = {}
+    for i in range(0, len(worker_ids), 5000):
+        qs = (
+            FundingAssignment.objects.filter(
+                membership__worker_id__in=worker_ids[i : i + 5000], first_month__lte=last
+            )
+            .exclude(last_month__lt=first)
+            .values_list(
+                "membership__worker_id",
+                "programme_id",
+                "programme__name",
+                "programme__sponsor__name",
+                "first_month",
+                "last_month",
+            )
+        )
+        for w, prog, prog_name, sponsor, f, lm in qs:
+            payer = f"{sponsor} ({prog_name})" if prog else "peserta sendiri (mandiri)"
+            found[w] = (prog, f"Bulan {fmt_month(f)}..{fmt_month(lm)} sudah dibayar oleh {payer}")
+    return found
+
+
+@transaction.atomic
+def _save(
+    *,
+    batch: ImportBatch,
+    programme: FundingProgramme,
+    rows: pl.DataFrame,
+    reviews: list[dict],
+    first: dt.date,
+    last: dt.date,
+    user: User | None,
+    say: Progress,
+    cancelled: Callable[[], bool],
+) -> None:
+    occupation_ids = dict(Occupation.objects.values_list("code", "pk"))
+    new = rows.filter(pl.col("status") == "new")
+    before = Worker.objects.aggregate(last=Max("pk"))["last"] or 0
+    for start in range(0, new.height, _CHUNK):
+        if cancelled():
+            raise ImportCancelled
+        part = new.slice(start, _CHUNK)
+        insert_rows(
+            Worker,
+            {
+                "nik": part["nik"].to_list(),
+                "full_name": part["name"].to_list(),
+                "birth_date": part["birth_date"].to_list(),
+                "sex": part["sex"].to_list(),
+                "kelurahan_id": part["kelurahan"].to_list(),
+                "occupation_id": [occupation_ids[c] for c in part["occupation"].to_list()],
+                "phone": part["phone"].to_list(),
+            },
+            {"source": Worker.Source.IMPORT, "created_by": user},
+        )
+        say("save", start + part.height, rows.height)
+    ids = dict(
+        Worker.objects.filter(pk__gt=before, source=Worker.Source.IMPORT).values_list("nik", "pk")
+    )
+    rows = rows.with_columns(
+        worker_id=pl.when(pl.col("worker_id").is_null())
+        .then(pl.col("nik").replace_strict(ids, default=None, return_dtype=pl.Int64))
+        .otherwise(pl.col("worker_id"))
+    )
+    have = _memberships(rows["worker_id"].to_list())
+    need = rows.filter(~pl.col("worker_id").is_in(list(have)))
+    if need.height:
+        brackets = contributions_for_month(
+            month=first,
+            income=need["income"].to_numpy(),
+            sector=need["sector"].to_numpy(),
+            funding=[programme.sponsor.rules_funding] * need.height,
+        ).bracket
+        before_m = Membership.objects.aggregate(last=Max("pk"))["last"] or 0
+        insert_rows(
+            Membership,
+            {
+                "worker_id": need["worker_id"].to_list(),
+                "programmes": [programme.programmes] * need.height,
+                "declared_income": need["income"].to_list(),
+                "bracket": [int(b) for b in brackets],
+                "number": [membership_number(w) for w in need["worker_id"].to_list()],
+            },
+            {"category": Membership.Category.BPU, "start_month": first, "created_by": user},
+        )
+        have.update(dict(Membership.objects.filter(pk__gt=before_m).values_list("worker_id", "pk")))
+    if cancelled():
+        raise ImportCancelled
+    insert_rows(
+        FundingAssignment,
+        {
+            "membership_id": [have[w] for w in rows["worker_id"].to_list()],
+        },
+        {"programme": programme, "first_month": first, "last_month": last, "batch": batch},
+    )
+    if reviews:
+        ReviewCase.objects.bulk_create(
+            [
+                ReviewCase(
+                    batch=batch,
+                    row=r["row"],
+                    incoming={k: str(v) if v is not None else None for k, v in r.items()},
+                    candidate_id=r["worker_id"],
+                    reason=r["status"],
+                    evidence=r["evidence"] or "",
+                    score=r["score"] or 0,
+                )
+                for r in reviews
+            ],
+            batch_size=2000,
+        )
+
+
+def _memberships(worker_ids: list[int]) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for i in range(0, len(worker_ids), 5000):
+        found.update(
+            Membership.objects.filter(
+                worker_id__in=worker_ids[i : i + 5000], category=Membership.Category.BPU
+            ).values_list("worker_id", "pk")
+        )
+    return found
+
+
+def _record(
+    batch: ImportBatch,
+    problems: pl.DataFrame,
+    counts: dict[str, int],
+    message: str,
+    *,
+    committed: bool,
+    dry_run: bool,
+) -> None:
+    with transaction.atomic():
+        ImportProblem.objects.filter(batch=batch).delete()
+        if problems.height:
+            insert_rows(
+                ImportProblem, {c: problems[c].to_list() for c in PROBLEM_SCHEMA}, {"batch": batch}
+            )
+        status = (
+            ImportBatch.Status.COMMITTED
+            if committed
+            else ImportBatch.Status.PREVIEWED
+            if dry_run
+            else ImportBatch.Status.FAILED
+        )
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=status,
+            counts=counts,
+            message=message,
+            rows_done=counts["total"],
+            finished_at=timezone.now() if status != ImportBatch.Status.PREVIEWED else None,
+        )
+    batch.refresh_from_db()

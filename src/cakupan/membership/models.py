@@ -1,0 +1,180 @@
+"""Memberships, who pays which months of them, and the bulk imports that create them.
+
+BPU (bukan penerima upah): a non-wage earner; the category every membership here has for now.
+A person-month has at most one payer: FundingAssignment rows of one membership never overlap.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Membership(models.Model):
+    """A worker's Jamsostek membership in one category (one per worker and category)."""
+
+    class Category(models.TextChoices):
+        BPU = "bpu", _("Non-wage earner (BPU)")
+
+    worker = models.ForeignKey(
+        "registry.Worker", on_delete=models.PROTECT, related_name="memberships"
+    )
+    category = models.CharField(
+        _("category"), max_length=10, choices=Category.choices, default=Category.BPU
+    )
+    programmes = models.JSONField(_("programmes"), default=list)
+    declared_income = models.BigIntegerField(_("declared income (Rp)"))
+    bracket = models.PositiveSmallIntegerField(_("bracket"))
+    start_month = models.DateField(_("start month"))
+    end_month = models.DateField(_("end month"), null=True, blank=True)
+    number = models.CharField(_("membership number"), max_length=20, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "category"], name="one_membership_per_category"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class FundingAssignment(models.Model):
+    """Who pays the months first_month..last_month (inclusive; open-ended when null)."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="fundings")
+    programme = models.ForeignKey(
+        "funding.FundingProgramme",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        help_text=_("Empty: the worker pays the months himself or herself"),
+    )
+    first_month = models.DateField(_("first month"))
+    last_month = models.DateField(_("last month"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    batch = models.ForeignKey(
+        "membership.ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assignments",
+    )
+
+    class Meta:
+        ordering = ["first_month", "id"]
+        verbose_name = _("funding assignment")
+        verbose_name_plural = _("funding assignments")
+        indexes = [models.Index(fields=["programme", "first_month"])]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id}: {self.first_month:%Y-%m}..{self.last_month or '…'}"
+
+
+class ImportBatch(models.Model):
+    """One uploaded list of workers for a funding programme, from upload to commit."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        VALIDATING = "validating", _("Checking")
+        PREVIEWED = "previewed", _("Checked, waiting for confirmation")
+        COMMITTING = "committing", _("Saving")
+        COMMITTED = "committed", _("Saved")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed")
+
+    programme = models.ForeignKey(
+        "funding.FundingProgramme", on_delete=models.PROTECT, related_name="imports"
+    )
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    column_map = models.JSONField(default=dict, blank=True)
+    partial = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+
+class ImportProblem(models.Model):
+    """A rejected or flagged row of an import: what is wrong, in which column, and the fix."""
+
+    class Severity(models.TextChoices):
+        REJECTED = "rejected", _("Rejected")
+        REVIEW = "review", _("To review")
+        WARNING = "warning", _("Warning")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="problems")
+    row = models.PositiveIntegerField()
+    column = models.CharField(max_length=40)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    code = models.CharField(max_length=40)
+    message = models.TextField()
+    suggestion = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["row", "id"]
+        indexes = [models.Index(fields=["batch", "severity"])]
+
+    def __str__(self) -> str:
+        return f"row {self.row} {self.column}: {self.code}"
+
+
+class ReviewCase(models.Model):
+    """An incoming row that is probably someone already registered: an officer decides."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        MERGED = "merged", _("Same person: merged")
+        KEPT_APART = "kept_apart", _("Different people: kept apart")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="reviews")
+    row = models.PositiveIntegerField()
+    incoming = models.JSONField()
+    candidate = models.ForeignKey(
+        "registry.Worker", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=40)
+    evidence = models.TextField()
+    score = models.FloatField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    resulting_worker = models.ForeignKey(
+        "registry.Worker", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["batch", "row"]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"review of row {self.row} ({self.get_status_display()})"

@@ -1,0 +1,54 @@
+"""Reads for enrolment: the catalogue rows are checked against, the registry frame for linkage."""
+
+from __future__ import annotations
+
+import polars as pl
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from cakupan.membership.importing import Catalogue
+from cakupan.regions.models import Level, Region
+from cakupan.regions.selectors import city_kelurahan
+from cakupan.registry.models import Occupation
+
+
+def import_catalogue() -> Catalogue:
+    kel = list(city_kelurahan().values_list("code", "name", "parent_id"))
+    regions = Region.objects.filter(level=Level.KECAMATAN).values_list("code", "retired_on")
+    return Catalogue(
+        kelurahan={c: n for c, n, _p in kel},
+        kelurahan_parent={c: p for c, _n, p in kel},
+        occupations={
+            o.code: (o.name, o.sector, tuple(a for a in o.aliases.split("|") if a), o.vulnerable)
+            for o in Occupation.objects.filter(active=True)
+        },
+        region_state={code: ("retired" if retired else "active") for code, retired in regions},
+        loaded_regencies=frozenset(
+            Region.objects.filter(level=Level.KECAMATAN)
+            .values_list("parent_id", flat=True)
+            .distinct()
+        ),
+        today=timezone.localdate(),
+        min_age=getattr(settings, "CAKUPAN_WORKER_MIN_AGE", 15),
+    )
+
+
+def registry_frame() -> pl.DataFrame:
+    """Every registered worker, in the columns the linkage engine reads, straight from SQL."""
+    sql = (
+        "SELECT w.id AS worker_id, w.nik, w.full_name AS name, w.birth_date, w.sex, w.kelurahan_id AS kelurahan "
+        "FROM registry_worker w"
+    )
+    schema = {
+        "worker_id": pl.Int64,
+        "nik": pl.String,
+        "name": pl.String,
+        "birth_date": pl.Date,
+        "sex": pl.String,
+        "kelurahan": pl.String,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    return pl.DataFrame(rows, schema=schema, orient="row")

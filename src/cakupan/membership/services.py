@@ -1,0 +1,170 @@
+"""Writes on memberships: enrolment, who pays which months, moving to self-payment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from cakupan.accounts.models import User
+from cakupan.funding.eligibility import ineligible_reason
+from cakupan.funding.models import FundingProgramme
+from cakupan.funding.months import fmt_month, month_start
+from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
+from cakupan.membership.models import FundingAssignment, Membership
+from cakupan.registry.models import Worker
+from cakupan.rules import contribution
+
+
+class EnrolmentRefused(Exception):
+    """The enrolment cannot be made; the message (Indonesian) says why and what would work."""
+
+    def __init__(self, message: str, *, code: str, fits: int | None = None):
+        self.code = code
+        self.fits = fits
+        super().__init__(message)
+
+
+def membership_number(worker_id: int, category: str = "bpu") -> str:
+    """Deterministic from the worker, so bulk inserts need no round trip to number rows."""
+    return f"{category.upper()}-{worker_id:09d}"
+
+
+def _overlap_message(existing: FundingAssignment) -> str:
+    payer = (
+        f"{existing.programme.sponsor.name} ({existing.programme.name})"
+        if existing.programme
+        else "peserta sendiri (mandiri)"
+    )
+    return (
+        f"Bulan {fmt_month(existing.first_month)}..{fmt_month(existing.last_month)} sudah dibayar oleh {payer}. "
+        "Satu bulan kepesertaan hanya boleh punya satu pembayar."
+    )
+
+
+def _overlapping(
+    membership: Membership, first: dt.date, last: dt.date | None
+) -> FundingAssignment | None:
+    # an open-ended row (last_month null) runs forever
+    qs = membership.fundings.select_related("programme__sponsor").filter(
+        Q(last_month__isnull=True) | Q(last_month__gte=first)
+    )
+    if last is not None:
+        qs = qs.filter(first_month__lte=last)
+    return qs.first()
+
+
+@transaction.atomic
+def funding_assign(
+    *,
+    membership: Membership,
+    programme: FundingProgramme | None,
+    first_month: dt.date,
+    last_month: dt.date | None,
+) -> FundingAssignment:
+    """Record who pays first_month..last_month; refused when any of those months has a payer."""
+    # Lock the membership so two officers cannot fund the same months at once (PostgreSQL;
+    # SQLite serialises writers already).
+    Membership.objects.select_for_update().filter(pk=membership.pk).first()
+    first_month = month_start(first_month)
+    last_month = month_start(last_month) if last_month else None
+    if last_month is not None and last_month < first_month:
+        raise EnrolmentRefused("Bulan terakhir sebelum bulan pertama.", code="months_reversed")
+    if clash := _overlapping(membership, first_month, last_month):
+        raise EnrolmentRefused(_overlap_message(clash), code="double_funding")
+    return FundingAssignment.objects.create(
+        membership=membership, programme=programme, first_month=first_month, last_month=last_month
+    )
+
+
+def _worker_frame(worker: Worker) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "occupation": [worker.occupation.code],
+            "sector": [worker.occupation.sector],
+            "kecamatan": [worker.kelurahan.parent_id],
+            "kelurahan": [worker.kelurahan_id],
+            "vulnerable": [worker.is_vulnerable],
+            "birth_date": [worker.birth_date],
+        }
+    )
+
+
+@transaction.atomic
+def membership_enrol(
+    *,
+    worker: Worker,
+    programme: FundingProgramme,
+    start: dt.date | None = None,
+    created_by: User | None = None,
+) -> Membership:
+    """Enrol a worker under a funding programme, or extend their membership with its funding.
+
+    A worker has one membership; a second enrolment adds a funding assignment, never a second
+    membership. Refused (EnrolmentRefused) when the worker is not eligible, the months already
+    have a payer, the cohort cap is reached, or the budget cannot cover the months.
+    """
+    today = timezone.localdate()
+    first, last = enrolment_months(programme, start=start or today)
+    if last < first:
+        raise EnrolmentRefused(
+            f"Program {programme.name} sudah berakhir pada {fmt_month(last)}.",
+            code="programme_ended",
+        )
+    reason = ineligible_reason(_worker_frame(worker), programme.eligibility or {}, as_of=first)[0]
+    if reason:
+        raise EnrolmentRefused(
+            f"{worker.full_name} tidak memenuhi syarat program: {reason}.", code="not_eligible"
+        )
+    budget = programme_budget(programme=programme)
+    if budget.cap is not None and budget.members >= budget.cap:
+        raise EnrolmentRefused(
+            f"Program sudah mencapai batas {budget.cap} peserta.", code="cap_reached", fits=0
+        )
+    cost = int(
+        cost_of(
+            programme=programme,
+            incomes=[programme.declared_income],
+            sectors=[worker.occupation.sector],
+            first_months=[first],
+            last_months=[last],
+        )[0]
+    )
+    if cost > budget.remaining:
+        raise EnrolmentRefused(
+            f"Sisa anggaran Rp {budget.remaining:,} tidak cukup untuk iuran Rp {cost:,} "
+            f"({fmt_month(first)}..{fmt_month(last)}).".replace(",", "."),
+            code="over_budget",
+            fits=0,
+        )
+    membership = Membership.objects.filter(worker=worker, category=Membership.Category.BPU).first()
+    if membership is None:
+        quote = contribution(
+            category="bpu",
+            income=programme.declared_income,
+            month=first,
+            programmes=programme.programmes,
+            funding=programme.sponsor.rules_funding,
+        )
+        membership = Membership.objects.create(
+            worker=worker,
+            programmes=programme.programmes,
+            declared_income=programme.declared_income,
+            bracket=quote.bracket,
+            start_month=first,
+            number=membership_number(worker.pk),
+            created_by=created_by,
+        )
+    funding_assign(membership=membership, programme=programme, first_month=first, last_month=last)
+    return membership
+
+
+@transaction.atomic
+def membership_to_self_payment(*, membership: Membership, from_month: dt.date) -> FundingAssignment:
+    """After a sponsor's programme ends the worker pays for themself, open-ended."""
+    return funding_assign(
+        membership=membership, programme=None, first_month=from_month, last_month=None
+    )

@@ -1,0 +1,171 @@
+"""Bulk enrolment end to end: all-or-nothing, --partial, idempotent re-import, double funding,
+budget and cap refusals with the count that fits, in-file duplicates, cancel, dry run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from cakupan.funding.services import programme_create, sponsor_create
+from cakupan.membership.imports import ImportCancelled, enrol_import
+from cakupan.membership.models import FundingAssignment, ImportBatch, ImportProblem, Membership
+from cakupan.membership.services import membership_enrol
+from cakupan.registry.models import Worker
+from cakupan.registry.nik import make_nik
+from cakupan.registry.tests.factories import make_worker
+
+pytestmark = pytest.mark.usefixtures("malang")
+NOV = dt.date(2026, 11, 1)
+HEAD = "nik,nama,tanggal_lahir,jenis_kelamin,kelurahan,pekerjaan,no_hp,penghasilan\n"
+
+
+def line(i: int, name: str = "Pekerja", occupation: str = "ojol", sex: str = "L") -> str:
+    born = dt.date(1980 + i % 20, 1 + i % 12, 1 + i % 28)
+    nik = make_nik(kecamatan_code="35.73.05", birth_date=born, sex=sex, serial=100 + i)
+    return f"{nik},{name} {i},{born:%d-%m-%Y},{sex},Lowokwaru,{occupation},,\n"
+
+
+def write(tmp_path: Path, lines: list[str], name: str = "daftar.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEAD + "".join(lines), encoding="utf-8")
+    return path
+
+
+def programme(kind: str = "csr", budget: int = 100_000_000, **kw):  # type: ignore[no-untyped-def]
+    sponsor = sponsor_create(type=kind, name=f"Sponsor {kind} {kw.get('name', '')}")
+    values = {
+        "name": "Program",
+        "fiscal_year": 2026,
+        "first_month": dt.date(2026, 1, 1),
+        "last_month": dt.date(2026, 12, 1),
+        "budget": budget,
+        **kw,
+    }
+    return programme_create(sponsor=sponsor, **values)
+
+
+def test_a_clean_list_is_saved_and_a_second_import_changes_nothing(tmp_path: Path) -> None:
+    p = programme()
+    path = write(tmp_path, [line(i) for i in range(5)])
+    first = enrol_import(path=path, programme=p, as_of=NOV)
+    assert first.committed and first.counts["new"] == 5 and first.counts["rejected"] == 0
+    assert Worker.objects.filter(source="import").count() == 5
+    assert (
+        Membership.objects.count() == 5
+        and FundingAssignment.objects.filter(programme=p).count() == 5
+    )
+    m = Membership.objects.select_related("worker").first()
+    assert m.number == f"BPU-{m.worker_id:09d}" and m.bracket == 1
+    again = enrol_import(path=path, programme=p, as_of=NOV)
+    assert again.counts["already_enrolled"] == 5 and again.counts["new"] == 0
+    assert "Tidak ada perubahan" in again.message and again.unchanged
+    assert Worker.objects.count() == 5 and FundingAssignment.objects.count() == 5
+
+
+def test_any_rejected_row_writes_nothing_without_partial(tmp_path: Path) -> None:
+    p = programme()
+    path = write(tmp_path, [line(1), line(2).replace("Lowokwaru", "Atlantis"), line(3)])
+    outcome = enrol_import(path=path, programme=p, as_of=NOV)
+    assert not outcome.committed and outcome.counts["rejected"] == 1
+    assert "tidak ada yang disimpan" in outcome.message
+    assert not Worker.objects.exists() and not Membership.objects.exists()
+    assert list(ImportProblem.objects.values_list("row", "column", "code")) == [
+        (3, "kelurahan", "unknown_kelurahan")
+    ]
+    assert outcome.batch.status == ImportBatch.Status.FAILED
+
+
+def test_partial_saves_the_valid_rows_and_reports_the_rest(tmp_path: Path) -> None:
+    p = programme()
+    path = write(tmp_path, [line(1), line(2).replace("ojol", "astronot"), line(3)])
+    outcome = enrol_import(path=path, programme=p, partial=True, as_of=NOV)
+    assert outcome.committed and outcome.counts["new"] == 2 and outcome.counts["rejected"] == 1
+    assert Worker.objects.count() == 2
+    assert outcome.problems["row"].to_list() == [3]
+
+
+def test_duplicates_inside_the_file_are_caught(tmp_path: Path) -> None:
+    outcome = enrol_import(
+        path=write(tmp_path, [line(1), line(2), line(1)]), programme=programme(), as_of=NOV
+    )
+    row = outcome.problems.row(0, named=True)
+    assert (row["row"], row["code"]) == (4, "duplicate_in_file") and "baris 2" in row["message"]
+
+
+def test_registered_worker_is_enrolled_and_one_funded_elsewhere_is_refused(tmp_path: Path) -> None:
+    registered = make_worker(full_name="Sudah Ada")
+    funded = make_worker(full_name="Didanai Pemkot", birth_date=dt.date(1985, 5, 5))
+    membership_enrol(worker=funded, programme=programme("apbd", name="Pemkot"), start=NOV)
+    rows = [
+        f"{w.nik},{w.full_name},{w.birth_date:%d-%m-%Y},L,Lowokwaru,ojol,,\n"
+        for w in (registered, funded)
+    ]
+    outcome = enrol_import(
+        path=write(tmp_path, rows), programme=programme("csr", name="RS"), partial=True, as_of=NOV
+    )
+    assert outcome.counts["existing"] == 1 and outcome.counts["rejected"] == 1
+    problem = outcome.problems.row(0, named=True)
+    assert (
+        problem["code"] == "double_funding" and "Sponsor apbd Pemkot (Pemkot)" in problem["message"]
+    )
+    assert Membership.objects.count() == 2
+
+
+def test_budget_and_cap_refuse_the_list_with_the_count_that_fits(tmp_path: Path) -> None:
+    # CSR-funded ojol in 2026-11..12: 2 × 8,400 = 16,800 each; 50,000 covers 2 of 3
+    outcome = enrol_import(
+        path=write(tmp_path, [line(i) for i in range(3)]),
+        programme=programme(budget=50_000),
+        as_of=NOV,
+    )
+    assert (
+        not outcome.committed
+        and outcome.fits == 2
+        and "cukup untuk 2 peserta lagi" in outcome.message
+    )
+    capped = programme(name="Capped", cohort_cap=1)
+    outcome = enrol_import(
+        path=write(tmp_path, [line(i) for i in range(3)], "b.csv"), programme=capped, as_of=NOV
+    )
+    assert outcome.fits == 1 and "batas program 1 peserta" in outcome.message
+    assert not Worker.objects.exists()
+
+
+def test_eligibility_rejects_rows_outside_the_programme(tmp_path: Path) -> None:
+    p = programme(name="Petani", eligibility={"occupations": ["petani"]})
+    outcome = enrol_import(
+        path=write(tmp_path, [line(1, occupation="petani"), line(2)]),
+        programme=p,
+        partial=True,
+        as_of=NOV,
+    )
+    assert outcome.counts["new"] == 1
+    assert outcome.problems.row(0, named=True)["code"] == "not_eligible"
+
+
+def test_dry_run_writes_nothing_but_the_report(tmp_path: Path) -> None:
+    outcome = enrol_import(
+        path=write(tmp_path, [line(1), line(2)]), programme=programme(), dry_run=True, as_of=NOV
+    )
+    assert not outcome.committed and outcome.counts["new"] == 2
+    assert not Worker.objects.exists() and outcome.batch.status == ImportBatch.Status.PREVIEWED
+
+
+def test_cancelling_during_save_leaves_the_database_as_before(tmp_path: Path) -> None:
+    calls = {"n": 0}
+
+    def cancel_at_save() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2  # passes the checks, stops inside the save transaction
+
+    with pytest.raises(ImportCancelled):
+        enrol_import(
+            path=write(tmp_path, [line(i) for i in range(4)]),
+            programme=programme(),
+            as_of=NOV,
+            cancelled=cancel_at_save,
+        )
+    assert not Worker.objects.exists() and not Membership.objects.exists()
+    assert not FundingAssignment.objects.exists()
