@@ -8,7 +8,6 @@ from typing import Any
 
 from django.db import connection, models
 
-
 # Fields whose Python values the database drivers take as they are: no per-value preparation.
 _PLAIN = (
     models.CharField,

@@ -32,7 +32,6 @@ from cakupan.rules.events import Child
 from cakupan.rules.inputs import age_on, parse_bool, parse_choice, parse_int
 from cakupan.rules.loader import ScholarshipRules, Vocabulary
 
-
 # Why a child receives no scholarship: a code with both messages, like a contribution note.
 Reason = Note
 
