@@ -24,6 +24,10 @@ PAGES = {
     "/nik/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
     "/verifikasi/": [OK, OK, FORBIDDEN, FORBIDDEN, OK],
     "/admin/": [OK, REDIRECT, REDIRECT, REDIRECT, REDIRECT],
+    "/program/": [OK, OK, OK, OK, FORBIDDEN],
+    "/program/baru/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
+    "/program/pemberi-dana/baru/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
+    "/pendaftaran/tinjauan/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
 }
 
 API = {

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cakupan.calculate.cli import rules_app
+from cakupan.cliutil import console, django_setup, err, fail, id_number
+from cakupan.funding.cli import programme_app, sponsor_app
+from cakupan.membership.cli import enrol_app
 
 app = typer.Typer(
     help="cakupan: cakupan Jamsostek untuk pekerja kota (Jamsostek coverage for a city's workers).",
@@ -29,29 +31,9 @@ app.add_typer(regions_app, name="regions")
 app.add_typer(nik_app, name="nik")
 app.add_typer(token_app, name="token")
 app.add_typer(rules_app, name="rules")
-
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cakupan.settings")
-    import django
-
-    django.setup()
-    from django.utils import translation
-
-    translation.activate(os.environ.get("CAKUPAN_LANG", "id"))
-
-
-def _id_number(n: int) -> str:
-    """12345 → '12.345', the Indonesian way."""
-    return f"{n:,}".replace(",", ".")
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]Galat:[/red] {message}")
-    return typer.Exit(code)
+app.add_typer(sponsor_app, name="sponsors")
+app.add_typer(programme_app, name="programmes")
+app.add_typer(enrol_app, name="enrol")
 
 
 def _print_setup(result) -> None:  # type: ignore[no-untyped-def]
@@ -70,7 +52,7 @@ def setup(
     ] = False,
 ) -> None:
     """Migrate the database and load the built-in data (regions, occupations, first admin)."""
-    _django()
+    django_setup()
     from cakupan.bootstrap import setup as do_setup
 
     result = do_setup()
@@ -128,7 +110,7 @@ def serve(
     threads: Annotated[int, typer.Option(help="Jumlah thread server web.")] = 8,
 ) -> None:
     """Set up, then serve the web app and API with the background task worker beside it."""
-    _django()
+    django_setup()
     from waitress import serve as waitress_serve
 
     from cakupan.bootstrap import setup as do_setup
@@ -175,7 +157,7 @@ def createuser(
     token: Annotated[bool, typer.Option("--token", help="Buat juga token API.")] = False,
 ) -> None:
     """Create a user with a role."""
-    _django()
+    django_setup()
     from django.core.exceptions import ValidationError
 
     from cakupan.accounts.services import token_create, user_create
@@ -183,9 +165,9 @@ def createuser(
     try:
         user, pw = user_create(username=username, role=role, password=password, email=email)
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     except ValidationError as e:
-        raise _fail("Kata sandi terlalu lemah: " + " ".join(e.messages)) from None
+        raise fail("Kata sandi terlalu lemah: " + " ".join(e.messages)) from None
     console.print(f"Pengguna [cyan]{user.username}[/cyan] ({user.get_role_display()}) dibuat.")
     if password is None:
         console.print(f"Kata sandi (ditampilkan sekali saja): [cyan]{pw}[/cyan]")
@@ -197,13 +179,13 @@ def createuser(
 @token_app.command("create")
 def token_create_cmd(username: str, name: Annotated[str, typer.Option()] = "cli") -> None:
     """Create an API token for a user (shown once)."""
-    _django()
+    django_setup()
     from cakupan.accounts.models import User
     from cakupan.accounts.services import token_create
 
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise _fail(f"Pengguna '{username}' tidak ada atau tidak aktif.")
+        raise fail(f"Pengguna '{username}' tidak ada atau tidak aktif.")
     _t, key = token_create(user=user, name=name)
     console.print(key)
 
@@ -216,22 +198,22 @@ def regions_import_cmd(
     ] = False,
 ) -> None:
     """Import the official Kemendagri region list (idempotent; missing codes become retired)."""
-    _django()
+    django_setup()
     from cakupan.regions.services import RegionImportError, parse_region_csv, regions_import
 
     if not file.exists():
-        raise _fail(f"Berkas {file} tidak ditemukan.")
+        raise fail(f"Berkas {file} tidak ditemukan.")
     try:
         rows = parse_region_csv(file.read_text(encoding="utf-8-sig"))
         result = regions_import(rows=rows, source=file.name, retire_missing=not keep_missing)
     except UnicodeDecodeError:
-        raise _fail(f"Berkas {file} bukan teks UTF-8. Simpan ulang sebagai CSV UTF-8.") from None
+        raise fail(f"Berkas {file} bukan teks UTF-8. Simpan ulang sebagai CSV UTF-8.") from None
     except RegionImportError as e:
         for p in e.problems[:50]:
             err.print(f"baris {p.row}, kolom {p.field}: {p.message}")
         if len(e.problems) > 50:
             err.print(f"… dan {len(e.problems) - 50} masalah lain.")
-        raise _fail(f"Tidak ada yang diimpor: {len(e.problems)} masalah.") from None
+        raise fail(f"Tidak ada yang diimpor: {len(e.problems)} masalah.") from None
     if not result.changed:
         console.print(f"Tidak ada perubahan: {result.total} kode sudah sama dengan basis data.")
     else:
@@ -247,7 +229,7 @@ def nik_check_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Keluaran JSON.")] = False,
 ) -> None:
     """Check NIKs: validity, sex, birth date, issuing kecamatan and every problem found."""
-    _django()
+    django_setup()
     from cakupan.registry.selectors import nik_check_many
 
     results = nik_check_many(niks)
@@ -279,7 +261,7 @@ def demo(
     ] = True,
 ) -> None:
     """Fill the database with deterministic synthetic workers of Kota Malang."""
-    _django()
+    django_setup()
     from cakupan.bootstrap import setup as do_setup
 
     _print_setup(do_setup())
@@ -310,9 +292,9 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
                 progress=lambda done, total: progress.update(task, completed=done),
             )
         except DemoError as e:
-            raise _fail(str(e)) from None
+            raise fail(str(e)) from None
     console.print(
-        f"Data demo: {_id_number(result.workers)} pekerja, {_id_number(result.heirs)} ahli waris "
+        f"Data demo: {id_number(result.workers)} pekerja, {id_number(result.heirs)} ahli waris "
         f"dalam {f'{result.seconds:.1f}'.replace('.', ',')} detik."
     )
 

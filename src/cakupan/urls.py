@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+import cakupan.converters  # noqa: F401  (registers the "id" path converter)
 from cakupan.api import api
 
 urlpatterns = [
@@ -10,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("hitung/", include("cakupan.calculate.urls")),
+    path("program/", include("cakupan.funding.urls")),
+    path("pendaftaran/", include("cakupan.membership.urls")),
     path("", include("cakupan.web.urls")),
 ]
 

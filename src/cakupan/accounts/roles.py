@@ -27,6 +27,10 @@ IMPORT_REGION = "regions.import_region"
 VERIFY_MEMBERSHIP = "registry.verify_membership"
 CHECK_NIK = "registry.check_nik"
 USE_CALCULATOR = "calculate.use_calculator"
+VIEW_PROGRAMME = "funding.view_fundingprogramme"
+MANAGE_PROGRAMME = "funding.manage_programme"
+ENROL = "membership.enrol"
+REVIEW_LINKS = "membership.review_links"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.BPJS_OFFICER: frozenset(
@@ -40,6 +44,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VERIFY_MEMBERSHIP,
             CHECK_NIK,
             USE_CALCULATOR,
+            VIEW_PROGRAMME,
+            MANAGE_PROGRAMME,
+            ENROL,
+            REVIEW_LINKS,
         }
     ),
     Role.CITY_OFFICER: frozenset(
@@ -52,11 +60,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_REGION,
             CHECK_NIK,
             USE_CALCULATOR,
+            VIEW_PROGRAMME,
+            MANAGE_PROGRAMME,
+            ENROL,
+            REVIEW_LINKS,
         }
     ),
     # A sponsor sees only the workers its own programmes fund (scoped in the selectors) and
     # never a whole NIK.
-    Role.SPONSOR: frozenset({VIEW_WORKER, EXPORT_WORKER, VIEW_REGION, USE_CALCULATOR}),
+    Role.SPONSOR: frozenset(
+        {VIEW_WORKER, EXPORT_WORKER, VIEW_REGION, USE_CALCULATOR, VIEW_PROGRAMME}
+    ),
     # A hospital clerk only asks "is this person protected today?".
     Role.HOSPITAL: frozenset({VERIFY_MEMBERSHIP}),
 }

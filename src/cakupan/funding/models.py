@@ -82,6 +82,7 @@ class FundingProgramme(models.Model):
         ordering = ["-fiscal_year", "name"]
         verbose_name = _("funding programme")
         verbose_name_plural = _("funding programmes")
+        permissions = [("manage_programme", "Can create sponsors and programmes")]
         constraints = [
             models.UniqueConstraint(
                 fields=["sponsor", "name", "fiscal_year"], name="programme_unique_name"

@@ -38,6 +38,10 @@ class Membership(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
+        permissions = [
+            ("enrol", "Can enrol workers and import lists"),
+            ("review_links", "Can decide whether two records are the same person"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["worker", "category"], name="one_membership_per_category"
@@ -102,6 +106,9 @@ class ImportBatch(models.Model):
     column_map = models.JSONField(default=dict, blank=True)
     partial = models.BooleanField(default=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    stage = models.CharField(max_length=10, blank=True, help_text="read, check, link or save")
+    dry_run = models.BooleanField(default=True)
+    task_id = models.CharField(max_length=64, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True)

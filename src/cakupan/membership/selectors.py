@@ -5,12 +5,14 @@ from __future__ import annotations
 import polars as pl
 from django.conf import settings
 from django.db import connection
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from cakupan.membership.importing import Catalogue
+from cakupan.membership.models import FundingAssignment, Membership
 from cakupan.regions.models import Level, Region
 from cakupan.regions.selectors import city_kelurahan
-from cakupan.registry.models import Occupation
+from cakupan.registry.models import Occupation, Worker
 
 
 def import_catalogue() -> Catalogue:
@@ -52,3 +54,14 @@ def registry_frame() -> pl.DataFrame:
         cursor.execute(sql)
         rows = cursor.fetchall()
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def worker_memberships(*, worker: Worker) -> list[Membership]:
+    """A worker's memberships with who pays which months, oldest funding first."""
+    return list(
+        Membership.objects.filter(worker=worker).prefetch_related(
+            Prefetch(
+                "fundings", queryset=FundingAssignment.objects.select_related("programme__sponsor")
+            )
+        )
+    )

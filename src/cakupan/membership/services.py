@@ -14,7 +14,7 @@ from cakupan.funding.eligibility import ineligible_reason
 from cakupan.funding.models import FundingProgramme
 from cakupan.funding.months import fmt_month, month_start
 from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
-from cakupan.membership.models import FundingAssignment, Membership
+from cakupan.membership.models import FundingAssignment, ImportBatch, Membership, ReviewCase
 from cakupan.registry.models import Worker
 from cakupan.rules import contribution
 
@@ -168,3 +168,113 @@ def membership_to_self_payment(*, membership: Membership, from_month: dt.date) -
     return funding_assign(
         membership=membership, programme=None, first_month=from_month, last_month=None
     )
+
+
+@transaction.atomic
+def import_batch_create(
+    *,
+    programme: FundingProgramme,
+    upload,
+    user: User | None,
+    partial: bool = False,  # type: ignore[no-untyped-def]
+    column_map: dict[str, str] | None = None,
+) -> ImportBatch:
+    """Store an uploaded file as a batch waiting to be checked. A file with the same content
+    already imported into the programme is still accepted: the import says nothing changes."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for block in upload.chunks():
+        digest.update(block)
+    upload.seek(0)
+    return ImportBatch.objects.create(
+        programme=programme,
+        file=upload,
+        original_name=upload.name[:255],
+        sha256=digest.hexdigest(),
+        partial=partial,
+        column_map=column_map or {},
+        uploaded_by=user,
+        dry_run=True,
+    )
+
+
+def import_batch_start(*, batch: ImportBatch, dry_run: bool) -> ImportBatch:
+    """Queue the check (dry run) or the save of a batch on the background worker."""
+    from cakupan.membership.tasks import import_batch_run
+
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        dry_run=dry_run,
+        status=ImportBatch.Status.VALIDATING if dry_run else ImportBatch.Status.COMMITTING,
+        stage="",
+        rows_done=0,
+        cancel_requested=False,
+        message="",
+    )
+    result = import_batch_run.enqueue(batch.pk)
+    ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id))
+    batch.refresh_from_db()
+    return batch
+
+
+def import_batch_cancel(*, batch: ImportBatch) -> None:
+    """Ask a running import to stop; it rolls back and marks itself cancelled."""
+    from cakupan.membership.tasks import cancel_flag
+
+    flag = cancel_flag(batch.pk)
+    flag.parent.mkdir(parents=True, exist_ok=True)
+    flag.touch()
+
+
+class ReviewInvalid(Exception):
+    """The decision cannot be carried out (Indonesian message); the case stays open."""
+
+
+@transaction.atomic
+def review_decide(*, case: ReviewCase, same_person: bool, user: User) -> ReviewCase:
+    """Carry out an officer's decision on a probable match, and record who decided when.
+
+    Same person: the registered worker is enrolled in the batch's programme. Different people:
+    the incoming row becomes a new worker (its NIK must then be free) and is enrolled.
+    """
+    from cakupan.registry.services import WorkerData, WorkerInvalid, worker_create
+
+    case = (
+        ReviewCase.objects.select_for_update()
+        .select_related("batch__programme__sponsor")
+        .get(pk=case.pk)
+    )
+    if case.status != ReviewCase.Status.OPEN:
+        raise ReviewInvalid("Kasus ini sudah diputuskan.")
+    programme = case.batch.programme
+    row = case.incoming
+    if same_person:
+        if case.candidate is None:
+            raise ReviewInvalid("Pekerja pembanding sudah tidak ada; pilih 'orang berbeda'.")
+        worker = case.candidate
+    else:
+        try:
+            worker = worker_create(
+                data=WorkerData(
+                    nik=row["nik"],
+                    full_name=row["name"],
+                    birth_date=dt.date.fromisoformat(row["birth_date"]),
+                    sex=row["sex"],
+                    kelurahan=row["kelurahan"],
+                    occupation=row["occupation"],
+                ),
+                created_by=user,
+                source=Worker.Source.IMPORT,
+            )
+        except WorkerInvalid as e:
+            raise ReviewInvalid(" ".join(m for msgs in e.errors.values() for m in msgs)) from None
+    try:
+        membership_enrol(worker=worker, programme=programme, created_by=user)
+    except EnrolmentRefused as e:
+        raise ReviewInvalid(str(e)) from None
+    case.status = ReviewCase.Status.MERGED if same_person else ReviewCase.Status.KEPT_APART
+    case.decided_by = user
+    case.decided_at = timezone.now()
+    case.resulting_worker = worker
+    case.save(update_fields=["status", "decided_by", "decided_at", "resulting_worker"])
+    return case

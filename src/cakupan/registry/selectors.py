@@ -65,12 +65,18 @@ def nik_check_many(
 
 
 def worker_scope(*, user: User) -> QuerySet[Worker]:
-    """The workers a user may see at all. A sponsor sees only the workers its programmes fund
-    (none until funding exists); a role without the view permission sees nothing."""
+    """The workers a user may see at all. A sponsor sees only the workers its own programmes
+    fund; a role without the view permission sees nothing."""
     if not user.is_authenticated or not user.has_perm(VIEW_WORKER):
         return Worker.objects.none()
     if user.role == Role.SPONSOR and not user.is_superuser:
-        return Worker.objects.none()
+        if not user.sponsor_id:
+            return Worker.objects.none()
+        return Worker.objects.filter(
+            pk__in=Worker.objects.filter(
+                memberships__fundings__programme__sponsor_id=user.sponsor_id
+            ).values("pk")
+        )
     return Worker.objects.all()
 
 

@@ -10,6 +10,13 @@ from cakupan.registry.models import Disability, Heir, Sex
 from cakupan.registry.selectors import occupation_list
 
 
+def apply_errors(form: forms.Form, errors: dict[str, list[str]]) -> None:
+    """Put a service's field errors next to the form's fields (others above the form)."""
+    for field, msgs in errors.items():
+        for msg in msgs:
+            form.add_error(field if field in form.fields else None, msg)
+
+
 def kelurahan_choices() -> list:
     """Kelurahan grouped by kecamatan, as <optgroup>s."""
     groups = []

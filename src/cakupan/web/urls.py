@@ -1,22 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, register_converter
+from django.urls import path
 
 from cakupan.web import views
-
-
-class IdConverter:
-    """A database id: at most 18 digits, so a huge number is a 404, not a database overflow."""
-
-    regex = "[0-9]{1,18}"
-
-    def to_python(self, value: str) -> int:
-        return int(value)
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
-
-register_converter(IdConverter, "id")
 
 app_name = "web"
 urlpatterns = [

@@ -22,12 +22,16 @@ from cakupan.accounts.roles import (
     ADD_WORKER,
     CHANGE_WORKER,
     CHECK_NIK,
+    ENROL,
     EXPORT_WORKER,
     VERIFY_MEMBERSHIP,
     VIEW_WORKER,
     Role,
 )
 from cakupan.accounts.services import token_create, token_revoke
+from cakupan.funding.forms import EnrolForm
+from cakupan.funding.selectors import programme_scope
+from cakupan.membership.selectors import worker_memberships
 from cakupan.regions.selectors import city_code, city_kecamatan, city_kelurahan
 from cakupan.registry.models import Heir, NikAccessLog, Sector, Worker
 from cakupan.registry.nik import mask_nik, normalise_nik
@@ -49,7 +53,7 @@ from cakupan.registry.services import (
     worker_create,
     worker_update,
 )
-from cakupan.web.forms import HeirForm, NikCheckForm, WorkerForm
+from cakupan.web.forms import HeirForm, NikCheckForm, WorkerForm, apply_errors
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -233,6 +237,10 @@ def _render_detail(
         "heirs": heirs,
         "heir_form": heir_form,
         "can_change": request.user.has_perm(CHANGE_WORKER),
+        "memberships": worker_memberships(worker=worker),
+        "enrol_form": EnrolForm(programmes=programme_scope(user=request.user))
+        if request.user.has_perm(ENROL)
+        else None,
     }
     return render(request, "web/worker_detail.html", context, status=status)
 
@@ -252,12 +260,6 @@ def _form_to_data(form: WorkerForm) -> WorkerData:
     )
 
 
-def _apply_errors(form: WorkerForm | HeirForm, e: WorkerInvalid) -> None:
-    for field, msgs in e.errors.items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
-
-
 @login_required
 @permission_required(ADD_WORKER, raise_exception=True)
 def worker_create_view(request: HttpRequest) -> HttpResponse:
@@ -268,7 +270,7 @@ def worker_create_view(request: HttpRequest) -> HttpResponse:
         try:
             worker = worker_create(data=data, created_by=request.user)
         except WorkerInvalid as e:
-            _apply_errors(form, e)
+            apply_errors(form, e.errors)
             existing = e.existing
         else:
             for w in data.warnings:
@@ -292,7 +294,7 @@ def worker_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             worker_update(worker=worker, data=data)
         except WorkerInvalid as e:
-            _apply_errors(form, e)
+            apply_errors(form, e.errors)
             existing = e.existing
         else:
             for w in data.warnings:
@@ -328,7 +330,7 @@ def heir_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
             )
         except WorkerInvalid as e:
-            _apply_errors(form, e)
+            apply_errors(form, e.errors)
         else:
             messages.success(request, _("Heir added."))
             return redirect("web:worker_detail", pk=worker.pk)

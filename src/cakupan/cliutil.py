@@ -1,0 +1,33 @@
+"""What every part of the `cakupan` command shares: consoles, errors, Django set-up, numbers."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cakupan.settings")
+    import django
+
+    django.setup()
+    from django.utils import translation
+
+    translation.activate(os.environ.get("CAKUPAN_LANG", "id"))
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print an Indonesian error on stderr and return the Exit to raise (2: bad input)."""
+    err.print(f"[red]Galat:[/red] {escape(message)}", highlight=False)
+    return typer.Exit(code)
+
+
+def id_number(n: int) -> str:
+    """12345 → '12.345', the Indonesian way."""
+    return f"{n:,}".replace(",", ".")

@@ -1,0 +1,94 @@
+"""Forms for sponsors and programmes: they parse; the services decide what is valid."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cakupan.funding.models import Sponsor, SponsorType
+from cakupan.regions.selectors import city_kecamatan
+from cakupan.registry.models import Sector
+from cakupan.registry.selectors import occupation_list
+
+
+class MonthField(forms.DateField):
+    """An <input type="month">: '2026-11' → date(2026, 11, 1)."""
+
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+    input_formats = ["%Y-%m"]
+
+
+class SponsorForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    type = forms.ChoiceField(label=_("Source of funds"), choices=SponsorType.choices)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=150, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=20, required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
+
+
+class ProgrammeForm(forms.Form):
+    sponsor = forms.ModelChoiceField(label=_("Sponsor"), queryset=Sponsor.objects.all())
+    name = forms.CharField(label=_("Programme name"), max_length=150)
+    fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=2015, max_value=2100)
+    first_month = MonthField(label=_("First month"))
+    last_month = MonthField(label=_("Last month"))
+    budget = forms.IntegerField(label=_("Budget (Rp)"), min_value=0, max_value=10**15)
+    jht = forms.BooleanField(label=_("Include old-age savings (JHT)"), required=False)
+    declared_income = forms.IntegerField(
+        label=_("Declared monthly income (Rp)"),
+        min_value=0,
+        max_value=10**12,
+        initial=1_000_000,
+        help_text=_(
+            "Picks the contribution bracket; Rp 1,000,000 is the lowest (Rp 16,800 a month)"
+        ),
+    )
+    cohort_cap = forms.IntegerField(label=_("Maximum participants"), min_value=1, required=False)
+    occupations = forms.MultipleChoiceField(
+        label=_("Only these occupations"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    sectors = forms.MultipleChoiceField(
+        label=_("Only these sectors"),
+        required=False,
+        choices=Sector.choices,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    kecamatan = forms.MultipleChoiceField(
+        label=_("Only these kecamatan"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )
+    vulnerable_only = forms.BooleanField(label=_("Vulnerable workers only"), required=False)
+    min_age = forms.IntegerField(label=_("Minimum age"), min_value=0, max_value=120, required=False)
+    max_age = forms.IntegerField(label=_("Maximum age"), min_value=0, max_value=120, required=False)
+
+    def __init__(self, *args, sponsors=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if sponsors is not None:
+            self.fields["sponsor"].queryset = sponsors
+        self.fields["occupations"].choices = [(o.code, o.name) for o in occupation_list()]
+        self.fields["kecamatan"].choices = [(k.code, k.name) for k in city_kecamatan()]
+        year = dt.date.today().year
+        self.fields["fiscal_year"].initial = year
+
+    def eligibility(self) -> dict:
+        c = self.cleaned_data
+        rules: dict = {k: c[k] for k in ("occupations", "sectors", "kecamatan") if c.get(k)}
+        if c.get("vulnerable_only"):
+            rules["vulnerable_only"] = True
+        for key in ("min_age", "max_age"):
+            if c.get(key) is not None:
+                rules[key] = c[key]
+        return rules
+
+
+class EnrolForm(forms.Form):
+    programme = forms.ModelChoiceField(label=_("Funding programme"), queryset=None)  # type: ignore[arg-type]
+
+    def __init__(self, *args, programmes, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes

@@ -1,0 +1,94 @@
+"""Pages for sponsors and funding programmes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from cakupan.accounts.roles import MANAGE_PROGRAMME, VIEW_PROGRAMME
+from cakupan.funding.forms import ProgrammeForm, SponsorForm
+from cakupan.funding.selectors import (
+    programme_budget,
+    programme_list,
+    programme_scope,
+    sponsor_scope,
+)
+from cakupan.funding.services import FundingInvalid, programme_create, sponsor_create
+from cakupan.membership.forms import UploadForm
+from cakupan.web.forms import apply_errors
+
+
+@login_required
+@permission_required(VIEW_PROGRAMME, raise_exception=True)
+def programme_list_view(request: HttpRequest) -> HttpResponse:
+    rows = [(p, programme_budget(programme=p)) for p in programme_list(user=request.user)]
+    return render(
+        request,
+        "funding/programme_list.html",
+        {"rows": rows, "sponsors": sponsor_scope(user=request.user)},
+    )
+
+
+@login_required
+@permission_required(MANAGE_PROGRAMME, raise_exception=True)
+def programme_create_view(request: HttpRequest) -> HttpResponse:
+    form = ProgrammeForm(request.POST or None, sponsors=sponsor_scope(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        try:
+            programme = programme_create(
+                sponsor=c["sponsor"],
+                name=c["name"],
+                fiscal_year=c["fiscal_year"],
+                first_month=c["first_month"],
+                last_month=c["last_month"],
+                budget=c["budget"],
+                programmes=["jkk", "jkm", *(["jht"] if c["jht"] else [])],
+                declared_income=c["declared_income"],
+                eligibility=form.eligibility(),
+                cohort_cap=c["cohort_cap"],
+                created_by=request.user,
+            )
+        except FundingInvalid as e:
+            apply_errors(form, e.errors)
+        else:
+            messages.success(request, _("Programme %(name)s created.") % {"name": programme.name})
+            return redirect("funding:programme_detail", pk=programme.pk)
+    return render(request, "funding/programme_form.html", {"form": form})
+
+
+@login_required
+@permission_required(MANAGE_PROGRAMME, raise_exception=True)
+def sponsor_create_view(request: HttpRequest) -> HttpResponse:
+    form = SponsorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sponsor = sponsor_create(**form.cleaned_data)
+        except FundingInvalid as e:
+            apply_errors(form, e.errors)
+        else:
+            messages.success(request, _("Sponsor %(name)s created.") % {"name": sponsor.name})
+            return redirect("funding:programme_create")
+    return render(request, "funding/sponsor_form.html", {"form": form})
+
+
+@login_required
+@permission_required(VIEW_PROGRAMME, raise_exception=True)
+def programme_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    programme = programme_scope(user=request.user).filter(pk=pk).first()
+    if programme is None:
+        raise Http404
+    return render(
+        request,
+        "funding/programme_detail.html",
+        {
+            "programme": programme,
+            "budget": programme_budget(programme=programme),
+            "imports": programme.imports.select_related("uploaded_by")[:20],
+            "upload_form": UploadForm(),
+            "can_enrol": request.user.has_perm("membership.enrol"),
+        },
+    )

@@ -1,0 +1,132 @@
+"""`cakupan enrol ...`: bulk enrolment of a list of workers for a funding programme."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cakupan.cliutil import console, django_setup, err, fail, id_number
+
+enrol_app = typer.Typer(help="Pendaftaran peserta (enrolment).", no_args_is_help=True)
+
+STAGES = {
+    "read": "Membaca berkas",
+    "check": "Memeriksa baris",
+    "link": "Mencocokkan dengan registri",
+    "save": "Menyimpan",
+}
+COUNT_LABELS = [
+    ("new", "pekerja baru"),
+    ("existing", "pekerja terdaftar, didanai program ini"),
+    ("already_enrolled", "sudah terdaftar di program ini"),
+    ("review", "perlu ditinjau"),
+    ("rejected", "ditolak"),
+    ("warnings", "peringatan"),
+]
+
+
+@enrol_app.command("import")
+def enrol_import_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV atau XLSX dengan kolom templat")],
+    programme: Annotated[int, typer.Option(help="id program pendanaan")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Periksa saja, jangan simpan")] = False,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Simpan baris yang sah meski ada yang ditolak")
+    ] = False,
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="Pemetaan kolom: 'Kolom Berkas=nik'")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Tulis laporan baris bermasalah ke CSV ini")
+    ] = None,
+) -> None:
+    """Check, link and enrol a list of workers (all or nothing unless --partial)."""
+    django_setup()
+    from cakupan.funding.models import FundingProgramme
+    from cakupan.membership.importing import COLUMNS, FileProblem, HeaderProblem
+    from cakupan.membership.imports import enrol_import
+
+    target = FundingProgramme.objects.select_related("sponsor").filter(pk=programme).first()
+    if target is None:
+        raise fail(f"Program dengan id {programme} tidak ada (lihat: cakupan programmes list).")
+    if not file.exists():
+        raise fail(f"Berkas {file} tidak ditemukan.")
+    column_map = {}
+    for item in map_ or []:
+        source, _, column = item.rpartition("=")
+        if not source or column not in COLUMNS:
+            raise fail(
+                f"--map '{item}' tidak sah: tulis 'Kolom Berkas=kolom', kolom salah satu dari {', '.join(COLUMNS)}."
+            )
+        column_map[source] = column
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(STAGES["read"], total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=STAGES[stage], completed=done, total=total or None)
+
+        try:
+            outcome = enrol_import(
+                path=file,
+                programme=target,
+                column_map=column_map,
+                partial=partial,
+                dry_run=dry_run,
+                progress=progress,
+            )
+        except HeaderProblem as e:
+            hint = "; ".join(f"--map '{h}={c}'" for c, h in e.guesses.items())
+            raise fail(str(e) + (f" Mungkin: {hint}" if hint else "")) from None
+        except FileProblem as e:
+            raise fail(str(e)) from None
+        except ValueError as e:
+            raise fail(str(e)) from None
+    table = Table(title=f"{file.name} → {target.name} (impor {outcome.batch.pk})")
+    table.add_column("baris")
+    table.add_column("jumlah", justify="right")
+    for key, label in COUNT_LABELS:
+        table.add_row(label, id_number(outcome.counts.get(key, 0)))
+    console.print(table)
+    for r in (
+        outcome.problems.filter(outcome.problems["severity"] != "warning")
+        .head(20)
+        .iter_rows(named=True)
+    ):
+        err.print(
+            f"baris {r['row']}, kolom {r['column']}: {r['message']} {r['suggestion']}".rstrip(),
+            highlight=False,
+        )
+    if outcome.problems.height > 20:
+        err.print(f"… {outcome.problems.height - 20} masalah lain: lihat laporan.")
+    if report is not None:
+        outcome.problems.write_csv(report)
+        console.print(f"Laporan: {report}")
+    console.print(
+        outcome.message
+        or ("Pemeriksaan selesai, tidak ada yang disimpan (--dry-run)." if dry_run else "")
+    )
+    if not outcome.committed and not dry_run and not outcome.unchanged:
+        raise typer.Exit(1)
+
+
+@enrol_app.command("template")
+def template_cmd(
+    out: Annotated[Path, typer.Argument(help="templat.csv atau templat.xlsx")],
+) -> None:
+    """Write the upload template with its Indonesian headers and one example row."""
+    django_setup()
+    from cakupan.membership.template_file import write_template
+
+    write_template(out)
+    console.print(f"Templat ditulis: {out}")

@@ -1,0 +1,66 @@
+"""The upload template: Indonesian headers, an example row, and (XLSX) the valid values."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from cakupan.membership.importing import TEMPLATE_HEADERS
+from cakupan.regions.selectors import city_kelurahan
+from cakupan.registry.models import Occupation
+
+EXAMPLE = [
+    "3573055203900001",
+    "Siti Aminah",
+    "12-03-1990",
+    "P",
+    "Lowokwaru",
+    "ojol",
+    "081234567890",
+    "1000000",
+]
+
+
+def template_csv() -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(TEMPLATE_HEADERS)
+    writer.writerow(EXAMPLE)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def template_xlsx() -> bytes:
+    """An XLSX whose NIK and phone columns are text (so Excel keeps every digit), with sheets
+    listing the kelurahan and occupations the import accepts."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "peserta"
+    ws.append(TEMPLATE_HEADERS)
+    ws.append(EXAMPLE)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for column in ("A", "G"):
+        for cell in ws[column]:
+            cell.number_format = "@"
+        ws.column_dimensions[column].width = 20
+    ws.column_dimensions["B"].width = 28
+    kel = wb.create_sheet("kelurahan")
+    kel.append(["kode", "kelurahan", "kecamatan"])
+    for k in city_kelurahan().select_related("parent"):
+        kel.append([k.code, k.name, k.parent.name if k.parent else ""])
+    occ = wb.create_sheet("pekerjaan")
+    occ.append(["kode", "pekerjaan", "sektor", "nama lain"])
+    for o in Occupation.objects.filter(active=True).order_by("code"):
+        occ.append([o.code, o.name, o.sector, o.aliases.replace("|", ", ")])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def write_template(path: Path) -> None:
+    path = Path(path)
+    path.write_bytes(template_xlsx() if path.suffix.lower() == ".xlsx" else template_csv())

@@ -1,0 +1,156 @@
+"""Enrolment pages: upload, background check on the real task queue, save, cancel, mapping,
+report, review queue, single enrolment, and a sponsor seeing only its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+
+from cakupan.funding.services import programme_create, sponsor_create
+from cakupan.membership.models import FundingAssignment, ImportBatch, Membership, ReviewCase
+from cakupan.membership.services import membership_enrol
+from cakupan.membership.tests.test_imports import HEAD, line
+from cakupan.registry.models import Worker
+from cakupan.registry.tests.factories import make_worker
+
+pytestmark = pytest.mark.usefixtures("malang")
+
+
+@pytest.fixture
+def programme():  # type: ignore[no-untyped-def]
+    sponsor = sponsor_create(type="csr", name="RS Hermina")
+    this_year = dt.date.today().year
+    return programme_create(sponsor=sponsor, name="Ojol sehat", fiscal_year=this_year,
+                            first_month=dt.date(this_year, 1, 1), last_month=dt.date(this_year + 1, 12, 1),
+                            budget=100_000_000)
+
+
+@pytest.fixture
+def officer(make_user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(make_user("bpjs_officer"))
+    return client
+
+
+def run_worker() -> None:
+    call_command("db_worker", batch=True, verbosity=0)
+
+
+def upload(client: Client, programme, body: str, name: str = "daftar.csv", partial: bool = False):  # type: ignore[no-untyped-def]
+    f = SimpleUploadedFile(name, body.encode("utf-8"), content_type="text/csv")
+    return client.post(f"/pendaftaran/program/{programme.pk}/unggah/", {"file": f, "partial": partial})
+
+
+def test_upload_check_in_background_then_save(officer, programme) -> None:  # type: ignore[no-untyped-def]
+    r = upload(officer, programme, HEAD + line(1) + line(2))
+    batch = ImportBatch.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/pendaftaran/impor/{batch.pk}/"
+    assert batch.status == ImportBatch.Status.VALIDATING  # queued, not run in the request
+    page = officer.get(f"/pendaftaran/impor/{batch.pk}/").content.decode()
+    assert 'hx-trigger="every 1s"' in page
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.PREVIEWED and batch.counts["new"] == 2
+    assert not Worker.objects.exists()
+    officer.post(f"/pendaftaran/impor/{batch.pk}/simpan/")
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.COMMITTED
+    assert Membership.objects.count() == 2 and FundingAssignment.objects.filter(batch=batch).count() == 2
+    status = officer.get(f"/pendaftaran/impor/{batch.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in status and 'data-testid="count-new">2<' in status
+
+
+def test_rejected_rows_are_listed_with_a_downloadable_report(officer, programme) -> None:  # type: ignore[no-untyped-def]
+    upload(officer, programme, HEAD + line(1) + line(2).replace("Lowokwaru", "lowokwarru"))
+    run_worker()
+    batch = ImportBatch.objects.get()
+    page = officer.get(f"/pendaftaran/impor/{batch.pk}/").content.decode()
+    assert "Lowokwaru (35.73.05.1011)" in page and "disabled" in page
+    report = officer.get(f"/pendaftaran/impor/{batch.pk}/laporan.csv").content.decode("utf-8-sig")
+    header, row = report.strip().splitlines()
+    assert header == "baris,kolom,status,kode,masalah,saran"
+    assert row.startswith("3,kelurahan,") and "Lowokwaru (35.73.05.1011)" in row
+
+
+def test_cancel_leaves_nothing(officer, programme) -> None:  # type: ignore[no-untyped-def]
+    upload(officer, programme, HEAD + line(1))
+    batch = ImportBatch.objects.get()
+    officer.post(f"/pendaftaran/impor/{batch.pk}/batal/")
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.CANCELLED and not Worker.objects.exists()
+
+
+def test_unknown_headers_go_through_the_mapping_step(officer, programme) -> None:  # type: ignore[no-untyped-def]
+    body = HEAD.replace("nik,", "Nomor Induk,", 1) + line(1)
+    r = upload(officer, programme, body)
+    batch = ImportBatch.objects.get()
+    assert r["Location"] == f"/pendaftaran/impor/{batch.pk}/kolom/"
+    page = officer.get(r["Location"]).content.decode()
+    assert "Nomor Induk" in page
+    officer.post(r["Location"], {"h0": "nik", "h1": "nama", "h2": "tanggal_lahir", "h3": "jenis_kelamin",
+                                 "h4": "kelurahan", "h5": "pekerjaan"})
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.column_map["Nomor Induk"] == "nik" and batch.counts["new"] == 1
+
+
+def test_a_pdf_is_refused_with_a_message(officer, programme) -> None:  # type: ignore[no-untyped-def]
+    f = SimpleUploadedFile("daftar.pdf", b"%PDF-1.4", content_type="application/pdf")
+    r = officer.post(f"/pendaftaran/program/{programme.pk}/unggah/", {"file": f}, follow=True)
+    assert ".xlsx" in r.content.decode() and not ImportBatch.objects.exists()
+
+
+def test_single_enrolment_from_the_worker_page(officer, programme) -> None:  # type: ignore[no-untyped-def]
+    w = make_worker()
+    officer.post(f"/pendaftaran/pekerja/{w.pk}/daftar/", {"programme": programme.pk})
+    page = officer.get(f"/pekerja/{w.pk}/").content.decode()
+    assert f"BPU-{w.pk:09d}" in page and "Ojol sehat" in page
+
+
+def test_review_queue_same_person_and_different_people(officer, programme, make_user) -> None:  # type: ignore[no-untyped-def]
+    upload(officer, programme, HEAD + line(1))
+    run_worker()
+    batch = ImportBatch.objects.get()
+    known = make_worker(full_name="Pekerja 1")
+    incoming = {"nik": "3573050101810999", "name": "Pekerja 1", "birth_date": "1981-01-01", "sex": "L",
+                "kelurahan": "35.73.05.1011", "occupation": "ojol"}
+    same = ReviewCase.objects.create(batch=batch, row=2, incoming=incoming, candidate=known, reason="probable",
+                                     evidence="NIK beda 1 angka")
+    other = ReviewCase.objects.create(batch=batch, row=3, incoming=incoming, candidate=known, reason="probable",
+                                      evidence="NIK beda 1 angka")
+    page = officer.get("/pendaftaran/tinjauan/").content.decode()
+    assert "NIK beda 1 angka" in page and known.nik in page
+    officer.post(f"/pendaftaran/tinjauan/{same.pk}/", {"decision": "same"})
+    same.refresh_from_db()
+    assert same.status == ReviewCase.Status.MERGED and same.decided_by is not None
+    assert Membership.objects.filter(worker=known).exists()
+    officer.post(f"/pendaftaran/tinjauan/{other.pk}/", {"decision": "different"})
+    other.refresh_from_db()
+    assert other.status == ReviewCase.Status.KEPT_APART
+    assert Worker.objects.filter(nik="3573050101810999").exists()
+
+
+def test_sponsor_sees_its_own_programme_and_workers_masked(programme, make_user) -> None:  # type: ignore[no-untyped-def]
+    funded, other = make_worker(full_name="Didanai"), make_worker(full_name="Zulkarnaen Luar")
+    membership_enrol(worker=funded, programme=programme)
+    user = make_user("sponsor")
+    user.sponsor = programme.sponsor
+    user.save()
+    client = Client()
+    client.force_login(user)
+    listing = client.get("/pekerja/").content.decode()
+    assert "Didanai" in listing and "Zulkarnaen" not in listing
+    detail = client.get(f"/pekerja/{funded.pk}/").content.decode()
+    assert funded.nik not in detail and funded.nik[:4] + "••" in detail
+    assert client.get(f"/pekerja/{other.pk}/").status_code == 404
+    assert client.get(f"/program/{programme.pk}/").status_code == 200
+    elsewhere = programme_create(sponsor=sponsor_create(type="apbd", name="Pemkot"), name="APBD", fiscal_year=2026,
+                                 first_month=dt.date(2026, 1, 1), last_month=dt.date(2026, 12, 1), budget=1)
+    assert client.get(f"/program/{elsewhere.pk}/").status_code == 404
+    assert client.get("/program/baru/").status_code == 403
