@@ -26,7 +26,9 @@ run: $(VENV)/.stamp-run
 setup: $(VENV)/.stamp-run
 	$(BIN)/cakupan setup
 
+# Translations are compiled before pytest starts: Django caches a catalogue at its first use.
 test: $(VENV)/.stamp-test
+	$(BIN)/python -m cakupan.bootstrap
 	$(BIN)/pytest -q
 	@if [ -n "$$CAKUPAN_TEST_POSTGRES_URL" ]; then \
 		echo "== the same suite on PostgreSQL =="; \
@@ -34,6 +36,7 @@ test: $(VENV)/.stamp-test
 	else echo "CAKUPAN_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
 
 test-postgres: $(VENV)/.stamp-test
+	$(BIN)/python -m cakupan.bootstrap
 	DATABASE_URL="$${CAKUPAN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" $(BIN)/pytest -q
 
 $(VENV)/.stamp-bench: pyproject.toml | $(BIN)/python

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from cakupan.bootstrap import compile_translations
+
+# A fresh checkout has only the .po files; compile them before Django loads a catalogue
+# (`make test` does it too, before pytest starts).
+compile_translations()
+
 SHARED_DATA = Path(
     os.environ.get("CAKUPAN_SHARED_DATA", Path(__file__).parent.parent / "shared" / "data")
 )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    from cakupan.bootstrap import compile_translations
-
-    compile_translations()
 
 
 @pytest.fixture

@@ -30,7 +30,21 @@ def compile_translations() -> int:
         with mo.open("wb") as f:
             write_mo(f, catalog)
         compiled += 1
+    if compiled:
+        _forget_loaded_catalogues()
     return compiled
+
+
+def _forget_loaded_catalogues() -> None:
+    """Django caches a language's catalogue the first time it is used (django.setup() already
+    does), so one loaded before the .mo existed would stay empty; drop the cache, as Django's
+    own test signals do when LOCALE_PATHS changes."""
+    from asgiref.local import Local
+    from django.utils.translation import trans_real
+
+    trans_real._translations = {}
+    trans_real._default = None
+    trans_real._active = Local()
 
 
 @dataclass
@@ -60,3 +74,8 @@ def setup(*, verbosity: int = 0) -> SetupResult:
             user, password = user_create(username="admin", role=Role.ADMIN)
             username = user.username
     return SetupResult(regions.created, occupations, username, password)
+
+
+if __name__ == "__main__":
+    # `python -m cakupan.bootstrap`: compile the translations only (no Django, no database).
+    print(f"{compile_translations()} translation catalogue(s) compiled")

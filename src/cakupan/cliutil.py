@@ -16,6 +16,11 @@ def django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cakupan.settings")
     import django
 
+    from cakupan.bootstrap import compile_translations
+
+    # Before Django loads a catalogue: a fresh checkout has only the .po files.
+    compile_translations()
+
     django.setup()
     from django.utils import translation
 

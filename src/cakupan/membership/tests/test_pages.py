@@ -24,9 +24,14 @@ pytestmark = pytest.mark.usefixtures("malang")
 def programme():  # type: ignore[no-untyped-def]
     sponsor = sponsor_create(type="csr", name="RS Hermina")
     this_year = dt.date.today().year
-    return programme_create(sponsor=sponsor, name="Ojol sehat", fiscal_year=this_year,
-                            first_month=dt.date(this_year, 1, 1), last_month=dt.date(this_year + 1, 12, 1),
-                            budget=100_000_000)
+    return programme_create(
+        sponsor=sponsor,
+        name="Ojol sehat",
+        fiscal_year=this_year,
+        first_month=dt.date(this_year, 1, 1),
+        last_month=dt.date(this_year + 1, 12, 1),
+        budget=100_000_000,
+    )
 
 
 @pytest.fixture
@@ -42,7 +47,9 @@ def run_worker() -> None:
 
 def upload(client: Client, programme, body: str, name: str = "daftar.csv", partial: bool = False):  # type: ignore[no-untyped-def]
     f = SimpleUploadedFile(name, body.encode("utf-8"), content_type="text/csv")
-    return client.post(f"/pendaftaran/program/{programme.pk}/unggah/", {"file": f, "partial": partial})
+    return client.post(
+        f"/pendaftaran/program/{programme.pk}/unggah/", {"file": f, "partial": partial}
+    )
 
 
 def test_upload_check_in_background_then_save(officer, programme) -> None:  # type: ignore[no-untyped-def]
@@ -60,7 +67,10 @@ def test_upload_check_in_background_then_save(officer, programme) -> None:  # ty
     run_worker()
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.COMMITTED
-    assert Membership.objects.count() == 2 and FundingAssignment.objects.filter(batch=batch).count() == 2
+    assert (
+        Membership.objects.count() == 2
+        and FundingAssignment.objects.filter(batch=batch).count() == 2
+    )
     status = officer.get(f"/pendaftaran/impor/{batch.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in status and 'data-testid="count-new">2<' in status
 
@@ -93,8 +103,17 @@ def test_unknown_headers_go_through_the_mapping_step(officer, programme) -> None
     assert r["Location"] == f"/pendaftaran/impor/{batch.pk}/kolom/"
     page = officer.get(r["Location"]).content.decode()
     assert "Nomor Induk" in page
-    officer.post(r["Location"], {"h0": "nik", "h1": "nama", "h2": "tanggal_lahir", "h3": "jenis_kelamin",
-                                 "h4": "kelurahan", "h5": "pekerjaan"})
+    officer.post(
+        r["Location"],
+        {
+            "h0": "nik",
+            "h1": "nama",
+            "h2": "tanggal_lahir",
+            "h3": "jenis_kelamin",
+            "h4": "kelurahan",
+            "h5": "pekerjaan",
+        },
+    )
     run_worker()
     batch.refresh_from_db()
     assert batch.column_map["Nomor Induk"] == "nik" and batch.counts["new"] == 1
@@ -118,12 +137,30 @@ def test_review_queue_same_person_and_different_people(officer, programme, make_
     run_worker()
     batch = ImportBatch.objects.get()
     known = make_worker(full_name="Pekerja 1")
-    incoming = {"nik": "3573050101810999", "name": "Pekerja 1", "birth_date": "1981-01-01", "sex": "L",
-                "kelurahan": "35.73.05.1011", "occupation": "ojol"}
-    same = ReviewCase.objects.create(batch=batch, row=2, incoming=incoming, candidate=known, reason="probable",
-                                     evidence="NIK beda 1 angka")
-    other = ReviewCase.objects.create(batch=batch, row=3, incoming=incoming, candidate=known, reason="probable",
-                                      evidence="NIK beda 1 angka")
+    incoming = {
+        "nik": "3573050101810999",
+        "name": "Pekerja 1",
+        "birth_date": "1981-01-01",
+        "sex": "L",
+        "kelurahan": "35.73.05.1011",
+        "occupation": "ojol",
+    }
+    same = ReviewCase.objects.create(
+        batch=batch,
+        row=2,
+        incoming=incoming,
+        candidate=known,
+        reason="probable",
+        evidence="NIK beda 1 angka",
+    )
+    other = ReviewCase.objects.create(
+        batch=batch,
+        row=3,
+        incoming=incoming,
+        candidate=known,
+        reason="probable",
+        evidence="NIK beda 1 angka",
+    )
     page = officer.get("/pendaftaran/tinjauan/").content.decode()
     assert "NIK beda 1 angka" in page and known.nik in page
     officer.post(f"/pendaftaran/tinjauan/{same.pk}/", {"decision": "same"})
@@ -150,7 +187,13 @@ def test_sponsor_sees_its_own_programme_and_workers_masked(programme, make_user)
     assert funded.nik not in detail and funded.nik[:4] + "••" in detail
     assert client.get(f"/pekerja/{other.pk}/").status_code == 404
     assert client.get(f"/program/{programme.pk}/").status_code == 200
-    elsewhere = programme_create(sponsor=sponsor_create(type="apbd", name="Pemkot"), name="APBD", fiscal_year=2026,
-                                 first_month=dt.date(2026, 1, 1), last_month=dt.date(2026, 12, 1), budget=1)
+    elsewhere = programme_create(
+        sponsor=sponsor_create(type="apbd", name="Pemkot"),
+        name="APBD",
+        fiscal_year=2026,
+        first_month=dt.date(2026, 1, 1),
+        last_month=dt.date(2026, 12, 1),
+        budget=1,
+    )
     assert client.get(f"/program/{elsewhere.pk}/").status_code == 404
     assert client.get("/program/baru/").status_code == 403

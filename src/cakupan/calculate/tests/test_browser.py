@@ -1,0 +1,124 @@
+"""In Debian's Chromium through Playwright: an officer computes a contribution, then a benefit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CAKUPAN_CHROMIUM", "/usr/bin/chromium")
+# Set to a folder to keep a screenshot of each calculator with its result (outside the repo).
+SCREENSHOTS = os.environ.get("CAKUPAN_SCREENSHOTS", "")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+        reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def page(live_server):  # type: ignore[no-untyped-def]
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # around it are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 900})
+        pg = context.new_page()
+        pg.set_default_timeout(15_000)
+        yield pg
+        context.close()
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_contribution_then_benefit_calculator(page, live_server, malang, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user("bpjs_officer", username="rina")
+    page.goto(f"{live_server.url}/hitung/iuran/")
+    page.fill("#id_username", "rina")
+    page.fill("#id_password", "Rahasia-kuat-2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/hitung/iuran/")
+
+    page.fill("#id_income", "1.000.000")
+    page.fill("#id_month", "2026-11")
+    page.select_option("#id_occupation", "ojol")
+    assert page.input_value("#id_sector") == "transport"  # the occupation filled the sector
+    page.select_option("#id_funding", "csr")
+    page.click("#calc-form button[type=submit]")
+    # htmx swaps the result in place, the form stays as typed
+    total = page.locator("[data-testid=contribution-result] [data-testid=total]")
+    total.wait_for()
+    assert total.inner_text() == "Rp 8.400"
+    assert page.url == f"{live_server.url}/hitung/iuran/"
+    assert page.input_value("#id_income") == "1.000.000"
+    _shot(page, "contribution.png")
+
+    page.goto(f"{live_server.url}/hitung/manfaat/")
+    assert page.locator("[data-jkk]").is_hidden()  # JKM is chosen: no work-accident fields
+    page.fill("#id_event_date", "2026-03-15")
+    page.fill("#id_contribution_months", "48")
+    page.click("#calc-form button[type=submit]")
+    result = page.locator("[data-testid=benefit-result]")
+    result.wait_for()
+    assert result.locator("[data-testid=total]").inner_text() == "Rp 42.000.000"
+    assert result.locator("tr[data-code=lump_sum] td.num").inner_text() == "Rp 20.000.000"
+
+    page.fill("#id_children-0-name", "Ani")
+    page.fill("#id_children-0-birth_date", "2016-05-01")
+    page.select_option("#id_children-0-level", "tk_sd")
+    page.fill("#id_children-0-year_in_level", "4")
+    page.click("#calc-form button[type=submit]")
+    page.locator("[data-testid=child-0]").wait_for()
+    schedule = page.locator("[data-testid=child-0] tbody tr")
+    assert schedule.first.inner_text().split("\t")[0] == "2025/2026"
+    assert schedule.count() == 14  # TK-SD 4..8, SMP, SMA, S1 until she turns 23
+    _shot(page, "benefits-jkm.png")
+
+    page.check("input[name=type][value=jkk]")
+    assert page.locator("[data-jkk]").is_visible()
+    page.fill("#id_income", "1000000")
+    page.check("#id_death")
+    page.click("#calc-form button[type=submit]")
+    page.locator("tr[data-code=death]").wait_for()
+    _shot(page, "benefits-jkk.png")
+
+    # a bad row comes back next to its field, through htmx, and the old result is gone
+    page.select_option("#id_disability-0-item", "eye_one")
+    page.fill("#id_disability-0-function_loss_percent", "150")
+    page.uncheck("#id_death")  # a partial disability: no scholarship, so no child either
+    page.fill("#id_children-0-name", "")
+    page.fill("#id_children-0-birth_date", "")
+    page.select_option("#id_children-0-level", "")
+    page.fill("#id_children-0-year_in_level", "")
+    page.click("#calc-form button[type=submit]")
+    page.locator("#err-disability-0-function_loss_percent").wait_for()
+    assert page.locator("[data-testid=check-form]").is_visible()
+    assert page.locator("[data-testid=benefit-result]").count() == 0
+    _shot(page, "benefits-error.png")
+    page.fill("#id_disability-0-function_loss_percent", "50")
+    page.click("#calc-form button[type=submit]")
+    page.locator("tr[data-code^=disability_0]").wait_for()
+    assert page.locator("#err-disability-0-function_loss_percent").count() == 0
