@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cakupan.accounts.roles import MANAGE_PROGRAMME, VIEW_PROGRAMME
@@ -35,7 +36,11 @@ def programme_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(MANAGE_PROGRAMME, raise_exception=True)
 def programme_create_view(request: HttpRequest) -> HttpResponse:
-    form = ProgrammeForm(request.POST or None, sponsors=sponsor_scope(user=request.user))
+    form = ProgrammeForm(
+        request.POST or None,
+        sponsors=sponsor_scope(user=request.user),
+        initial={"sponsor": request.GET.get("sponsor", "")[:18]},
+    )
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
         try:
@@ -71,7 +76,7 @@ def sponsor_create_view(request: HttpRequest) -> HttpResponse:
             apply_errors(form, e.errors)
         else:
             messages.success(request, _("Sponsor %(name)s created.") % {"name": sponsor.name})
-            return redirect("funding:programme_create")
+            return redirect(f"{reverse('funding:programme_create')}?sponsor={sponsor.pk}")
     return render(request, "funding/sponsor_form.html", {"form": form})
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from cakupan.membership.importing import Catalogue
@@ -64,4 +66,15 @@ def worker_memberships(*, worker: Worker) -> list[Membership]:
                 "fundings", queryset=FundingAssignment.objects.select_related("programme__sponsor")
             )
         )
+    )
+
+
+def funded_member_count(*, workers: QuerySet[Worker], month: dt.date) -> int:
+    """Members among `workers` whose month has a payer (a sponsor's programme or themselves).
+    Whether the contribution was actually paid is the contributions ledger's question."""
+    return (
+        Membership.objects.filter(worker__in=workers, fundings__first_month__lte=month)
+        .filter(Q(fundings__last_month__isnull=True) | Q(fundings__last_month__gte=month))
+        .distinct()
+        .count()
     )

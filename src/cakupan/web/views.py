@@ -31,7 +31,7 @@ from cakupan.accounts.roles import (
 from cakupan.accounts.services import token_create, token_revoke
 from cakupan.funding.forms import EnrolForm
 from cakupan.funding.selectors import programme_scope
-from cakupan.membership.selectors import worker_memberships
+from cakupan.membership.selectors import funded_member_count, worker_memberships
 from cakupan.regions.selectors import city_code, city_kecamatan, city_kelurahan
 from cakupan.registry.models import Heir, NikAccessLog, Sector, Worker
 from cakupan.registry.nik import mask_nik, normalise_nik
@@ -42,6 +42,7 @@ from cakupan.registry.selectors import (
     registry_counts,
     worker_get,
     worker_list,
+    worker_scope,
 )
 from cakupan.registry.services import (
     HeirData,
@@ -74,6 +75,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if user.role == Role.HOSPITAL:
         return redirect("web:verify")
     counts = registry_counts(user=user, city_code=city_code())
+    month = timezone.localdate().replace(day=1)
+    funded = funded_member_count(workers=worker_scope(user=user), month=month)
     top = max((n for _c, _n, n in counts.by_kecamatan), default=0) or 1
     sectors = dict(Sector.choices)
     return render(
@@ -81,6 +84,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "web/dashboard.html",
         {
             "counts": counts,
+            "funded": funded,
+            "month": month,
             "kecamatan_rows": [
                 (c, name, n, round(100 * n / top)) for c, name, n in counts.by_kecamatan
             ],

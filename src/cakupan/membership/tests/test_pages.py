@@ -42,7 +42,12 @@ def officer(make_user) -> Client:  # type: ignore[no-untyped-def]
 
 
 def run_worker() -> None:
+    """The real task worker, once over the queue. Tests that use it run outside a wrapping
+    transaction (transaction=True): the worker recycles database connections between tasks."""
     call_command("db_worker", batch=True, verbosity=0)
+
+
+worker_test = pytest.mark.django_db(transaction=True)
 
 
 def upload(client: Client, programme, body: str, name: str = "daftar.csv", partial: bool = False):  # type: ignore[no-untyped-def]
@@ -52,6 +57,7 @@ def upload(client: Client, programme, body: str, name: str = "daftar.csv", parti
     )
 
 
+@worker_test
 def test_upload_check_in_background_then_save(officer, programme) -> None:  # type: ignore[no-untyped-def]
     r = upload(officer, programme, HEAD + line(1) + line(2))
     batch = ImportBatch.objects.get()
@@ -75,6 +81,7 @@ def test_upload_check_in_background_then_save(officer, programme) -> None:  # ty
     assert "<html" not in status and 'data-testid="count-new">2<' in status
 
 
+@worker_test
 def test_rejected_rows_are_listed_with_a_downloadable_report(officer, programme) -> None:  # type: ignore[no-untyped-def]
     upload(officer, programme, HEAD + line(1) + line(2).replace("Lowokwaru", "lowokwarru"))
     run_worker()
@@ -87,6 +94,7 @@ def test_rejected_rows_are_listed_with_a_downloadable_report(officer, programme)
     assert row.startswith("3,kelurahan,") and "Lowokwaru (35.73.05.1011)" in row
 
 
+@worker_test
 def test_cancel_leaves_nothing(officer, programme) -> None:  # type: ignore[no-untyped-def]
     upload(officer, programme, HEAD + line(1))
     batch = ImportBatch.objects.get()
@@ -96,6 +104,7 @@ def test_cancel_leaves_nothing(officer, programme) -> None:  # type: ignore[no-u
     assert batch.status == ImportBatch.Status.CANCELLED and not Worker.objects.exists()
 
 
+@worker_test
 def test_unknown_headers_go_through_the_mapping_step(officer, programme) -> None:  # type: ignore[no-untyped-def]
     body = HEAD.replace("nik,", "Nomor Induk,", 1) + line(1)
     r = upload(officer, programme, body)
@@ -132,6 +141,7 @@ def test_single_enrolment_from_the_worker_page(officer, programme) -> None:  # t
     assert f"BPU-{w.pk:09d}" in page and "Ojol sehat" in page
 
 
+@worker_test
 def test_review_queue_same_person_and_different_people(officer, programme, make_user) -> None:  # type: ignore[no-untyped-def]
     upload(officer, programme, HEAD + line(1))
     run_worker()
@@ -197,3 +207,10 @@ def test_sponsor_sees_its_own_programme_and_workers_masked(programme, make_user)
     )
     assert client.get(f"/program/{elsewhere.pk}/").status_code == 404
     assert client.get("/program/baru/").status_code == 403
+
+
+def test_dashboard_counts_members_with_a_payer_this_month(officer, programme) -> None:  # type: ignore[no-untyped-def]
+    membership_enrol(worker=make_worker(), programme=programme)
+    make_worker(full_name="Belum Terdaftar")
+    body = officer.get("/").content.decode()
+    assert 'data-testid="count-funded">1<' in body and 'data-testid="count-workers">2<' in body
