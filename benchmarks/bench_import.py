@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,9 +23,8 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 from django.db import transaction  # noqa: E402
 
-from benchmarks.harness import peak_rss_mib, report, run_and_clean  # noqa: E402
+from benchmarks.harness import report, run_and_clean  # noqa: E402
 from cakupan.funding.services import programme_create, sponsor_create  # noqa: E402
-from cakupan.membership.imports import enrol_import  # noqa: E402
 from cakupan.membership.models import Membership  # noqa: E402
 from cakupan.regions.selectors import city_kelurahan  # noqa: E402
 from cakupan.registry.demo import demo_load  # noqa: E402
@@ -33,7 +34,6 @@ from cakupan.registry.nik import make_nik  # noqa: E402
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 N = 50_000 if QUICK else 1_000_000
 SLICE = 20_000
-AS_OF = dt.date(2026, 11, 1)
 TARGET_S, TARGET_MIB = 60.0, 1536
 
 
@@ -155,12 +155,32 @@ def main() -> int:
     path = tmp / "daftar.csv"
     make_csv(path, N)
     peer = import_export_peer(path) * N / SLICE
+    target = programme()
+    # The import runs as a user runs it, `cakupan enrol import`, in its own process, so its
+    # peak memory is the import's own and not the set-up's.
     start = time.perf_counter()
-    outcome = enrol_import(path=path, programme=programme(), as_of=AS_OF)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cakupan.cli",
+            "enrol",
+            "import",
+            str(path),
+            "--programme",
+            str(target.pk),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     seconds = time.perf_counter() - start
-    rss = peak_rss_mib()
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if proc.returncode != 0:
+        print(proc.stdout[-2000:], proc.stderr[-2000:])
+        return 1
     saved = Membership.objects.count()
-    assert outcome.committed, outcome.message
+    new = Worker.objects.filter(source="import").count()
     ok = seconds < TARGET_S and rss < TARGET_MIB
     report(
         f"enrol import {N:,} rows vs {N:,} workers, SQLite",
@@ -169,13 +189,13 @@ def main() -> int:
     )
     report("enrol import rows/s", f"{N / seconds:,.0f} rows/s")
     report(
-        "enrol import peak RSS (incl. registry load)",
+        "enrol import peak RSS (the import process)",
         f"{rss:,.0f} MiB",
         f"target < {TARGET_MIB} MiB: {'ok' if rss < TARGET_MIB else 'TOO BIG'}",
     )
     report(
         "enrol import outcome",
-        f"{outcome.counts['new']:,} new, {outcome.counts['existing']:,} existing",
+        f"{new:,} new workers",
         f"{saved:,} memberships",
     )
     report(

@@ -10,6 +10,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from cakupan.apikit import AUTH, FieldErrors
 from cakupan.calculate.api import router as calculate_router
+from cakupan.funding.api import router as funding_router
+from cakupan.membership.api import router as membership_router
 from cakupan.regions.api import router as regions_router
 from cakupan.registry.api import router as registry_router
 
@@ -27,6 +29,8 @@ api = NinjaAPI(
 api.add_router("/v1/", regions_router)
 api.add_router("/v1/", registry_router)
 api.add_router("/v1/", calculate_router)
+api.add_router("/v1/", funding_router)
+api.add_router("/v1/", membership_router)
 
 
 @api.exception_handler(ValidationError)
