@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.db import OperationalError
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -21,3 +24,26 @@ class LanguageMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class DatabaseBusyMiddleware:
+    """On SQLite a large import holds the only write lock for a while; a write that waited out
+    the busy timeout gets a 503 saying so, instead of an error page."""
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):  # type: ignore[no-untyped-def]
+        if not (isinstance(exception, OperationalError) and "locked" in str(exception)):
+            return None
+        message = str(
+            _("The database is busy saving a large list. Nothing was saved; try again in a minute.")
+        )
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=503, headers={"Retry-After": "30"})
+        response = render(request, "web/error.html", {"code": 503, "message": message}, status=503)
+        response["Retry-After"] = "30"
+        return response

@@ -189,3 +189,27 @@ def test_unknown_page_is_a_friendly_404(officer_client) -> None:  # type: ignore
 def test_indonesian_even_for_an_english_browser(officer_client) -> None:  # type: ignore[no-untyped-def]
     body = officer_client.get("/pekerja/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "Daftarkan pekerja" in body and 'lang="id"' in body
+
+
+def test_a_locked_sqlite_database_is_a_503_not_an_error(officer_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.db import OperationalError
+
+    from cakupan.web import views
+
+    def locked(**kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("database is locked")
+
+    # The service is replaced to make the lock happen on demand; the database is real.
+    monkeypatch.setattr(views, "worker_create", locked)
+    r = officer_client.post(
+        "/pekerja/baru/",
+        {
+            "nik": "3573051506880001",
+            "full_name": "Budi",
+            "birth_date": "1988-06-15",
+            "sex": "L",
+            "kelurahan": "35.73.05.1011",
+            "occupation": "ojol",
+        },
+    )
+    assert r.status_code == 503 and r["Retry-After"] == "30"
