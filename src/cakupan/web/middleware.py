@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpRequest, JsonResponse
-from django.shortcuts import render
-from django.utils.translation import gettext as _
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class LanguageMiddleware(LocaleMiddleware):
