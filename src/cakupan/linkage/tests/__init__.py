@@ -1,0 +1,1 @@
+"""Tests of the record linkage; plain pytest functions, no Django."""
