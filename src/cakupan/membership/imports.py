@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -26,6 +27,7 @@ from cakupan.funding.eligibility import ineligible_reason
 from cakupan.funding.models import FundingProgramme
 from cakupan.funding.months import fmt_month
 from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
+from cakupan.linkage import TO_REVIEW, LinkageSettings, link
 from cakupan.membership.importing import PROBLEM_SCHEMA, check_rows, map_columns, read_table
 from cakupan.membership.models import (
     FundingAssignment,
@@ -40,7 +42,7 @@ from cakupan.registry.models import Occupation, Worker
 from cakupan.rules import contributions_for_month
 
 Progress = Callable[[str, int, int], None]
-REVIEW_STATUSES = ("probable", "same_name_birth_other_nik", "nik_conflict")
+REVIEW_STATUSES = tuple(TO_REVIEW)
 _CHUNK = 50_000
 
 
@@ -71,27 +73,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _link(rows: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
-    """Exact NIK links and NIK duplicates inside the file (row, status, worker_id, reason, evidence, dup_of_row)."""
-    first_row = rows.group_by("nik").agg(pl.col("row").min().alias("first_row"))
-    linked = (
-        rows.select("row", "nik")
-        .join(first_row, on="nik", how="left")
-        .join(registry.select("nik", "worker_id"), on="nik", how="left")
-    )
-    return linked.select(
-        "row",
-        pl.when(pl.col("row") != pl.col("first_row"))
-        .then(pl.lit("duplicate_in_file"))
-        .when(pl.col("worker_id").is_not_null())
-        .then(pl.lit("exact"))
-        .otherwise(pl.lit("new"))
-        .alias("status"),
-        "worker_id",
-        pl.lit(1.0).alias("score"),
-        pl.lit("").alias("evidence"),
-        pl.when(pl.col("row") != pl.col("first_row")).then(pl.col("first_row")).alias("dup_of_row"),
-    )
+def linkage_settings() -> LinkageSettings:
+    """The linkage thresholds, overridable in Django settings as CAKUPAN_LINKAGE = {...}."""
+    return LinkageSettings(**getattr(settings, "CAKUPAN_LINKAGE", {}))
 
 
 def _problem(
@@ -162,7 +146,14 @@ def enrol_import(
         raise ImportCancelled
     say("link", checked.rows.height, total)
     rows = checked.rows
-    linked = rows.join(_link(rows, registry_frame()), on="row", how="left")
+    registry = registry_frame()
+    links = link(
+        rows.select("row", "nik", "name", "birth_date", "sex", "kelurahan"),
+        registry,
+        linkage_settings(),
+    )
+    del registry  # the largest frame of an import; free it before the save
+    linked = rows.join(links.drop("reason", "registry_status"), on="row", how="left")
     problems = [checked.problems]
 
     dups = linked.filter(pl.col("status") == "duplicate_in_file")

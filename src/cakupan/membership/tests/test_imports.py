@@ -169,3 +169,20 @@ def test_cancelling_during_save_leaves_the_database_as_before(tmp_path: Path) ->
         )
     assert not Worker.objects.exists() and not Membership.objects.exists()
     assert not FundingAssignment.objects.exists()
+
+
+def test_a_nik_typo_of_a_registered_worker_goes_to_review(tmp_path: Path) -> None:
+    from cakupan.membership.models import ReviewCase
+
+    known = make_worker(full_name="Moch. Rizki Pratama", kelurahan="35.73.05.1011")
+    typo = known.nik[:13] + ("9" if known.nik[13] != "9" else "8") + known.nik[14:]
+    rows = [
+        f"{typo},Muhammad Rizki Pratama,{known.birth_date:%d-%m-%Y},L,Lowokwaru,ojol,,\n",
+        line(1),
+    ]
+    outcome = enrol_import(path=write(tmp_path, rows), programme=programme(), as_of=NOV)
+    assert outcome.committed and (outcome.counts["review"], outcome.counts["new"]) == (1, 1)
+    case = ReviewCase.objects.get()
+    assert (case.row, case.candidate, case.reason) == (2, known, "probable")
+    assert "NIK beda 1 angka" in case.evidence
+    assert not Worker.objects.filter(nik=typo).exists()  # nothing decided for the officer
