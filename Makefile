@@ -6,7 +6,7 @@ PORT   ?= 8000
 # Set DEMO=0 for a production set-up without demo data.
 DEMO   ?= 1
 
-.PHONY: run test test-sqlite test-postgres bench lint setup clean
+.PHONY: run test test-postgres bench lint setup clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ $(VENV)/.stamp-bench: pyproject.toml | $(BIN)/python
 
 bench: $(VENV)/.stamp-bench
 	$(BIN)/python benchmarks/run.py $(BENCH)
+
+# Developers: refresh the Indonesian catalogue after changing UI text (needs gettext's xgettext),
+# then fill in the new msgstr lines of src/cakupan/locale/id/LC_MESSAGES/django.po.
+messages: $(VENV)/.stamp-run
+	cd src/cakupan && ../../$(BIN)/cakupan manage makemessages -l id --no-location --no-obsolete -i 'tests/*' -i 'rules/*'
 
 lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check src tests benchmarks

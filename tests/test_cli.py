@@ -132,3 +132,22 @@ def test_demo_loads_workers_refuses_a_second_load_and_replaces() -> None:
     )
     assert replaced.exit_code == 0 and Worker.objects.count() == 50
     assert DemoDataset.objects.get().seed == 8
+
+
+@pytest.mark.django_db
+def test_createuser_for_a_sponsor() -> None:
+    from cakupan.accounts.models import User
+    from cakupan.funding.services import sponsor_create
+
+    sponsor = sponsor_create(type="csr", name="RS Hermina")
+    ok = runner.invoke(
+        app, ["createuser", "hermina", "--role", "sponsor", "--sponsor", str(sponsor.pk)]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert User.objects.get(username="hermina").sponsor == sponsor
+    wrong = runner.invoke(
+        app, ["createuser", "x", "--role", "city_officer", "--sponsor", str(sponsor.pk)]
+    )
+    assert wrong.exit_code == 2 and "sponsor" in wrong.stderr
+    missing = runner.invoke(app, ["createuser", "y", "--role", "sponsor", "--sponsor", "999"])
+    assert missing.exit_code == 2 and "tidak ada" in missing.stderr

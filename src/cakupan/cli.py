@@ -155,15 +155,25 @@ def createuser(
     password: Annotated[str | None, typer.Option(help="Kosongkan untuk dibuatkan.")] = None,
     email: Annotated[str, typer.Option()] = "",
     token: Annotated[bool, typer.Option("--token", help="Buat juga token API.")] = False,
+    sponsor: Annotated[
+        int | None, typer.Option(help="Untuk peran sponsor: id pemberi dana yang diwakili.")
+    ] = None,
 ) -> None:
     """Create a user with a role."""
     django_setup()
     from django.core.exceptions import ValidationError
 
     from cakupan.accounts.services import token_create, user_create
+    from cakupan.funding.models import Sponsor
 
     try:
-        user, pw = user_create(username=username, role=role, password=password, email=email)
+        if sponsor is not None and not Sponsor.objects.filter(pk=sponsor).exists():
+            raise ValueError(
+                f"Pemberi dana dengan id {sponsor} tidak ada (lihat: cakupan sponsors list)."
+            )
+        user, pw = user_create(
+            username=username, role=role, password=password, email=email, sponsor_id=sponsor
+        )
     except ValueError as e:
         raise fail(str(e)) from None
     except ValidationError as e:

@@ -6,9 +6,9 @@ from cakupan.accounts.models import ApiToken, User
 
 @admin.register(User)
 class CakupanUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Cakupan", {"fields": ("role",)}))
-    add_fieldsets = (*UserAdmin.add_fieldsets, ("Cakupan", {"fields": ("role",)}))
-    list_display = ("username", "email", "role", "is_active", "last_login")
+    fieldsets = (*UserAdmin.fieldsets, ("Cakupan", {"fields": ("role", "sponsor")}))
+    add_fieldsets = (*UserAdmin.add_fieldsets, ("Cakupan", {"fields": ("role", "sponsor")}))
+    list_display = ("username", "email", "role", "sponsor", "is_active", "last_login")
     list_filter = ("role", "is_active")
 
 

@@ -21,6 +21,7 @@ def user_create(
     email: str = "",
     full_name: str = "",
     validate: bool = True,
+    sponsor_id: int | None = None,
 ) -> tuple[User, str]:
     """Create a user with a role. Returns the user and the password (generated if none given).
 
@@ -35,7 +36,11 @@ def user_create(
         raise ValueError(f"Nama pengguna '{username}' sudah dipakai.")
     generated = password is None
     password = password or secrets.token_urlsafe(12)
-    user = User(username=username, email=email, role=role)
+    if sponsor_id is not None and role != Role.SPONSOR:
+        raise ValueError(
+            "Hanya pengguna berperan 'sponsor' yang dapat dikaitkan dengan pemberi dana."
+        )
+    user = User(username=username, email=email, role=role, sponsor_id=sponsor_id)
     if full_name:
         first, _, last = full_name.partition(" ")
         user.first_name, user.last_name = first, last

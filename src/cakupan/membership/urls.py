@@ -14,4 +14,5 @@ urlpatterns = [
     path("tinjauan/", views.review_list_view, name="review_list"),
     path("tinjauan/<id:pk>/", views.review_decide_view, name="review_decide"),
     path("pekerja/<id:worker_pk>/daftar/", views.enrol_worker_view, name="enrol_worker"),
+    path("kepesertaan/<id:pk>/mandiri/", views.self_payment_view, name="self_payment"),
 ]

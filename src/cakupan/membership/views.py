@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 
 from cakupan.accounts.roles import ENROL, REVIEW_LINKS, VIEW_PROGRAMME
 from cakupan.funding.forms import EnrolForm
+from cakupan.funding.months import parse_month
 from cakupan.funding.selectors import programme_scope
 from cakupan.membership.forms import MappingForm, UploadForm
 from cakupan.membership.importing import FileProblem, HeaderProblem, map_columns, read_table
-from cakupan.membership.models import ImportBatch, ReviewCase
+from cakupan.membership.models import ImportBatch, Membership, ReviewCase
 from cakupan.membership.services import (
     EnrolmentRefused,
     ReviewInvalid,
@@ -25,11 +26,12 @@ from cakupan.membership.services import (
     import_batch_create,
     import_batch_start,
     membership_enrol,
+    membership_to_self_payment,
     review_decide,
 )
 from cakupan.membership.template_file import template_csv, template_xlsx
 from cakupan.registry.models import NikAccessLog
-from cakupan.registry.selectors import worker_get
+from cakupan.registry.selectors import worker_get, worker_scope
 from cakupan.registry.services import nik_display
 
 RUNNING = {ImportBatch.Status.VALIDATING, ImportBatch.Status.COMMITTING}
@@ -241,3 +243,27 @@ def enrol_worker_view(request: HttpRequest, worker_pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Choose a funding programme."))
     return redirect("web:worker_detail", pk=worker.pk)
+
+
+@login_required
+@permission_required(ENROL, raise_exception=True)
+@require_POST
+def self_payment_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """From a month on, the worker pays for themself (after a sponsor's programme ends)."""
+    membership = Membership.objects.filter(
+        pk=pk, worker__in=worker_scope(user=request.user)
+    ).first()
+    if membership is None:
+        raise Http404
+    try:
+        month = parse_month(request.POST.get("from_month", "")[:7])
+        membership_to_self_payment(membership=membership, from_month=month)
+    except (ValueError, EnrolmentRefused) as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(
+            request,
+            _("From %(m)s the worker pays the contributions himself or herself.")
+            % {"m": f"{month:%Y-%m}"},
+        )
+    return redirect("web:worker_detail", pk=membership.worker_id)

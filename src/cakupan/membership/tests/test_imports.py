@@ -186,3 +186,22 @@ def test_a_nik_typo_of_a_registered_worker_goes_to_review(tmp_path: Path) -> Non
     assert (case.row, case.candidate, case.reason) == (2, known, "probable")
     assert "NIK beda 1 angka" in case.evidence
     assert not Worker.objects.filter(nik=typo).exists()  # nothing decided for the officer
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_template_round_trip(tmp_path: Path, suffix: str) -> None:
+    from cakupan.membership.template_file import write_template
+
+    path = tmp_path / f"templat.{suffix}"
+    write_template(path)
+    outcome = enrol_import(path=path, programme=programme(), as_of=NOV)
+    assert outcome.committed and outcome.counts == {
+        "total": 1,
+        "new": 1,
+        "existing": 0,
+        "already_enrolled": 0,
+        "review": 0,
+        "rejected": 0,
+        "warnings": 0,
+    }
+    assert Worker.objects.get().nik == "3573055203900001"

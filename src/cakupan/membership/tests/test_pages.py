@@ -214,3 +214,17 @@ def test_dashboard_counts_members_with_a_payer_this_month(officer, programme) ->
     make_worker(full_name="Belum Terdaftar")
     body = officer.get("/").content.decode()
     assert 'data-testid="count-funded">1<' in body and 'data-testid="count-workers">2<' in body
+
+
+def test_switch_to_self_payment_after_the_programme(officer, programme) -> None:  # type: ignore[no-untyped-def]
+    w = make_worker()
+    m = membership_enrol(worker=w, programme=programme)
+    after = programme.last_month.replace(year=programme.last_month.year + 1, month=1)
+    officer.post(f"/pendaftaran/kepesertaan/{m.pk}/mandiri/", {"from_month": "2000-01"})
+    assert not FundingAssignment.objects.filter(
+        programme=None
+    ).exists()  # clashes with the programme
+    officer.post(f"/pendaftaran/kepesertaan/{m.pk}/mandiri/", {"from_month": f"{after:%Y-%m}"})
+    assert FundingAssignment.objects.get(programme=None).first_month == after
+    page = officer.get(f"/pekerja/{w.pk}/").content.decode()
+    assert "mandiri" in page
