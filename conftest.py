@@ -62,3 +62,38 @@ def api_client(make_user):  # type: ignore[no-untyped-def]
         return client
 
     return make
+
+
+CHROMIUM = os.environ.get("CAKUPAN_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def page(live_server):  # type: ignore[no-untyped-def]
+    """A Chromium page (Debian's browser, driven by Playwright) for tests against live_server;
+    the test is skipped with the reason where Chromium or Playwright is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # around it are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            # without the networking flags Chromium keeps trying to reach Google's services
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 900})
+        pg = context.new_page()
+        pg.set_default_timeout(15_000)
+        yield pg
+        context.close()
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -39,7 +39,9 @@ TARGET_S, TARGET_MIB = 60.0, 1536
 
 def make_csv(path: Path, n: int, seed: int = 7) -> None:
     """Half the rows re-submit registered workers (as the registry has them), half are new
-    people with fresh NIKs; kelurahan by name, occupation by code, as a city officer sends."""
+    people with fresh NIKs and names drawn from the registry's; kelurahan by name, occupation by
+    code, as a city officer sends. The import runs with --partial, as an officer runs a big list:
+    the few rows the linkage flags must not hold back the rest."""
     rng = np.random.default_rng(seed)
     registered = pl.DataFrame(
         list(
@@ -75,7 +77,7 @@ def make_csv(path: Path, n: int, seed: int = 7) -> None:
     new = pl.DataFrame(
         {
             "nik": niks,
-            "nama": [f"Warga Baru {i}" for i in range(m)],
+            "nama": rng.choice(registered["nama"].to_numpy(), m),
             "tanggal_lahir": pl.Series(births).cast(pl.Date),
             "jenis_kelamin": sexes,
             "kelurahan": [kel[k][1] for k in picks],

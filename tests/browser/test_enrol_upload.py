@@ -9,14 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.browser.test_worker_search import CHROMIUM, page  # noqa: F401  (the browser fixture)
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    ),
-]
+pytestmark = [pytest.mark.browser]
 
 LIST = (
     "nik,nama,tanggal_lahir,jenis_kelamin,kelurahan,pekerjaan,no_hp,penghasilan\n"
@@ -27,7 +20,7 @@ LIST = (
 
 
 @pytest.mark.django_db(transaction=True)
-def test_upload_preview_and_report(page, live_server, malang, make_user, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_upload_preview_and_report(page, live_server, malang, make_user, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from cakupan.funding.services import programme_create, sponsor_create
 
     make_user("city_officer", username="sari")
