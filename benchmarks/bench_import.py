@@ -171,6 +171,7 @@ def main() -> int:
             str(path),
             "--programme",
             str(target.pk),
+            "--partial",
         ],
         capture_output=True,
         text=True,

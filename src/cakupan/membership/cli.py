@@ -99,7 +99,9 @@ def enrol_import_cmd(
         table.add_row(label, id_number(outcome.counts.get(key, 0)))
     console.print(table)
     for r in (
+        # rejected rows first: they are what stops the list
         outcome.problems.filter(outcome.problems["severity"] != "warning")
+        .sort(by=["severity", "row"], descending=[False, False])
         .head(20)
         .iter_rows(named=True)
     ):

@@ -142,6 +142,7 @@ def enrol_import(
         )
     say("check", 0, total)
     checked = check_rows(frame, import_catalogue(), default_income=programme.declared_income)
+    del frame  # the file as text: not needed once every row is checked
     if cancelled():
         raise ImportCancelled
     say("link", checked.rows.height, total)
@@ -155,6 +156,7 @@ def enrol_import(
     del registry  # the largest frame of an import; free it before the save
     linked = rows.join(links.drop("reason", "registry_status"), on="row", how="left")
     problems = [checked.problems]
+    del links, rows, checked
 
     dups = linked.filter(pl.col("status") == "duplicate_in_file")
     for r, first in dups.select("row", "dup_of_row").iter_rows():

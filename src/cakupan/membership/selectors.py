@@ -52,10 +52,13 @@ def registry_frame() -> pl.DataFrame:
         "sex": pl.String,
         "kelurahan": pl.String,
     }
+    # In chunks: a million rows as Python tuples at once would cost more memory than the frame.
+    parts = []
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        rows = cursor.fetchall()
-    return pl.DataFrame(rows, schema=schema, orient="row")
+        while rows := cursor.fetchmany(100_000):
+            parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
 def worker_memberships(*, worker: Worker) -> list[Membership]:
