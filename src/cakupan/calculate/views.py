@@ -34,7 +34,13 @@ def _render(
 @login_required
 @permission_required(USE_CALCULATOR, raise_exception=True)
 def contribution_view(request: HttpRequest) -> HttpResponse:
-    form = ContributionForm(request.POST if request.method == "POST" else None)
+    # A link from a worker's page pre-fills what is known: ?occupation=ojol&funding=csr
+    prefill = {
+        k: request.GET[k][:40]
+        for k in ("income", "occupation", "sector", "funding")
+        if k in request.GET
+    }
+    form = ContributionForm(request.POST if request.method == "POST" else None, initial=prefill)
     result = None
     if form.is_bound and form.is_valid():
         try:

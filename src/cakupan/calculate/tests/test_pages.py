@@ -225,3 +225,9 @@ def test_benefit_dates_off_the_calendar_are_a_field_error(officer) -> None:  # t
     body = r.content.decode()
     assert r.status_code == 200
     assert 'id="err-event_date"' in body and 'id="err-children-0-birth_date"' in body
+
+
+def test_a_link_from_a_worker_page_prefills_the_occupation(client, make_user) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(make_user("bpjs_officer"))
+    body = client.get("/hitung/iuran/?occupation=ojol&funding=csr").content.decode()
+    assert '<option value="ojol" selected' in body and '<option value="csr" selected>' in body
