@@ -283,8 +283,13 @@ def demo(
 def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from django.utils import timezone
+
+    from cakupan.membership.demo import demo_funding_delete, demo_funding_load
     from cakupan.registry.demo import DemoError, demo_load
 
+    if replace:
+        demo_funding_delete()
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -306,6 +311,11 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
     console.print(
         f"Data demo: {id_number(result.workers)} pekerja, {id_number(result.heirs)} ahli waris "
         f"dalam {f'{result.seconds:.1f}'.replace('.', ',')} detik."
+    )
+    funding = demo_funding_load(seed=seed, year=timezone.localdate().year)
+    console.print(
+        f"Pendanaan demo: {funding.sponsors} pemberi dana, {funding.programmes} program, "
+        f"{id_number(funding.memberships)} kepesertaan."
     )
 
 

@@ -35,6 +35,7 @@ class Sponsor(models.Model):
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    is_demo = models.BooleanField(default=False, help_text="Created by `cakupan demo`")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
