@@ -122,9 +122,12 @@ def test_serve_sets_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> Non
 def test_demo_loads_workers_refuses_a_second_load_and_replaces() -> None:
     from cakupan.registry.models import DemoDataset, Worker
 
-    first = runner.invoke(app, ["demo", "--workers", "300", "--seed", "7", "--no-users"])
+    first = runner.invoke(app, ["demo", "--workers", "300", "--seed", "7"])
     assert first.exit_code == 0, first.output
     assert "300 pekerja" in first.stdout and Worker.objects.count() == 300
+    from cakupan.accounts.models import User
+
+    assert User.objects.get(username="sponsor").sponsor.name == "RS Hermina Malang (demo)"
     again = runner.invoke(app, ["demo", "--workers", "300", "--seed", "7", "--no-users"])
     assert again.exit_code == 2 and "--replace" in again.stderr
     replaced = runner.invoke(

@@ -77,7 +77,10 @@ def _create_demo_users() -> None:
     from cakupan.accounts.models import User
     from cakupan.accounts.roles import Role
     from cakupan.accounts.services import user_create
+    from cakupan.funding.models import Sponsor
 
+    # the demo sponsor account acts for the demo hospital, so it sees its 103 ojol drivers
+    hospital = Sponsor.objects.filter(is_demo=True, type="csr").first()
     made = []
     for username, role in [
         ("bpjs", Role.BPJS_OFFICER),
@@ -85,8 +88,11 @@ def _create_demo_users() -> None:
         ("sponsor", Role.SPONSOR),
         ("rs", Role.HOSPITAL),
     ]:
+        if role == Role.SPONSOR and hospital:
+            User.objects.filter(username=username, role=role, sponsor=None).update(sponsor=hospital)
         if not User.objects.filter(username=username).exists():
-            _user, password = user_create(username=username, role=role)
+            sponsor_id = hospital.pk if role == Role.SPONSOR and hospital else None
+            _user, password = user_create(username=username, role=role, sponsor_id=sponsor_id)
             made.append((username, role.label, password))
     if made:
         table = Table(title="Akun demo (ditampilkan sekali saja)")

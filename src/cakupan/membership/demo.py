@@ -34,7 +34,11 @@ class DemoFunding:
 
 
 def demo_funding_delete() -> None:
-    """Remove the demo memberships and the demo sponsors with their programmes."""
+    """Remove the demo memberships and the demo sponsors with their programmes (the users who
+    acted for a demo sponsor stay, unlinked)."""
+    from cakupan.accounts.models import User
+
+    User.objects.filter(sponsor__is_demo=True).update(sponsor=None)
     FundingAssignment.objects.filter(membership__worker__source=Worker.Source.DEMO).delete()
     Membership.objects.filter(worker__source=Worker.Source.DEMO).delete()
     demo_programmes = FundingProgramme.objects.filter(sponsor__is_demo=True)

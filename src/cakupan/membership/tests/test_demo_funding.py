@@ -22,7 +22,12 @@ def test_demo_funding_is_sound_and_replaceable() -> None:
     members = programme_budget(programme=hospital).members
     assert 0 < members <= 103
     # every worker's funded months never overlap: at most one assignment per membership here
-    assert not FundingAssignment.objects.values("membership").annotate(n=Count("id")).filter(n__gt=1).exists()
+    assert (
+        not FundingAssignment.objects.values("membership")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .exists()
+    )
     city = FundingProgramme.objects.get(sponsor__type="apbd")
     budget = programme_budget(programme=city)
     assert budget.committed == budget.members * 16_800 * 12 <= budget.budget
