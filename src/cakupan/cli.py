@@ -287,9 +287,8 @@ def demo(
 
 
 def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from django.utils import timezone
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from cakupan.membership.demo import demo_funding_delete, demo_funding_load
     from cakupan.registry.demo import DemoError, demo_load
