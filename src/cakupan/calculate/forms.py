@@ -114,7 +114,10 @@ class ContributionForm(RuleErrorMixin, forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"month": timezone.localdate().strftime("%Y-%m")})
+        kwargs["initial"] = {
+            "month": timezone.localdate().strftime("%Y-%m"),
+            **kwargs.get("initial", {}),
+        }
         super().__init__(*args, **kwargs)
         terms = vocabulary()
         occupations = list(occupation_list())

@@ -31,17 +31,32 @@ def parse_month(value: object, field: str = "month") -> date:
     )
 
 
+# Dates outside these years are typing mistakes; bounding them also keeps schedules that count
+# years forward from overflowing the calendar.
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2100, 12, 31)
+
+
 def parse_date(value: object, field: str) -> date:
-    """A calendar date from a date or "YYYY-MM-DD"."""
+    """A calendar date from a date or "YYYY-MM-DD", between 1900 and 2100."""
+    parsed: date | None = None
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _DATE.match(value.strip()):
+        parsed = value.date()
+    elif isinstance(value, date):
+        parsed = value
+    elif isinstance(value, str) and _DATE.match(value.strip()):
         try:
-            return date.fromisoformat(value.strip())
+            parsed = date.fromisoformat(value.strip())
         except ValueError:
-            pass
+            parsed = None
+    if parsed is not None:
+        if DATE_MIN <= parsed <= DATE_MAX:
+            return parsed
+        raise RuleInputError(
+            field=field,
+            code="date_out_of_range",
+            message=f"Tanggal {parsed.isoformat()} di luar rentang 1900–2100; periksa tahunnya.",
+            message_en=f"Date {parsed.isoformat()} is outside 1900–2100; check the year.",
+        )
     raise RuleInputError(
         field=field,
         code="invalid_date",

@@ -76,3 +76,17 @@ def test_bad_json_names_the_path(data: Any, field: str, code: str) -> None:
     error = caught.value
     assert (error.field, error.code) == (field, code)
     assert set(error.to_dict()) == {"field", "code", "message", "message_en"}
+
+
+def test_dates_outside_1900_2100_are_refused_naming_the_field() -> None:
+    from cakupan.rules import RuleInputError, benefits_from_dict
+
+    event = {
+        "type": "jkm",
+        "event_date": "9999-06-01",
+        "contribution_months": 40,
+        "children": [{"birth_date": "2020-01-01", "level": "not_in_school"}],
+    }
+    with pytest.raises(RuleInputError) as exc:
+        benefits_from_dict(event)
+    assert (exc.value.field, exc.value.code) == ("event_date", "date_out_of_range")
