@@ -182,6 +182,7 @@ def main() -> int:
     if proc.returncode != 0:
         print(proc.stdout[-2000:], proc.stderr[-2000:])
         return 1
+    stages = next((ln for ln in proc.stdout.splitlines() if ln.startswith("Waktu:")), "")
     saved = Membership.objects.count()
     new = Worker.objects.filter(source="import").count()
     ok = seconds < TARGET_S and rss < TARGET_MIB
@@ -201,6 +202,7 @@ def main() -> int:
         f"{new:,} new workers",
         f"{saved:,} memberships",
     )
+    report("enrol import stages", "", stages)
     report(
         f"django-import-export, {SLICE:,} rows scaled to {N:,}",
         f"{peer:.0f} s",

@@ -18,6 +18,7 @@ STAGES = {
     "check": "Memeriksa baris",
     "link": "Mencocokkan dengan registri",
     "save": "Menyimpan",
+    "done": "Selesai",
 }
 COUNT_LABELS = [
     ("new", "pekerja baru"),
@@ -98,6 +99,13 @@ def enrol_import_cmd(
     for key, label in COUNT_LABELS:
         table.add_row(label, id_number(outcome.counts.get(key, 0)))
     console.print(table)
+    console.print(
+        "Waktu: "
+        + " · ".join(
+            f"{STAGES[k].lower()} {v:.1f} s".replace(".", ",") for k, v in outcome.seconds.items()
+        ),
+        highlight=False,
+    )
     for r in (
         # rejected rows first: they are what stops the list
         outcome.problems.filter(outcome.problems["severity"] != "warning")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,9 @@ class ImportOutcome:
     message: str
     fits: int | None = None
     reviews: list[dict] = field(default_factory=list)
+    seconds: dict[str, float] = field(
+        default_factory=dict
+    )  # per stage, for operators and benchmarks
 
     @property
     def unchanged(self) -> bool:
@@ -119,7 +123,18 @@ def enrol_import(
     Raises HeaderProblem (the mapping step) and FileProblem (unreadable file) before anything is
     recorded; ImportCancelled when `cancelled()` turns true, with nothing saved.
     """
-    say = progress or (lambda stage, done, total: None)
+    report = progress or (lambda stage, done, total: None)
+    seconds: dict[str, float] = {}
+    clock = {"stage": "", "since": time.perf_counter()}
+
+    def say(stage: str, done: int, total: int) -> None:
+        if stage != clock["stage"]:
+            now = time.perf_counter()
+            if clock["stage"]:
+                seconds[clock["stage"]] = seconds.get(clock["stage"], 0.0) + now - clock["since"]
+            clock.update(stage=stage, since=now)
+        report(stage, done, total)
+
     path = Path(path)
     as_of = as_of or timezone.localdate()
     say("read", 0, 1)
@@ -309,8 +324,9 @@ def enrol_import(
         if not message:
             message = f"Tersimpan: {counts['new']} pekerja baru, {counts['existing']} pekerja terdaftar didanai program ini."
     _record(batch, all_problems, counts, message, committed=commit, dry_run=dry_run)
+    say("done", 0, 0)
     return ImportOutcome(
-        batch, counts, all_problems, commit, message, fits if refuse else None, review_payload
+        batch, counts, all_problems, commit, message, fits if refuse else None, review_payload, seconds
     )
 
 
