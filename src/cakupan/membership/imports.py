@@ -86,19 +86,21 @@ def _problem(
     rows: list[int] | pl.Series,
     column: str,
     severity: str,
-    code: str,
-    message: str,
+    code: str | list[str],
+    message: str | list[str],
     suggestion: str = "",
 ) -> pl.DataFrame:
+    """Problem rows for many rows at once; `code` and `message` are one for all or one per row."""
     rows = list(rows)
+    n = len(rows)
     return pl.DataFrame(
         {
             "row": rows,
-            "column": [column] * len(rows),
-            "severity": [severity] * len(rows),
-            "code": [code] * len(rows),
-            "message": [message] * len(rows),
-            "suggestion": [suggestion] * len(rows),
+            "column": [column] * n,
+            "severity": [severity] * n,
+            "code": code if isinstance(code, list) else [code] * n,
+            "message": message if isinstance(message, list) else [message] * n,
+            "suggestion": [suggestion] * n,
         },
         schema=PROBLEM_SCHEMA,
     )
@@ -137,6 +139,9 @@ def enrol_import(
 
     path = Path(path)
     as_of = as_of or timezone.localdate()
+    first, last = enrolment_months(programme, start=as_of)
+    if last < first:
+        raise ValueError(f"Program {programme.name} sudah berakhir pada {fmt_month(last)}.")
     say("read", 0, 1)
     frame = map_columns(read_table(path, original_name=original_name), column_map)
     total = frame.height
@@ -174,54 +179,51 @@ def enrol_import(
     del links, rows, checked
 
     dups = linked.filter(pl.col("status") == "duplicate_in_file")
-    for r, first in dups.select("row", "dup_of_row").iter_rows():
-        problems.append(
-            _problem(
-                [r],
-                "nik",
-                "rejected",
-                "duplicate_in_file",
-                f"Baris ini sama dengan baris {first} di berkas yang sama.",
-                "Hapus salah satu baris.",
-            )
+    problems.append(
+        _problem(
+            dups["row"],
+            "nik",
+            "rejected",
+            "duplicate_in_file",
+            [
+                f"Baris ini sama dengan baris {first} di berkas yang sama."
+                for first in dups["dup_of_row"]
+            ],
+            "Hapus salah satu baris.",
         )
+    )
     reviews = linked.filter(pl.col("status").is_in(REVIEW_STATUSES))
-    for r, reason, evidence in reviews.select("row", "status", "evidence").iter_rows():
-        problems.append(
-            _problem(
-                [r],
-                "nik",
-                "review",
-                reason,
-                evidence or "Mungkin orang yang sudah terdaftar.",
-                "Putuskan di antrean tinjauan.",
-            )
+    problems.append(
+        _problem(
+            reviews["row"],
+            "nik",
+            "review",
+            reviews["status"].to_list(),
+            [e or "Mungkin orang yang sudah terdaftar." for e in reviews["evidence"]],
+            "Putuskan di antrean tinjauan.",
         )
+    )
     candidates = linked.filter(pl.col("status").is_in(["exact", "new"]))
 
     # Who is already funded, by whom, for the programme's months?
-    first, last = enrolment_months(programme, start=as_of)
-    if last < first:
-        raise ValueError(f"Program {programme.name} sudah berakhir pada {fmt_month(last)}.")
     existing_ids = [int(w) for w in candidates["worker_id"].drop_nulls().to_list()]
     clashes = _clashes(existing_ids, first, last)
     already = [w for w, (prog_id, _label) in clashes.items() if prog_id == programme.pk]
     other = {w: label for w, (prog_id, label) in clashes.items() if prog_id != programme.pk}
     already_rows = candidates.filter(pl.col("worker_id").is_in(already))
-    for w, r in (
-        candidates.filter(pl.col("worker_id").is_in(list(other)))
-        .select("worker_id", "row")
-        .iter_rows()
-    ):
-        problems.append(
-            _problem(
-                [r],
-                "nik",
-                "rejected",
-                "double_funding",
-                f"{other[w]}. Satu bulan kepesertaan hanya boleh punya satu pembayar.",
-            )
+    funded_elsewhere = candidates.filter(pl.col("worker_id").is_in(list(other)))
+    problems.append(
+        _problem(
+            funded_elsewhere["row"],
+            "nik",
+            "rejected",
+            "double_funding",
+            [
+                f"{other[w]}. Satu bulan kepesertaan hanya boleh punya satu pembayar."
+                for w in funded_elsewhere["worker_id"]
+            ],
         )
+    )
     to_enrol = candidates.filter(
         ~pl.col("worker_id").is_in(list(clashes)) | pl.col("worker_id").is_null()
     )
@@ -233,16 +235,15 @@ def enrol_import(
         as_of=first,
     )
     ineligible = to_enrol.filter(reasons.is_not_null())
-    for r, reason in zip(ineligible["row"].to_list(), reasons.drop_nulls().to_list(), strict=True):
-        problems.append(
-            _problem(
-                [r],
-                "pekerjaan",
-                "rejected",
-                "not_eligible",
-                f"Tidak memenuhi syarat program: {reason}.",
-            )
+    problems.append(
+        _problem(
+            ineligible["row"],
+            "pekerjaan",
+            "rejected",
+            "not_eligible",
+            [f"Tidak memenuhi syarat program: {reason}." for reason in reasons.drop_nulls()],
         )
+    )
     to_enrol = to_enrol.filter(reasons.is_null())
 
     all_problems = pl.concat(problems).unique(maintain_order=True).sort("row")
@@ -326,7 +327,14 @@ def enrol_import(
     _record(batch, all_problems, counts, message, committed=commit, dry_run=dry_run)
     say("done", 0, 0)
     return ImportOutcome(
-        batch, counts, all_problems, commit, message, fits if refuse else None, review_payload, seconds
+        batch,
+        counts,
+        all_problems,
+        commit,
+        message,
+        fits if refuse else None,
+        review_payload,
+        seconds,
     )
 
 

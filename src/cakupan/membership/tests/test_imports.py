@@ -205,3 +205,15 @@ def test_template_round_trip(tmp_path: Path, suffix: str) -> None:
         "warnings": 0,
     }
     assert Worker.objects.get().nik == "3573055203900001"
+
+
+def test_a_programme_that_has_ended_takes_no_list(tmp_path: Path) -> None:
+    ended = programme(
+        name="2025",
+        fiscal_year=2025,
+        first_month=dt.date(2025, 1, 1),
+        last_month=dt.date(2025, 12, 1),
+    )
+    with pytest.raises(ValueError, match="sudah berakhir pada 2025-12"):
+        enrol_import(path=write(tmp_path, [line(1)]), programme=ended, as_of=NOV)
+    assert not ImportBatch.objects.exists()
