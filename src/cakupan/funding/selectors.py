@@ -117,3 +117,28 @@ def programme_budget(*, programme: FundingProgramme) -> ProgrammeBudget:
         )
     members = programme.assignments.values("membership_id").distinct().count()
     return ProgrammeBudget(programme.budget, committed, members, programme.cohort_cap)
+
+
+def eligibility_summary(eligibility: dict) -> list[str]:
+    """A programme's eligibility in words (Indonesian), one line per condition."""
+    from cakupan.regions.models import Region
+    from cakupan.registry.models import Occupation, Sector
+
+    lines = []
+    if codes := eligibility.get("occupations"):
+        names = dict(Occupation.objects.filter(code__in=codes).values_list("code", "name"))
+        lines.append("Pekerjaan: " + ", ".join(names.get(c, c) for c in codes))
+    if codes := eligibility.get("sectors"):
+        labels = dict(Sector.choices)
+        lines.append("Sektor: " + ", ".join(str(labels.get(c, c)) for c in codes))
+    for key, label in (("kecamatan", "Kecamatan"), ("kelurahan", "Kelurahan")):
+        if codes := eligibility.get(key):
+            names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+            lines.append(f"{label}: " + ", ".join(names.get(c, c) for c in codes))
+    if eligibility.get("vulnerable_only"):
+        lines.append("Hanya pekerja rentan")
+    if (low := eligibility.get("min_age")) is not None:
+        lines.append(f"Usia minimal {low} tahun")
+    if (high := eligibility.get("max_age")) is not None:
+        lines.append(f"Usia maksimal {high} tahun")
+    return lines

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from cakupan.accounts.roles import MANAGE_PROGRAMME, VIEW_PROGRAMME
 from cakupan.funding.forms import ProgrammeForm, SponsorForm
 from cakupan.funding.selectors import (
+    eligibility_summary,
     programme_budget,
     programme_list,
     programme_scope,
@@ -92,6 +93,7 @@ def programme_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "programme": programme,
             "budget": programme_budget(programme=programme),
+            "eligibility": eligibility_summary(programme.eligibility or {}),
             "imports": programme.imports.select_related("uploaded_by")[:20],
             "upload_form": UploadForm(),
             "can_enrol": request.user.has_perm("membership.enrol"),

@@ -228,3 +228,18 @@ def test_switch_to_self_payment_after_the_programme(officer, programme) -> None:
     assert FundingAssignment.objects.get(programme=None).first_month == after
     page = officer.get(f"/pekerja/{w.pk}/").content.decode()
     assert "mandiri" in page
+
+
+def test_programme_page_states_eligibility_in_words(officer) -> None:  # type: ignore[no-untyped-def]
+    p = programme_create(
+        sponsor=sponsor_create(type="dbhcht", name="DBHCHT"),
+        name="Rentan",
+        fiscal_year=2026,
+        first_month=dt.date(2026, 1, 1),
+        last_month=dt.date(2026, 12, 1),
+        budget=1,
+        eligibility={"occupations": ["ojol"], "kecamatan": ["35.73.05"], "max_age": 60},
+    )
+    body = officer.get(f"/program/{p.pk}/").content.decode()
+    assert "Pekerjaan: Pengemudi ojek online" in body and "Kecamatan: Lowokwaru" in body
+    assert "Usia maksimal 60 tahun" in body
