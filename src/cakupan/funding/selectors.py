@@ -93,23 +93,24 @@ class ProgrammeBudget:
 
 
 def programme_budget(*, programme: FundingProgramme) -> ProgrammeBudget:
-    """What the enrolled cohort is expected to cost over its funded months."""
+    """What the enrolled cohort is expected to cost over its funded months.
+
+    A sponsor pays its package: every member is priced at the programme's declared income
+    (its bracket), whatever the worker declared; enrolment checks price the same way.
+    """
     rows = list(
         programme.assignments.values_list(
-            "membership__declared_income",
-            "membership__worker__occupation__sector",
-            "first_month",
-            "last_month",
+            "membership__worker__occupation__sector", "first_month", "last_month"
         )
     )
     committed = 0
     if rows:
-        incomes, sectors, firsts, lasts = zip(*rows, strict=True)
+        sectors, firsts, lasts = zip(*rows, strict=True)
         lasts = [last or programme.last_month for last in lasts]
         committed = int(
             cost_of(
                 programme=programme,
-                incomes=incomes,
+                incomes=[programme.declared_income] * len(rows),
                 sectors=sectors,
                 first_months=firsts,
                 last_months=lasts,

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -45,6 +46,10 @@ from cakupan.rules import contributions_for_month
 Progress = Callable[[str, int, int], None]
 REVIEW_STATUSES = tuple(TO_REVIEW)
 _CHUNK = 50_000
+
+
+class ImportConflict(ValueError):
+    """The database changed under the list between checking and saving; nothing was saved."""
 
 
 class ImportCancelled(Exception):
@@ -228,12 +233,24 @@ def enrol_import(
         ~pl.col("worker_id").is_in(list(clashes)) | pl.col("worker_id").is_null()
     )
 
-    # Eligibility is the programme's data applied to every row at once.
-    reasons = ineligible_reason(
-        to_enrol.with_columns(vulnerable=pl.col("vulnerable_occupation")),
-        programme.eligibility or {},
-        as_of=first,
+    # A registered worker is judged on the registry's record (occupation, domicile,
+    # vulnerability), not on what the file says of them; a new worker on the file's row.
+    registered = _registry_attributes(
+        [int(w) for w in to_enrol["worker_id"].drop_nulls().to_list()]
     )
+    to_enrol = (
+        to_enrol.join(registered, on="worker_id", how="left", suffix="_registry")
+        .with_columns(
+            vulnerable=pl.coalesce("vulnerable_registry", "vulnerable_occupation"),
+            **{
+                c: pl.coalesce(f"{c}_registry", c)
+                for c in ("occupation", "sector", "kelurahan", "kecamatan")
+            },
+        )
+        .drop(cs.ends_with("_registry"))
+    )
+    # Eligibility is the programme's data applied to every row at once.
+    reasons = ineligible_reason(to_enrol, programme.eligibility or {}, as_of=first)
     ineligible = to_enrol.filter(reasons.is_not_null())
     problems.append(
         _problem(
@@ -263,7 +280,7 @@ def enrol_import(
     budget = programme_budget(programme=programme)
     costs = cost_of(
         programme=programme,
-        incomes=to_enrol["income"].to_numpy(),
+        incomes=[programme.declared_income] * to_enrol.height,
         sectors=to_enrol["sector"].to_numpy(),
         first_months=[first] * to_enrol.height,
         last_months=[last] * to_enrol.height,
@@ -311,17 +328,24 @@ def enrol_import(
     ).to_dicts()
     if commit:
         say("save", 0, to_enrol.height)
-        _save(
-            batch=batch,
-            programme=programme,
-            rows=to_enrol,
-            reviews=review_payload,
-            first=first,
-            last=last,
-            user=user,
-            say=say,
-            cancelled=cancelled,
-        )
+        try:
+            _save(
+                batch=batch,
+                programme=programme,
+                rows=to_enrol,
+                reviews=review_payload,
+                first=first,
+                last=last,
+                user=user,
+                say=say,
+                cancelled=cancelled,
+            )
+        except IntegrityError:
+            # a NIK of the list was registered, or a membership made, while it was checked
+            raise ImportConflict(
+                "Sementara daftar ini diperiksa, sebagian pekerjanya didaftarkan lewat jalur lain. "
+                "Tidak ada yang disimpan; unggah ulang daftar yang sama."
+            ) from None
         if not message:
             message = f"Tersimpan: {counts['new']} pekerja baru, {counts['existing']} pekerja terdaftar didanai program ini."
     _record(batch, all_problems, counts, message, committed=commit, dry_run=dry_run)
@@ -336,6 +360,49 @@ def enrol_import(
         review_payload,
         seconds,
     )
+
+
+def _registry_attributes(worker_ids: list[int]) -> pl.DataFrame:
+    """Occupation, sector, domicile and vulnerability of registered workers, as the registry has them."""
+    schema = {
+        "worker_id": pl.Int64,
+        "occupation": pl.String,
+        "sector": pl.String,
+        "kelurahan": pl.String,
+        "kecamatan": pl.String,
+        "vulnerable": pl.Boolean,
+    }
+    parts = []
+    for i in range(0, len(worker_ids), 5000):
+        rows = Worker.objects.filter(pk__in=worker_ids[i : i + 5000]).values_list(
+            "pk",
+            "occupation__code",
+            "occupation__sector",
+            "kelurahan_id",
+            "kelurahan__parent_id",
+            "occupation__vulnerable",
+            "disability",
+            "welfare_decile",
+        )
+        parts.append(
+            pl.DataFrame(
+                [
+                    (
+                        pk,
+                        occ,
+                        sector,
+                        kel,
+                        kec,
+                        bool(vul or disability or (decile is not None and decile <= 4)),
+                    )
+                    for pk, occ, sector, kel, kec, vul, disability, decile in rows
+                ],
+                schema=schema,
+                orient="row",
+            )
+        )
+    frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    return frame.rename({c: f"{c}_registry" for c in schema if c != "worker_id"})
 
 
 def _clashes(
@@ -377,6 +444,39 @@ def _save(
     say: Progress,
     cancelled: Callable[[], bool],
 ) -> None:
+    # What was checked before the save may have changed while the list was read and linked
+    # (an officer enrolled someone by hand): check again holding the locks, and refuse rather
+    # than give a person-month two payers or overrun the budget.
+    FundingProgramme.objects.select_for_update().filter(pk=programme.pk).first()
+    existing = [int(w) for w in rows["worker_id"].drop_nulls().to_list()]
+    for i in range(0, len(existing), 5000):
+        list(
+            Membership.objects.select_for_update()
+            .filter(worker_id__in=existing[i : i + 5000])
+            .values_list("pk")
+        )
+    if clashes := _clashes(existing, first, last):
+        raise ImportConflict(
+            f"Sementara daftar ini diperiksa, {len(clashes)} pekerja di dalamnya didanai pihak lain "
+            "untuk bulan yang sama. Tidak ada yang disimpan; periksa ulang daftar."
+        )
+    budget = programme_budget(programme=programme)
+    cost = int(
+        cost_of(
+            programme=programme,
+            incomes=[programme.declared_income] * rows.height,
+            sectors=rows["sector"].to_numpy(),
+            first_months=[first] * rows.height,
+            last_months=[last] * rows.height,
+        ).sum()
+    )
+    if cost > budget.remaining or (
+        budget.cap is not None and budget.members + rows.height > budget.cap
+    ):
+        raise ImportConflict(
+            "Sementara daftar ini diperiksa, anggaran atau batas peserta program berubah. "
+            "Tidak ada yang disimpan; periksa ulang daftar."
+        )
     occupation_ids = dict(Occupation.objects.values_list("code", "pk"))
     new = rows.filter(pl.col("status") == "new")
     before = Worker.objects.aggregate(last=Max("pk"))["last"] or 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -107,6 +107,8 @@ def membership_enrol(
     membership. Refused (EnrolmentRefused) when the worker is not eligible, the months already
     have a payer, the cohort cap is reached, or the budget cannot cover the months.
     """
+    # One enrolment at a time per programme, so two officers cannot both spend its last rupiah.
+    FundingProgramme.objects.select_for_update().filter(pk=programme.pk).first()
     today = timezone.localdate()
     first, last = enrolment_months(programme, start=start or today)
     if last < first:
@@ -149,15 +151,22 @@ def membership_enrol(
             programmes=programme.programmes,
             funding=programme.sponsor.rules_funding,
         )
-        membership = Membership.objects.create(
-            worker=worker,
-            programmes=programme.programmes,
-            declared_income=programme.declared_income,
-            bracket=quote.bracket,
-            start_month=first,
-            number=membership_number(worker.pk),
-            created_by=created_by,
-        )
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(
+                    worker=worker,
+                    programmes=programme.programmes,
+                    declared_income=programme.declared_income,
+                    bracket=quote.bracket,
+                    start_month=first,
+                    number=membership_number(worker.pk),
+                    created_by=created_by,
+                )
+        except IntegrityError:
+            raise EnrolmentRefused(
+                f"{worker.full_name} baru saja didaftarkan oleh petugas lain; muat ulang halaman.",
+                code="concurrent",
+            ) from None
     funding_assign(membership=membership, programme=programme, first_month=first, last_month=last)
     return membership
 

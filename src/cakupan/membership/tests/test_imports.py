@@ -217,3 +217,42 @@ def test_a_programme_that_has_ended_takes_no_list(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="sudah berakhir pada 2025-12"):
         enrol_import(path=write(tmp_path, [line(1)]), programme=ended, as_of=NOV)
     assert not ImportBatch.objects.exists()
+
+
+def test_funding_made_while_the_list_was_checked_stops_the_save(tmp_path: Path) -> None:
+    from cakupan.membership.imports import ImportConflict
+
+    worker = make_worker(full_name="Rebutan")
+    rows = [
+        f"{worker.nik},{worker.full_name},{worker.birth_date:%d-%m-%Y},L,Lowokwaru,ojol,,\n",
+        line(1),
+    ]
+    city = programme("apbd", name="Pemkot")
+    calls = {"n": 0}
+
+    def officer_enrols_meanwhile() -> bool:
+        calls["n"] += 1
+        if calls["n"] == 2:  # after the checks, before the save
+            membership_enrol(worker=worker, programme=city, start=NOV)
+        return False
+
+    with pytest.raises(ImportConflict, match="didanai pihak lain"):
+        enrol_import(
+            path=write(tmp_path, rows),
+            programme=programme("csr", name="RS"),
+            as_of=NOV,
+            cancelled=officer_enrols_meanwhile,
+        )
+    assert FundingAssignment.objects.count() == 1  # only the officer's
+    assert Worker.objects.count() == 1
+
+
+def test_registered_worker_is_judged_on_the_registry_record(tmp_path: Path) -> None:
+    farmer = make_worker(full_name="Pak Tani", occupation="petani")
+    rows = [f"{farmer.nik},{farmer.full_name},{farmer.birth_date:%d-%m-%Y},L,Lowokwaru,ojol,,\n"]
+    p = programme(name="Ojol", eligibility={"occupations": ["ojol"]})
+    outcome = enrol_import(path=write(tmp_path, rows), programme=p, partial=True, as_of=NOV)
+    assert (
+        outcome.counts["rejected"] == 1
+        and outcome.problems.row(0, named=True)["code"] == "not_eligible"
+    )
