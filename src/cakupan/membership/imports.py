@@ -39,7 +39,7 @@ from cakupan.membership.models import (
     ReviewCase,
 )
 from cakupan.membership.selectors import import_catalogue, registry_frame
-from cakupan.membership.services import membership_number
+from cakupan.membership.services import membership_number, self_payment_yield
 from cakupan.registry.models import Occupation, Worker
 from cakupan.rules import contributions_for_month
 
@@ -413,7 +413,9 @@ def _clashes(
     for i in range(0, len(worker_ids), 5000):
         qs = (
             FundingAssignment.objects.filter(
-                membership__worker_id__in=worker_ids[i : i + 5000], first_month__lte=last
+                membership__worker_id__in=worker_ids[i : i + 5000],
+                first_month__lte=last,
+                programme__isnull=False,  # a worker's own payment yields to a sponsor
             )
             .exclude(last_month__lt=first)
             .values_list(
@@ -530,6 +532,9 @@ def _save(
         have.update(dict(Membership.objects.filter(pk__gt=before_m).values_list("worker_id", "pk")))
     if cancelled():
         raise ImportCancelled
+    self_payment_yield(
+        membership_ids=[have[w] for w in rows["worker_id"].to_list()], first=first, last=last
+    )
     insert_rows(
         FundingAssignment,
         {

@@ -12,7 +12,7 @@ from django.utils import timezone
 from cakupan.accounts.models import User
 from cakupan.funding.eligibility import ineligible_reason
 from cakupan.funding.models import FundingProgramme
-from cakupan.funding.months import fmt_month, month_start
+from cakupan.funding.months import add_months, fmt_month, month_start
 from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
 from cakupan.membership.models import FundingAssignment, ImportBatch, Membership, ReviewCase
 from cakupan.registry.models import Worker
@@ -46,7 +46,7 @@ def _overlap_message(existing: FundingAssignment) -> str:
 
 
 def _overlapping(
-    membership: Membership, first: dt.date, last: dt.date | None
+    membership: Membership, first: dt.date, last: dt.date | None, *, sponsors_only: bool = False
 ) -> FundingAssignment | None:
     # an open-ended row (last_month null) runs forever
     qs = membership.fundings.select_related("programme__sponsor").filter(
@@ -54,7 +54,38 @@ def _overlapping(
     )
     if last is not None:
         qs = qs.filter(first_month__lte=last)
+    if sponsors_only:
+        qs = qs.filter(programme__isnull=False)
     return qs.first()
+
+
+def self_payment_yield(*, membership_ids: list[int], first: dt.date, last: dt.date) -> int:
+    """Hand the months first..last of these memberships' self-payment over to a sponsor.
+
+    A worker paying for themself is glad of a sponsor: the self-paid rows that overlap are cut
+    around the sponsor's months (and resume after them when they were open-ended or ran past
+    them). Returns how many self-payment rows changed.
+    """
+    changed = 0
+    rows = FundingAssignment.objects.filter(
+        membership_id__in=membership_ids, programme__isnull=True, first_month__lte=last
+    ).filter(Q(last_month__isnull=True) | Q(last_month__gte=first))
+    for row in rows:
+        resumes = row.last_month is None or row.last_month > last
+        if resumes:
+            FundingAssignment.objects.create(
+                membership_id=row.membership_id,
+                programme=None,
+                first_month=add_months(last, 1),
+                last_month=row.last_month,
+            )
+        if row.first_month < first:
+            row.last_month = add_months(first, -1)
+            row.save(update_fields=["last_month"])
+        else:
+            row.delete()
+        changed += 1
+    return changed
 
 
 @transaction.atomic
@@ -73,8 +104,12 @@ def funding_assign(
     last_month = month_start(last_month) if last_month else None
     if last_month is not None and last_month < first_month:
         raise EnrolmentRefused("Bulan terakhir sebelum bulan pertama.", code="months_reversed")
-    if clash := _overlapping(membership, first_month, last_month):
+    if clash := _overlapping(
+        membership, first_month, last_month, sponsors_only=programme is not None
+    ):
         raise EnrolmentRefused(_overlap_message(clash), code="double_funding")
+    if programme is not None and last_month is not None:
+        self_payment_yield(membership_ids=[membership.pk], first=first_month, last=last_month)
     return FundingAssignment.objects.create(
         membership=membership, programme=programme, first_month=first_month, last_month=last_month
     )

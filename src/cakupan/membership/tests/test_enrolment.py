@@ -71,26 +71,36 @@ def test_a_second_funder_for_the_same_months_is_refused_naming_the_first() -> No
     assert FundingAssignment.objects.count() == 1
 
 
-def test_self_payment_after_the_programme_ends_but_not_during_it() -> None:
+def test_self_payment_after_the_programme_ends_and_a_later_sponsor_takes_over() -> None:
     w = make_worker()
     m = membership_enrol(worker=w, programme=programme("csr"), start=NOV)
     with pytest.raises(EnrolmentRefused):
         membership_to_self_payment(membership=m, from_month=dt.date(2026, 12, 1))
     a = membership_to_self_payment(membership=m, from_month=dt.date(2027, 1, 1))
     assert (a.programme, a.last_month) == (None, None)
-    with pytest.raises(EnrolmentRefused) as exc:
-        membership_enrol(
-            worker=w,
-            programme=programme(
-                "apbd",
-                name="2027",
-                fiscal_year=2027,
-                first_month=dt.date(2027, 1, 1),
-                last_month=dt.date(2027, 12, 1),
-            ),
-            start=dt.date(2027, 1, 1),
+    city_2027 = programme(
+        "apbd",
+        name="2027",
+        fiscal_year=2027,
+        first_month=dt.date(2027, 3, 1),
+        last_month=dt.date(2027, 12, 1),
+    )
+    membership_enrol(worker=w, programme=city_2027, start=dt.date(2027, 3, 1))
+    payers = [
+        (
+            f.programme.name if f.programme else "mandiri",
+            f"{f.first_month:%Y-%m}",
+            f"{f.last_month:%Y-%m}" if f.last_month else "…",
         )
-    assert "mandiri" in str(exc.value)
+        for f in m.fundings.order_by("first_month")
+    ]
+    # the worker's own payment yields the sponsor's months and resumes after them
+    assert payers == [
+        ("Ojol sehat", "2026-11", "2026-12"),
+        ("mandiri", "2027-01", "2027-02"),
+        ("2027", "2027-03", "2027-12"),
+        ("mandiri", "2028-01", "…"),
+    ]
 
 
 def test_cohort_cap_and_budget_refusals() -> None:

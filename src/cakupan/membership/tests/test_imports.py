@@ -256,3 +256,31 @@ def test_registered_worker_is_judged_on_the_registry_record(tmp_path: Path) -> N
         outcome.counts["rejected"] == 1
         and outcome.problems.row(0, named=True)["code"] == "not_eligible"
     )
+
+
+def test_a_self_paying_worker_on_a_list_is_taken_over_by_the_sponsor(tmp_path: Path) -> None:
+    from cakupan.membership.models import Membership as M
+    from cakupan.membership.services import funding_assign
+
+    worker = make_worker(full_name="Bayar Sendiri")
+    m = M.objects.create(
+        worker=worker,
+        programmes=["jkk", "jkm"],
+        declared_income=1_000_000,
+        bracket=1,
+        start_month=dt.date(2026, 3, 1),
+        number=f"BPU-{worker.pk:09d}",
+    )
+    funding_assign(membership=m, programme=None, first_month=dt.date(2026, 3, 1), last_month=None)
+    rows = [f"{worker.nik},{worker.full_name},{worker.birth_date:%d-%m-%Y},L,Lowokwaru,ojol,,\n"]
+    outcome = enrol_import(path=write(tmp_path, rows), programme=programme(), as_of=NOV)
+    assert outcome.committed and outcome.counts["existing"] == 1
+    months = [
+        (f.programme_id is None, f"{f.first_month:%Y-%m}", f.last_month and f"{f.last_month:%Y-%m}")
+        for f in m.fundings.order_by("first_month")
+    ]
+    assert months == [
+        (True, "2026-03", "2026-10"),
+        (False, "2026-11", "2026-12"),
+        (True, "2027-01", None),
+    ]
