@@ -542,6 +542,14 @@ def _save(
         },
         {"programme": programme, "first_month": first, "last_month": last, "batch": batch},
     )
+    # a re-imported list must not open the same question twice
+    open_cases = {
+        (str(nik), candidate)  # SQLite hands a digits-only JSON string back as a number
+        for nik, candidate in ReviewCase.objects.filter(
+            status=ReviewCase.Status.OPEN, batch__programme=programme
+        ).values_list("incoming__nik", "candidate_id")
+    }
+    reviews = [r for r in reviews if (r["nik"], r["worker_id"]) not in open_cases]
     if reviews:
         ReviewCase.objects.bulk_create(
             [

@@ -243,11 +243,20 @@ def import_batch_create(
     )
 
 
-def import_batch_start(*, batch: ImportBatch, dry_run: bool) -> ImportBatch:
-    """Queue the check (dry run) or the save of a batch on the background worker."""
-    from cakupan.membership.tasks import import_batch_run
+def import_batch_start(*, batch: ImportBatch, dry_run: bool) -> bool:
+    """Queue the check (dry run) or the save of a batch on the background worker.
 
-    ImportBatch.objects.filter(pk=batch.pk).update(
+    The status moves in one conditional UPDATE, so a double click (or two officers) cannot
+    queue the same save twice. Returns False when the batch was not in a state to start.
+    """
+    from cakupan.membership.tasks import cancel_flag, import_batch_run
+
+    allowed = (
+        [ImportBatch.Status.UPLOADED, ImportBatch.Status.FAILED, ImportBatch.Status.PREVIEWED]
+        if dry_run
+        else [ImportBatch.Status.PREVIEWED]
+    )
+    started = ImportBatch.objects.filter(pk=batch.pk, status__in=allowed).update(
         dry_run=dry_run,
         status=ImportBatch.Status.VALIDATING if dry_run else ImportBatch.Status.COMMITTING,
         stage="",
@@ -255,10 +264,13 @@ def import_batch_start(*, batch: ImportBatch, dry_run: bool) -> ImportBatch:
         cancel_requested=False,
         message="",
     )
+    if not started:
+        return False
+    cancel_flag(batch.pk).unlink(missing_ok=True)  # an old request must not stop this run
     result = import_batch_run.enqueue(batch.pk)
     ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id))
     batch.refresh_from_db()
-    return batch
+    return True
 
 
 def import_batch_cancel(*, batch: ImportBatch) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
@@ -9,6 +11,8 @@ from django_tasks import task
 from cakupan.membership.importing import FileProblem, HeaderProblem
 from cakupan.membership.imports import ImportCancelled, enrol_import
 from cakupan.membership.models import ImportBatch
+
+log = logging.getLogger(__name__)
 
 
 def cancel_flag(batch_id: int):  # type: ignore[no-untyped-def]
@@ -55,6 +59,16 @@ def import_batch_run(batch_id: int) -> dict:
     except (HeaderProblem, FileProblem, ValueError) as e:
         ImportBatch.objects.filter(pk=batch_id).update(
             status=ImportBatch.Status.FAILED, message=str(e), finished_at=timezone.now()
+        )
+        return {"status": "failed"}
+    except Exception:
+        # Whatever it was, the batch must not poll forever; the traceback goes to the log.
+        log.exception("import batch %s failed", batch_id)
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.FAILED,
+            message="Impor gagal karena kesalahan sistem dan tidak ada yang disimpan. "
+            "Kesalahan sudah dicatat; coba lagi atau hubungi administrator.",
+            finished_at=timezone.now(),
         )
         return {"status": "failed"}
     return {"status": outcome.batch.status, **outcome.counts}

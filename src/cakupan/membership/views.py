@@ -137,10 +137,8 @@ def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def batch_commit_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
-    if batch.status != ImportBatch.Status.PREVIEWED:
+    if not import_batch_start(batch=batch, dry_run=False):
         messages.error(request, _("Only a checked list waiting for confirmation can be saved."))
-    else:
-        import_batch_start(batch=batch, dry_run=False)
     return redirect("membership:batch_detail", pk=batch.pk)
 
 

@@ -284,3 +284,18 @@ def test_a_self_paying_worker_on_a_list_is_taken_over_by_the_sponsor(tmp_path: P
         (False, "2026-11", "2026-12"),
         (True, "2027-01", None),
     ]
+
+
+def test_reimporting_does_not_open_the_same_review_twice(tmp_path: Path) -> None:
+    from cakupan.membership.models import ReviewCase
+
+    known = make_worker(full_name="Moch. Rizki Pratama", kelurahan="35.73.05.1011")
+    typo = known.nik[:13] + ("9" if known.nik[13] != "9" else "8") + known.nik[14:]
+    path = write(
+        tmp_path,
+        [f"{typo},Muhammad Rizki Pratama,{known.birth_date:%d-%m-%Y},L,Lowokwaru,ojol,,\n"],
+    )
+    p = programme()
+    enrol_import(path=path, programme=p, as_of=NOV)
+    enrol_import(path=path, programme=p, as_of=NOV)
+    assert ReviewCase.objects.count() == 1

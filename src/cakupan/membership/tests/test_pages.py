@@ -243,3 +243,48 @@ def test_programme_page_states_eligibility_in_words(officer) -> None:  # type: i
     body = officer.get(f"/program/{p.pk}/").content.decode()
     assert "Pekerjaan: Pengemudi ojek online" in body and "Kecamatan: Lowokwaru" in body
     assert "Usia maksimal 60 tahun" in body
+
+
+@worker_test
+def test_save_twice_and_remap_a_saved_list_change_nothing(officer, programme) -> None:  # type: ignore[no-untyped-def]
+    upload(officer, programme, HEAD + line(1))
+    run_worker()
+    batch = ImportBatch.objects.get()
+    officer.post(f"/pendaftaran/impor/{batch.pk}/simpan/")
+    officer.post(f"/pendaftaran/impor/{batch.pk}/simpan/")  # the double click
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.COMMITTED and batch.counts["new"] == 1
+    r = officer.post(f"/pendaftaran/impor/{batch.pk}/kolom/", {"h0": ""})
+    batch.refresh_from_db()
+    assert (
+        r.status_code == 302
+        and batch.status == ImportBatch.Status.COMMITTED
+        and batch.counts["new"] == 1
+    )
+
+
+@worker_test
+def test_a_cancel_request_left_over_does_not_stop_the_next_run(officer, programme) -> None:  # type: ignore[no-untyped-def]
+    from cakupan.membership.tasks import cancel_flag
+
+    upload(officer, programme, HEAD + line(1))
+    run_worker()
+    batch = ImportBatch.objects.get()
+    flag = cancel_flag(batch.pk)
+    flag.parent.mkdir(parents=True, exist_ok=True)
+    flag.touch()  # clicked too late for the check
+    officer.post(f"/pendaftaran/impor/{batch.pk}/simpan/")
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.COMMITTED
+
+
+@worker_test
+def test_an_unexpected_error_marks_the_batch_failed(officer, programme) -> None:  # type: ignore[no-untyped-def]
+    upload(officer, programme, HEAD + line(1))
+    batch = ImportBatch.objects.get()
+    batch.file.storage.delete(batch.file.name)  # the upload vanished from the disk
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED and "kesalahan sistem" in batch.message
