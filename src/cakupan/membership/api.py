@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Path, Router, Schema
 from ninja.responses import Status
 
-from cakupan.accounts.roles import ENROL, VIEW_WORKER
+from cakupan.accounts.roles import ENROL, VIEW_WORKER, Role
 from cakupan.apikit import FieldErrors, auth_for
 from cakupan.funding.selectors import programme_scope
 from cakupan.membership.models import Membership
@@ -44,7 +44,18 @@ class EnrolIn(Schema):
     start_month: dt.date | None = Field(None, description="Default: this month")
 
 
-def _out(m: Membership) -> dict:
+OTHER_SPONSOR = "pemberi dana lain"
+
+
+def _payer(f, viewer) -> str:  # type: ignore[no-untyped-def]
+    if f.programme is None:
+        return "mandiri"
+    if viewer.role == Role.SPONSOR and f.programme.sponsor_id != viewer.sponsor_id:
+        return OTHER_SPONSOR  # a sponsor sees its own programmes only
+    return f"{f.programme.sponsor.name} ({f.programme.name})"
+
+
+def _out(m: Membership, viewer) -> dict:  # type: ignore[no-untyped-def]
     return {
         "id": m.pk,
         "number": m.number,
@@ -58,10 +69,8 @@ def _out(m: Membership) -> dict:
             {
                 "first_month": f.first_month,
                 "last_month": f.last_month,
-                "programme_id": f.programme_id,
-                "payer": f"{f.programme.sponsor.name} ({f.programme.name})"
-                if f.programme
-                else "mandiri",
+                "programme_id": None if _payer(f, viewer) == OTHER_SPONSOR else f.programme_id,
+                "payer": _payer(f, viewer),
             }
             for f in m.fundings.all()
         ],
@@ -92,7 +101,7 @@ def enrol(request: HttpRequest, payload: EnrolIn) -> Status:
     except EnrolmentRefused as e:
         raise FieldErrors({"programme_id": [str(e)]}) from None
     return Status(
-        201, _out(next(m for m in worker_memberships(worker=worker) if m.pk == membership.pk))
+        201, _out(next(m for m in worker_memberships(worker=worker) if m.pk == membership.pk), user)
     )
 
 
@@ -106,4 +115,4 @@ def memberships(request: HttpRequest, worker_id: int = Path(..., ge=1, le=2**53)
     worker = worker_get(user=request.auth, pk=worker_id)  # type: ignore[attr-defined]
     if worker is None:
         raise Http404(f"Pekerja dengan id {worker_id} tidak ditemukan.")
-    return [_out(m) for m in worker_memberships(worker=worker)]
+    return [_out(m, request.auth) for m in worker_memberships(worker=worker)]  # type: ignore[attr-defined]

@@ -81,3 +81,21 @@ def funded_member_count(*, workers: QuerySet[Worker], month: dt.date) -> int:
         .distinct()
         .count()
     )
+
+
+def payer_for_month(
+    *, worker: Worker, month: dt.date
+) -> tuple[Membership, FundingAssignment | None] | None:
+    """The worker's BPU membership and who pays `month` (None when nobody does), or None when
+    the worker has no membership. Whether the month's contribution was paid is the ledger's
+    question (a later part of cakupan)."""
+    membership = Membership.objects.filter(worker=worker, category=Membership.Category.BPU).first()
+    if membership is None:
+        return None
+    funding = (
+        membership.fundings.select_related("programme__sponsor")
+        .filter(first_month__lte=month)
+        .filter(Q(last_month__isnull=True) | Q(last_month__gte=month))
+        .first()
+    )
+    return membership, funding

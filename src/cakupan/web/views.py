@@ -31,7 +31,7 @@ from cakupan.accounts.roles import (
 from cakupan.accounts.services import token_create, token_revoke
 from cakupan.funding.forms import EnrolForm
 from cakupan.funding.selectors import programme_scope
-from cakupan.membership.selectors import funded_member_count, worker_memberships
+from cakupan.membership.selectors import funded_member_count, payer_for_month, worker_memberships
 from cakupan.regions.selectors import city_code, city_kecamatan, city_kelurahan
 from cakupan.registry.models import Heir, NikAccessLog, Sector, Worker
 from cakupan.registry.nik import mask_nik, normalise_nik
@@ -369,8 +369,8 @@ def nik_check_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(VERIFY_MEMBERSHIP, raise_exception=True)
 def verify_view(request: HttpRequest) -> HttpResponse:
-    """A hospital clerk types a NIK: is this person in the registry? Membership status is
-    added when memberships exist; until then the page says that no membership is recorded."""
+    """A hospital clerk types a NIK: is this person registered, a member, and does anybody pay
+    this month? The NIK is shown masked and the form posts, so it never lands in a URL."""
     # POST, so that a NIK never lands in a URL, a browser history or a server log.
     raw = request.POST.get("nik", "")[:40] if request.method == "POST" else ""
     result = worker = None
@@ -390,6 +390,10 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             "result": result,
             "worker": worker,
             "masked": mask_nik(worker.nik) if worker else "",
+            "membership": payer_for_month(worker=worker, month=timezone.localdate().replace(day=1))
+            if worker
+            else None,
+            "month": timezone.localdate(),
         },
     )
 

@@ -288,3 +288,49 @@ def test_an_unexpected_error_marks_the_batch_failed(officer, programme) -> None:
     run_worker()
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED and "kesalahan sistem" in batch.message
+
+
+def test_the_hospital_clerk_sees_membership_and_this_months_payer(programme, make_user) -> None:  # type: ignore[no-untyped-def]
+    funded, unfunded = make_worker(full_name="Didanai"), make_worker(full_name="Tanpa Kepesertaan")
+    membership_enrol(worker=funded, programme=programme)
+    clerk = Client()
+    clerk.force_login(make_user("hospital"))
+    body = clerk.post("/verifikasi/", {"nik": funded.nik}).content.decode()
+    assert f"BPU-{funded.pk:09d}" in body and "RS Hermina (Ojol sehat)" in body
+    assert body.count(funded.nik) == 1  # only in the box the clerk typed it into
+    body = clerk.post("/verifikasi/", {"nik": unfunded.nik}).content.decode()
+    assert (
+        "Belum ada data kepesertaan" not in body and 'data-testid="membership-number"' not in body
+    )
+
+
+def test_a_sponsor_sees_other_payers_only_as_another_sponsor(
+    programme, make_user, api_client
+) -> None:  # type: ignore[no-untyped-def]
+    w = make_worker()
+    this_year = programme.first_month.year
+    city = programme_create(
+        sponsor=sponsor_create(type="apbd", name="Pemkot Rahasia"),
+        name="APBD",
+        fiscal_year=this_year + 2,
+        first_month=dt.date(this_year + 2, 1, 1),
+        last_month=dt.date(this_year + 2, 12, 1),
+        budget=10**9,
+    )
+    membership_enrol(worker=w, programme=programme)
+    membership_enrol(worker=w, programme=city, start=dt.date(this_year + 2, 1, 1))
+    user = make_user("sponsor")
+    user.sponsor = programme.sponsor
+    user.save()
+    client = Client()
+    client.force_login(user)
+    page = client.get(f"/pekerja/{w.pk}/").content.decode()
+    assert "Pemkot Rahasia" not in page and "pemberi dana lain" in page and "Ojol sehat" in page
+    from cakupan.accounts.services import token_create
+
+    _t, key = token_create(user=user)
+    body = (
+        Client(HTTP_AUTHORIZATION=f"Bearer {key}").get(f"/api/v1/workers/{w.pk}/memberships").json()
+    )
+    payers = [f["payer"] for f in body[0]["fundings"]]
+    assert payers == ["RS Hermina (Ojol sehat)", "pemberi dana lain"]
