@@ -160,6 +160,7 @@ class ReviewCase(models.Model):
         OPEN = "open", _("Open")
         MERGED = "merged", _("Same person: merged")
         KEPT_APART = "kept_apart", _("Different people: kept apart")
+        REJECTED = "rejected", _("Row rejected: nothing enrolled")
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="reviews")
     row = models.PositiveIntegerField()

@@ -287,14 +287,18 @@ class ReviewInvalid(Exception):
 
 
 @transaction.atomic
-def review_decide(*, case: ReviewCase, same_person: bool, user: User) -> ReviewCase:
+def review_decide(*, case: ReviewCase, decision: str, user: User) -> ReviewCase:
     """Carry out an officer's decision on a probable match, and record who decided when.
 
-    Same person: the registered worker is enrolled in the batch's programme. Different people:
-    the incoming row becomes a new worker (its NIK must then be free) and is enrolled.
+    "same": the registered worker is enrolled in the batch's programme. "different": the
+    incoming row becomes a new worker (its NIK must then be free) and is enrolled. "reject":
+    nothing is enrolled (the row's NIK is wrong, say, or the programme has ended); the case is
+    closed with the decision recorded.
     """
     from cakupan.registry.services import WorkerData, WorkerInvalid, worker_create
 
+    if decision not in ("same", "different", "reject"):
+        raise ReviewInvalid("Pilih keputusan: orang yang sama, orang berbeda, atau tolak baris.")
     case = (
         ReviewCase.objects.select_for_update()
         .select_related("batch__programme__sponsor")
@@ -302,17 +306,19 @@ def review_decide(*, case: ReviewCase, same_person: bool, user: User) -> ReviewC
     )
     if case.status != ReviewCase.Status.OPEN:
         raise ReviewInvalid("Kasus ini sudah diputuskan.")
-    programme = case.batch.programme
-    row = case.incoming
-    if same_person:
+    worker = None
+    if decision == "same":
         if case.candidate is None:
-            raise ReviewInvalid("Pekerja pembanding sudah tidak ada; pilih 'orang berbeda'.")
+            raise ReviewInvalid(
+                "Pekerja pembanding sudah tidak ada; pilih 'orang berbeda' atau 'tolak baris'."
+            )
         worker = case.candidate
-    else:
+    elif decision == "different":
+        row = case.incoming
         try:
             worker = worker_create(
                 data=WorkerData(
-                    nik=row["nik"],
+                    nik=str(row["nik"]),
                     full_name=row["name"],
                     birth_date=dt.date.fromisoformat(row["birth_date"]),
                     sex=row["sex"],
@@ -323,12 +329,20 @@ def review_decide(*, case: ReviewCase, same_person: bool, user: User) -> ReviewC
                 source=Worker.Source.IMPORT,
             )
         except WorkerInvalid as e:
-            raise ReviewInvalid(" ".join(m for msgs in e.errors.values() for m in msgs)) from None
-    try:
-        membership_enrol(worker=worker, programme=programme, created_by=user)
-    except EnrolmentRefused as e:
-        raise ReviewInvalid(str(e)) from None
-    case.status = ReviewCase.Status.MERGED if same_person else ReviewCase.Status.KEPT_APART
+            raise ReviewInvalid(
+                " ".join(m for msgs in e.errors.values() for m in msgs)
+                + " Bila NIK di daftar salah, pilih 'tolak baris'."
+            ) from None
+    if worker is not None:
+        try:
+            membership_enrol(worker=worker, programme=case.batch.programme, created_by=user)
+        except EnrolmentRefused as e:
+            raise ReviewInvalid(f"{e} Pilih 'tolak baris' untuk menutup kasus ini.") from None
+    case.status = {
+        "same": ReviewCase.Status.MERGED,
+        "different": ReviewCase.Status.KEPT_APART,
+        "reject": ReviewCase.Status.REJECTED,
+    }[decision]
     case.decided_by = user
     case.decided_at = timezone.now()
     case.resulting_worker = worker

@@ -206,17 +206,19 @@ def review_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(
         ReviewCase, pk=pk, batch__programme__in=programme_scope(user=request.user)
     )
-    same = request.POST.get("decision") == "same"
+    decision = request.POST.get("decision", "")
     try:
-        review_decide(case=case, same_person=same, user=request.user)
+        review_decide(case=case, decision=decision, user=request.user)
     except ReviewInvalid as e:
         messages.error(request, str(e))
     else:
         messages.success(
             request,
-            _("Merged with the registered worker.")
-            if same
-            else _("Kept apart: a new worker was registered."),
+            {
+                "same": _("Merged with the registered worker."),
+                "different": _("Kept apart: a new worker was registered."),
+                "reject": _("Row rejected: nothing was enrolled."),
+            }[decision],
         )
     return redirect("membership:review_list")
 

@@ -305,7 +305,11 @@ def worker_patch(request: HttpRequest, payload: WorkerPatch, worker_id: int = Wo
 def heirs(request: HttpRequest, worker_id: int = WorkerId) -> list:
     user = request.auth  # type: ignore[attr-defined]
     worker = _get(request, worker_id)
+    heirs = list(worker.heirs.all())
     whole = user.has_perm(VIEW_FULL_NIK)
+    if whole and any(h.nik for h in heirs):
+        # whole heir NIKs are read: logged against the worker they belong to
+        nik_display(user=user, workers=[worker], action=NikAccessLog.Action.API, path=request.path)
     return [
         {
             "id": h.pk,
@@ -315,7 +319,7 @@ def heirs(request: HttpRequest, worker_id: int = WorkerId) -> list:
             "sex": h.sex,
             "nik": h.nik if whole or not h.nik else mask_nik(h.nik),
         }
-        for h in worker.heirs.all()
+        for h in heirs
     ]
 
 

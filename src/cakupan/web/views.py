@@ -189,7 +189,7 @@ def worker_export(request: HttpRequest) -> StreamingHttpResponse:
             user=request.user,
             workers=chunk,
             action=NikAccessLog.Action.EXPORT,
-            path=request.get_full_path(),
+            path=request.path,  # not the query: a NIK typed in the search must not be stored
         )
         for w in chunk:
             yield writer.writerow(
@@ -404,9 +404,10 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
     new_key = None
     if request.method == "POST":
         if "revoke" in request.POST:
-            token = get_object_or_404(
-                ApiToken, pk=request.POST.get("revoke", "0")[:20] or 0, user=request.user
-            )
+            token_id = request.POST.get("revoke", "")
+            if not token_id.isdigit() or len(token_id) > 18:
+                raise Http404
+            token = get_object_or_404(ApiToken, pk=int(token_id), user=request.user)
             token_revoke(token=token)
             messages.success(request, _("Token revoked."))
             return redirect("web:tokens")

@@ -181,6 +181,22 @@ def test_review_queue_same_person_and_different_people(officer, programme, make_
     other.refresh_from_db()
     assert other.status == ReviewCase.Status.KEPT_APART
     assert Worker.objects.filter(nik="3573050101810999").exists()
+    # a same-NIK conflict can only be closed by rejecting the row; no decision is no decision
+    conflict = ReviewCase.objects.create(
+        batch=batch,
+        row=4,
+        incoming={**incoming, "name": "Bambang"},
+        candidate=known,
+        reason="nik_conflict",
+        evidence="NIK sama, nama beda",
+    )
+    officer.post(f"/pendaftaran/tinjauan/{conflict.pk}/", {})
+    officer.post(f"/pendaftaran/tinjauan/{conflict.pk}/", {"decision": "different"})
+    conflict.refresh_from_db()
+    assert conflict.status == ReviewCase.Status.OPEN
+    officer.post(f"/pendaftaran/tinjauan/{conflict.pk}/", {"decision": "reject"})
+    conflict.refresh_from_db()
+    assert (conflict.status, conflict.resulting_worker) == (ReviewCase.Status.REJECTED, None)
 
 
 def test_sponsor_sees_its_own_programme_and_workers_masked(programme, make_user) -> None:  # type: ignore[no-untyped-def]

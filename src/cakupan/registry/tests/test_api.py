@@ -129,3 +129,14 @@ def test_openapi_and_docs_are_served(client) -> None:  # type: ignore[no-untyped
     spec = client.get("/api/openapi.json").json()
     assert "/api/v1/workers" in spec["paths"] and "/api/v1/regions" in spec["paths"]
     assert client.get("/api/docs").status_code == 200
+
+
+def test_reading_whole_heir_niks_is_logged(officer) -> None:  # type: ignore[no-untyped-def]
+    w = make_worker()
+    officer.post(f"/api/v1/workers/{w.pk}/heirs", {"full_name": "Dimas", "birth_date": "2016-05-02",
+                                                   "relation": "child", "sex": "L", "nik": "3573050205160003"},
+                 content_type="application/json")
+    NikAccessLog.objects.all().delete()
+    heirs = officer.get(f"/api/v1/workers/{w.pk}/heirs").json()
+    assert heirs[0]["nik"] == "3573050205160003"
+    assert NikAccessLog.objects.filter(worker=w, action="api").count() == 1

@@ -213,3 +213,17 @@ def test_a_locked_sqlite_database_is_a_503_not_an_error(officer_client, monkeypa
         },
     )
     assert r.status_code == 503 and r["Retry-After"] == "30"
+
+
+def test_revoking_a_token_with_a_bad_id_is_a_404(officer_client) -> None:  # type: ignore[no-untyped-def]
+    assert officer_client.post("/token/", {"revoke": "abc"}).status_code == 404
+    assert officer_client.post("/token/", {"revoke": "9" * 30}).status_code == 404
+
+
+def test_export_logs_the_path_without_the_search(officer_client) -> None:  # type: ignore[no-untyped-def]
+    from cakupan.registry.models import NikAccessLog
+
+    w = make_worker()
+    response = officer_client.get("/pekerja/ekspor.csv", {"q": w.nik})
+    b"".join(response.streaming_content)
+    assert list(NikAccessLog.objects.values_list("path", flat=True)) == ["/pekerja/ekspor.csv"]
