@@ -154,3 +154,72 @@ def test_createuser_for_a_sponsor() -> None:
     assert wrong.exit_code == 2 and "sponsor" in wrong.stderr
     missing = runner.invoke(app, ["createuser", "y", "--role", "sponsor", "--sponsor", "999"])
     assert missing.exit_code == 2 and "tidak ada" in missing.stderr
+
+
+@pytest.mark.usefixtures("malang")
+def test_nik_check_prints_user_text_as_text_not_markup() -> None:
+    result = runner.invoke(app, ["nik", "check", "[/x]"])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1
+    assert "[/x]" in result.stdout and "not_16_digits" in result.stdout
+
+
+def _programme():  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from cakupan.funding.services import programme_create, sponsor_create
+
+    return programme_create(
+        sponsor=sponsor_create(type="csr", name="[bold]RS[/bold]"),
+        name="Ojol [/red]",
+        fiscal_year=2027,
+        first_month=dt.date(2027, 1, 1),
+        last_month=dt.date(2027, 12, 1),
+        budget=10**9,
+    )
+
+
+@pytest.mark.usefixtures("malang")
+def test_enrol_import_prints_cells_as_text_not_markup(tmp_path: Path) -> None:
+    programme = _programme()
+    path = tmp_path / "daftar.csv"
+    path.write_text(
+        "nik,nama,tanggal_lahir,jenis_kelamin,kelurahan,pekerjaan\n"
+        "3573055203900001,Siti,12-03-1990,P,[/bold],ojol\n"
+    )
+    result = runner.invoke(app, ["enrol", "import", str(path), "--programme", str(programme.pk)])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1, result.output
+    assert "Kelurahan '[/bold]' tidak dikenal" in result.stderr
+    assert "Ojol [/red]" in result.stdout
+
+
+@pytest.mark.usefixtures("malang")
+def test_sponsor_and_programme_lists_print_names_as_text() -> None:
+    _programme()
+    sponsors = runner.invoke(app, ["sponsors", "list"])
+    assert sponsors.exit_code == 0 and "[bold]RS[/bold]" in sponsors.stdout
+    programmes = runner.invoke(app, ["programmes", "list"])
+    assert programmes.exit_code == 0 and "[/red]" in programmes.stdout
+
+
+@pytest.mark.usefixtures("malang")
+def test_a_folder_is_not_a_file_to_import(tmp_path: Path) -> None:
+    regions = runner.invoke(app, ["regions", "import", str(tmp_path)])
+    assert regions.exit_code == 2 and "folder, bukan berkas" in regions.stderr
+    programme = _programme()
+    enrol = runner.invoke(app, ["enrol", "import", str(tmp_path), "--programme", str(programme.pk)])
+    assert enrol.exit_code == 2 and "folder, bukan berkas" in enrol.stderr
+
+
+@pytest.mark.usefixtures("malang")
+def test_regions_import_refuses_a_partial_list_unless_forced(tmp_path: Path) -> None:
+    from cakupan.regions.models import Region
+
+    partial = tmp_path / "malang.csv"
+    partial.write_text("kode,nama\n35.73,Kota Malang\n")
+    refused = runner.invoke(app, ["regions", "import", str(partial)])
+    assert refused.exit_code == 2 and "--keep-missing" in refused.stderr
+    assert not Region.objects.filter(retired_on__isnull=False).exists()
+    kept = runner.invoke(app, ["regions", "import", str(partial), "--keep-missing"])
+    assert kept.exit_code == 0 and "Tidak ada perubahan" in kept.stdout
+    forced = runner.invoke(app, ["regions", "import", str(partial), "--force-retire"])
+    assert forced.exit_code == 0 and "63 dipensiunkan" in forced.stdout

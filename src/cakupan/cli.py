@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cakupan.calculate.cli import rules_app
 from cakupan.cliutil import console, django_setup, err, fail, id_number
 from cakupan.funding.cli import programme_app, sponsor_app
-from cakupan.membership.cli import enrol_app
+from cakupan.membership.cli import check_file, enrol_app
 
 app = typer.Typer(
     help="cakupan: cakupan Jamsostek untuk pekerja kota (Jamsostek coverage for a city's workers).",
@@ -40,8 +41,8 @@ def _print_setup(result) -> None:  # type: ignore[no-untyped-def]
     if result.admin_password:
         console.print(
             "[bold]Akun admin pertama dibuat[/bold] (ditampilkan sekali saja):\n"
-            f"  nama pengguna: [cyan]{result.admin_username}[/cyan]\n"
-            f"  kata sandi:    [cyan]{result.admin_password}[/cyan]"
+            f"  nama pengguna: [cyan]{escape(result.admin_username)}[/cyan]\n"
+            f"  kata sandi:    [cyan]{escape(result.admin_password)}[/cyan]"
         )
 
 
@@ -99,7 +100,7 @@ def _create_demo_users() -> None:
         for col in ("nama pengguna", "peran", "kata sandi"):
             table.add_column(col)
         for row in made:
-            table.add_row(*(str(c) for c in row))
+            table.add_row(*(escape(str(c)) for c in row))
         console.print(table)
 
 
@@ -131,7 +132,8 @@ def serve(
             [sys.executable, "-m", "cakupan.manage", "db_worker", "--no-reload", "--interval", "1"],
         )
     console.print(
-        f"cakupan berjalan di [bold]http://{host}:{port}/[/bold] — API: http://{host}:{port}/api/docs — Ctrl-C untuk berhenti."
+        f"cakupan berjalan di [bold]http://{escape(host)}:{port}/[/bold] — "
+        f"API: http://{escape(host)}:{port}/api/docs — Ctrl-C untuk berhenti."
     )
 
     def _stop(signum, frame):  # type: ignore[no-untyped-def]
@@ -184,12 +186,14 @@ def createuser(
         raise fail(str(e)) from None
     except ValidationError as e:
         raise fail("Kata sandi terlalu lemah: " + " ".join(e.messages)) from None
-    console.print(f"Pengguna [cyan]{user.username}[/cyan] ({user.get_role_display()}) dibuat.")
+    console.print(
+        f"Pengguna [cyan]{escape(user.username)}[/cyan] ({user.get_role_display()}) dibuat."
+    )
     if password is None:
-        console.print(f"Kata sandi (ditampilkan sekali saja): [cyan]{pw}[/cyan]")
+        console.print(f"Kata sandi (ditampilkan sekali saja): [cyan]{escape(pw)}[/cyan]")
     if token:
         _t, key = token_create(user=user, name="cli")
-        console.print(f"Token API (ditampilkan sekali saja): [cyan]{key}[/cyan]")
+        console.print(f"Token API (ditampilkan sekali saja): [cyan]{escape(key)}[/cyan]")
 
 
 @token_app.command("create")
@@ -203,7 +207,7 @@ def token_create_cmd(username: str, name: Annotated[str, typer.Option()] = "cli"
     if user is None:
         raise fail(f"Pengguna '{username}' tidak ada atau tidak aktif.")
     _t, key = token_create(user=user, name=name)
-    console.print(key)
+    console.print(key, markup=False, highlight=False)
 
 
 @regions_app.command("import")
@@ -212,21 +216,29 @@ def regions_import_cmd(
     keep_missing: Annotated[
         bool, typer.Option("--keep-missing", help="Jangan pensiunkan kode yang hilang.")
     ] = False,
+    force_retire: Annotated[
+        bool,
+        typer.Option(
+            "--force-retire",
+            help="Pensiunkan kode yang hilang meski lebih dari 5% kode aktif provinsinya.",
+        ),
+    ] = False,
 ) -> None:
     """Import the official Kemendagri region list (idempotent; missing codes become retired)."""
     django_setup()
     from cakupan.regions.services import RegionImportError, parse_region_csv, regions_import
 
-    if not file.exists():
-        raise fail(f"Berkas {file} tidak ditemukan.")
+    check_file(file)
     try:
         rows = parse_region_csv(file.read_text(encoding="utf-8-sig"))
-        result = regions_import(rows=rows, source=file.name, retire_missing=not keep_missing)
+        result = regions_import(
+            rows=rows, source=file.name, retire_missing=not keep_missing, force=force_retire
+        )
     except UnicodeDecodeError:
         raise fail(f"Berkas {file} bukan teks UTF-8. Simpan ulang sebagai CSV UTF-8.") from None
     except RegionImportError as e:
         for p in e.problems[:50]:
-            err.print(f"baris {p.row}, kolom {p.field}: {p.message}")
+            err.print(f"baris {p.row}, kolom {p.field}: {p.message}", markup=False)
         if len(e.problems) > 50:
             err.print(f"… dan {len(e.problems) - 50} masalah lain.")
         raise fail(f"Tidak ada yang diimpor: {len(e.problems)} masalah.") from None
@@ -254,15 +266,15 @@ def nik_check_cmd(
     else:
         for r in results:
             status = "[green]sah[/green]" if r.valid else "[red]tidak sah[/red]"
-            console.print(f"[bold]{r.nik}[/bold]: {status}")
+            console.print(f"[bold]{escape(r.nik)}[/bold]: {status}")
             sex = {"L": "laki-laki", "P": "perempuan"}.get(r.sex or "", "-")
             console.print(
                 f"  jenis kelamin: {sex}; tanggal lahir: {r.birth_date or '-'}; "
-                f"kecamatan: {r.region_code or '-'}"
+                f"kecamatan: {escape(r.region_code or '-')}"
             )
             for p in r.problems:
                 color = "red" if p.severity == "error" else "yellow"
-                console.print(f"  [{color}]{p.code}[/{color}]: {p.message}")
+                console.print(f"  [{color}]{p.code}[/{color}]: {escape(p.message)}")
     if not all(r.valid for r in results):
         raise typer.Exit(1)
 

@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cakupan.cliutil import console, django_setup, fail, id_number
@@ -29,7 +30,9 @@ def sponsor_create_cmd(
         sponsor = sponsor_create(type=type, name=name, contact_name=contact, contact_phone=phone)
     except FundingInvalid as e:
         raise fail(" ".join(m for msgs in e.errors.values() for m in msgs)) from None
-    console.print(f"Pemberi dana {sponsor.pk}: {sponsor.name} ({sponsor.get_type_display()})")
+    console.print(
+        f"Pemberi dana {sponsor.pk}: {sponsor.name} ({sponsor.get_type_display()})", markup=False
+    )
 
 
 @sponsor_app.command("list")
@@ -40,7 +43,7 @@ def sponsor_list_cmd() -> None:
 
     table = Table("id", "nama", "jenis")
     for s in Sponsor.objects.all():
-        table.add_row(str(s.pk), s.name, s.get_type_display())
+        table.add_row(str(s.pk), escape(s.name), s.get_type_display())
     console.print(table)
 
 
@@ -94,7 +97,8 @@ def programme_create_cmd(
     except FundingInvalid as e:
         raise fail(" ".join(f"{k}: {m}" for k, msgs in e.errors.items() for m in msgs)) from None
     console.print(
-        f"Program {programme.pk}: {programme} — anggaran Rp {id_number(programme.budget)}"
+        f"Program {programme.pk}: {programme} — anggaran Rp {id_number(programme.budget)}",
+        markup=False,
     )
 
 
@@ -110,8 +114,8 @@ def programme_list_cmd() -> None:
         b = programme_budget(programme=p)
         table.add_row(
             str(p.pk),
-            p.name,
-            p.sponsor.name,
+            escape(p.name),
+            escape(p.sponsor.name),
             f"{p.first_month:%Y-%m}..{p.last_month:%Y-%m}",
             f"Rp {id_number(b.budget)}",
             f"Rp {id_number(b.committed)}",

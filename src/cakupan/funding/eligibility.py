@@ -7,23 +7,55 @@ import datetime as dt
 import polars as pl
 
 KEYS = {"occupations", "sectors", "kecamatan", "kelurahan", "vulnerable_only", "min_age", "max_age"}
+# The list keys: what their codes are, and where a user finds the right ones.
+LISTS = {
+    "occupations": ("pekerjaan", "Pilih kode pekerjaan aktif dari katalog, mis. ojol."),
+    "sectors": ("sektor", "Pilih kode sektor, mis. transport."),
+    "kecamatan": ("kecamatan", "Pilih kode kecamatan dari daftar wilayah, mis. 35.73.05."),
+    "kelurahan": ("kelurahan", "Pilih kode kelurahan dari daftar wilayah, mis. 35.73.05.1011."),
+}
 
 
-def validate_eligibility(eligibility: dict) -> list[str]:
-    """Problems with an eligibility definition, in Indonesian (empty when it is sound)."""
+def validate_eligibility(
+    eligibility: dict, *, known: dict[str, set[str]] | None = None
+) -> list[str]:
+    """Problems with an eligibility definition, in Indonesian (empty when it is sound).
+
+    `known` holds, for each list key, the codes that exist (the caller reads them from the
+    catalogue); a code outside them is named. Without it only the shape is checked.
+    """
     problems = [
         f"Kunci '{k}' tidak dikenal; yang dikenal: {', '.join(sorted(KEYS))}."
         for k in eligibility
         if k not in KEYS
     ]
-    for key in ("occupations", "sectors", "kecamatan", "kelurahan"):
-        if key in eligibility and not isinstance(eligibility[key], list):
-            problems.append(f"'{key}' harus berupa daftar, misalnya [\"ojol\"].")
+    for key, (label, fix) in LISTS.items():
+        if key not in eligibility:
+            continue
+        codes = eligibility[key]
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            problems.append(f"'{key}' harus berupa daftar kode teks, misalnya [\"ojol\"].")
+            continue
+        exists = (known or {}).get(key)
+        if unknown := [c for c in codes if exists is not None and c not in exists]:
+            named = ", ".join(unknown[:10]) + (
+                f" dan {len(unknown) - 10} lainnya" if len(unknown) > 10 else ""
+            )
+            problems.append(f"Kode {label} tidak dikenal: {named}. {fix}")
+    ages: dict[str, int] = {}
     for key in ("min_age", "max_age"):
-        if key in eligibility and not (
-            isinstance(eligibility[key], int) and 0 <= eligibility[key] <= 120
-        ):
+        if key not in eligibility:
+            continue
+        value = eligibility[key]
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 120:
+            ages[key] = value
+        else:
             problems.append(f"'{key}' harus bilangan bulat 0 sampai 120.")
+    if len(ages) == 2 and ages["min_age"] > ages["max_age"]:
+        problems.append(
+            f"Usia minimal ({ages['min_age']}) lebih besar dari usia maksimal "
+            f"({ages['max_age']}). Tukar atau perbaiki salah satunya."
+        )
     return problems
 
 

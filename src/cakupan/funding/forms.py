@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cakupan.funding.models import Sponsor, SponsorType
+from cakupan.funding.services import MAX_COHORT_CAP
 from cakupan.regions.selectors import city_kecamatan
 from cakupan.registry.models import Sector
 from cakupan.registry.selectors import occupation_list
@@ -45,7 +46,9 @@ class ProgrammeForm(forms.Form):
             "Picks the contribution bracket; Rp 1,000,000 is the lowest (Rp 16,800 a month)"
         ),
     )
-    cohort_cap = forms.IntegerField(label=_("Maximum participants"), min_value=1, required=False)
+    cohort_cap = forms.IntegerField(
+        label=_("Maximum participants"), min_value=1, max_value=MAX_COHORT_CAP, required=False
+    )
     occupations = forms.MultipleChoiceField(
         label=_("Only these occupations"),
         required=False,

@@ -7,10 +7,15 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 
 from cakupan.accounts.models import User
-from cakupan.funding.eligibility import validate_eligibility
+from cakupan.funding.eligibility import LISTS, validate_eligibility
 from cakupan.funding.models import FundingProgramme, Sponsor, SponsorType
-from cakupan.funding.months import month_start
+from cakupan.funding.months import add_months, fmt_month, month_start, months_between
+from cakupan.regions.models import Level, Region
+from cakupan.registry.models import Occupation, Sector
 from cakupan.rules import RuleInputError, contribution
+
+MAX_MONTHS = 60
+MAX_COHORT_CAP = 10**9  # the form's bound; a PostgreSQL integer column ends at 2**31 - 1
 
 
 class FundingInvalid(Exception):
@@ -77,11 +82,21 @@ def programme_create(
         errors["name"] = ["Nama program wajib diisi."]
     if last_month < first_month:
         errors["last_month"] = ["Bulan terakhir harus sama dengan atau sesudah bulan pertama."]
+    elif (months := months_between(first_month, last_month)) > MAX_MONTHS:
+        errors["last_month"] = [
+            f"Program paling lama {MAX_MONTHS} bulan; {fmt_month(first_month)} sampai "
+            f"{fmt_month(last_month)} adalah {months} bulan. Pilih bulan terakhir paling lambat "
+            f"{fmt_month(add_months(first_month, MAX_MONTHS - 1))}."
+        ]
     if budget < 0:
         errors["budget"] = ["Anggaran tidak boleh negatif."]
     if cohort_cap is not None and cohort_cap < 1:
         errors["cohort_cap"] = ["Batas peserta minimal 1 (kosongkan bila tanpa batas)."]
-    if problems := validate_eligibility(eligibility):
+    elif cohort_cap is not None and cohort_cap > MAX_COHORT_CAP:
+        errors["cohort_cap"] = [
+            "Batas peserta paling banyak 1.000.000.000 (kosongkan bila tanpa batas)."
+        ]
+    if problems := validate_eligibility(eligibility, known=_known_codes(eligibility)):
         errors["eligibility"] = problems
     unknown = [p for p in programmes if p not in {"jkk", "jkm", "jht"}]
     if unknown:
@@ -125,3 +140,30 @@ def programme_create(
 
 
 _RULE_FIELDS = {"income": "declared_income", "month": "first_month"}
+
+
+def _known_codes(eligibility: dict) -> dict[str, set[str]]:
+    """Of the codes an eligibility rule names, those in the catalogues (active occupations,
+    sectors, kecamatan and kelurahan regions)."""
+    asked = {
+        key: [c for c in eligibility[key] if isinstance(c, str)]
+        for key in LISTS
+        if isinstance(eligibility.get(key), list)
+    }
+    known: dict[str, set[str]] = {}
+    if "occupations" in asked:
+        known["occupations"] = set(
+            Occupation.objects.filter(active=True, code__in=asked["occupations"]).values_list(
+                "code", flat=True
+            )
+        )
+    if "sectors" in asked:
+        known["sectors"] = set(Sector.values)
+    for key, level in (("kecamatan", Level.KECAMATAN), ("kelurahan", Level.VILLAGE)):
+        if key in asked:
+            known[key] = set(
+                Region.objects.filter(level=level, code__in=asked[key]).values_list(
+                    "code", flat=True
+                )
+            )
+    return known

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -27,7 +28,18 @@ COUNT_LABELS = [
     ("review", "perlu ditinjau"),
     ("rejected", "ditolak"),
     ("warnings", "peringatan"),
+    ("blank", "baris kosong dilewati"),
 ]
+
+
+def check_file(file: Path) -> None:
+    """Stop with an Indonesian message unless `file` is a readable file (not a folder)."""
+    if file.is_dir():
+        raise fail(
+            f"{file} adalah folder, bukan berkas. Sebutkan berkasnya, mis. {file}/daftar.csv."
+        )
+    if not file.is_file():
+        raise fail(f"Berkas {file} tidak ditemukan.")
 
 
 @enrol_app.command("import")
@@ -54,8 +66,7 @@ def enrol_import_cmd(
     target = FundingProgramme.objects.select_related("sponsor").filter(pk=programme).first()
     if target is None:
         raise fail(f"Program dengan id {programme} tidak ada (lihat: cakupan programmes list).")
-    if not file.exists():
-        raise fail(f"Berkas {file} tidak ditemukan.")
+    check_file(file)
     column_map = {}
     for item in map_ or []:
         source, _, column = item.rpartition("=")
@@ -93,7 +104,7 @@ def enrol_import_cmd(
             raise fail(str(e)) from None
         except ValueError as e:
             raise fail(str(e)) from None
-    table = Table(title=f"{file.name} → {target.name} (impor {outcome.batch.pk})")
+    table = Table(title=f"{escape(file.name)} → {escape(target.name)} (impor {outcome.batch.pk})")
     table.add_column("baris")
     table.add_column("jumlah", justify="right")
     for key, label in COUNT_LABELS:
@@ -115,16 +126,18 @@ def enrol_import_cmd(
     ):
         err.print(
             f"baris {r['row']}, kolom {r['column']}: {r['message']} {r['suggestion']}".rstrip(),
+            markup=False,
             highlight=False,
         )
     if outcome.problems.height > 20:
         err.print(f"… {outcome.problems.height - 20} masalah lain: lihat laporan.")
     if report is not None:
         outcome.problems.write_csv(report)
-        console.print(f"Laporan: {report}")
+        console.print(f"Laporan: {report}", markup=False)
     console.print(
         outcome.message
-        or ("Pemeriksaan selesai, tidak ada yang disimpan (--dry-run)." if dry_run else "")
+        or ("Pemeriksaan selesai, tidak ada yang disimpan (--dry-run)." if dry_run else ""),
+        markup=False,
     )
     if not outcome.committed and not dry_run and not outcome.unchanged:
         raise typer.Exit(1)
@@ -139,4 +152,4 @@ def template_cmd(
     from cakupan.membership.template_file import write_template
 
     write_template(out)
-    console.print(f"Templat ditulis: {out}")
+    console.print(f"Templat ditulis: {out}", markup=False)

@@ -99,16 +99,21 @@ class FileProblem(Exception):
 
 
 def read_table(path: Path | str, *, original_name: str | None = None) -> pl.DataFrame:
-    """All cells as text, plus `_row`: the spreadsheet row number (the header is row 1)."""
+    """All cells as text, plus `_row`: the spreadsheet row number (the header is row 1 unless
+    blank rows come before it). Blank rows are kept so that `_row` matches what the user sees;
+    `check_rows` skips them."""
     path = Path(path)
     name = (original_name or path.name).lower()
     if name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
         try:
-            frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
+            frame = pl.read_excel(
+                path, engine="calamine", infer_schema_length=0, drop_empty_rows=False
+            )
         except Exception as e:  # the reader raises many types for a broken workbook
             raise FileProblem(
                 f"Berkas Excel tidak dapat dibaca ({type(e).__name__}). Simpan ulang sebagai .xlsx atau CSV."
             ) from e
+        header_row = _xlsx_header_row(path) if name.endswith((".xlsx", ".xlsm")) else 1
     elif name.endswith((".csv", ".txt")):
         raw = path.read_bytes()
         try:
@@ -116,25 +121,53 @@ def read_table(path: Path | str, *, original_name: str | None = None) -> pl.Data
         except UnicodeDecodeError:
             # Excel on Windows saves CSV in the ANSI code page
             text = raw.decode("cp1252", errors="replace")
-        first = text.split("\n", 1)[0]
+        # Polars skips blank lines above the header; count them so row numbers stay right.
+        body = text.lstrip("\r\n")
+        header_row = 1 + text[: len(text) - len(body)].count("\n")
+        first = body.split("\n", 1)[0]
         separator = ";" if first.count(";") > first.count(",") else ("\t" if "\t" in first else ",")
         try:
             frame = pl.read_csv(
-                io.StringIO(text),
+                io.StringIO(body),
                 separator=separator,
                 infer_schema=False,
                 truncate_ragged_lines=True,
             )
         except pl.exceptions.PolarsError as e:
+            detail = str(e).strip().split("\n", 1)[0]
             raise FileProblem(
-                f"Berkas CSV tidak dapat dibaca: {e}. Periksa tanda pemisah dan tanda kutip."
+                "Berkas CSV tidak dapat dibaca: periksa tanda pemisah (koma atau titik koma) "
+                f"dan tanda kutip. Rincian: {detail}"
             ) from e
     else:
         raise FileProblem("Jenis berkas tidak didukung. Unggah .csv atau .xlsx.")
     if frame.width == 0:
         raise FileProblem("Berkas kosong: baris pertama harus berisi nama kolom.")
-    frame = frame.with_columns(pl.all().cast(pl.String))
-    return frame.with_row_index("_row", offset=2).with_columns(pl.col("_row").cast(pl.Int64))
+    # PostgreSQL refuses NUL in text. (Lone surrogates cannot reach here: Polars text is UTF-8
+    # and the strict UTF-8 decode above falls back to cp1252, which has none.)
+    frame = frame.rename({c: c.replace("\x00", "") for c in frame.columns})
+    frame = frame.with_columns(pl.all().cast(pl.String).str.replace_all("\x00", "", literal=True))
+    return frame.with_row_index("_row", offset=header_row + 1).with_columns(
+        pl.col("_row").cast(pl.Int64)
+    )
+
+
+def _xlsx_header_row(path: Path) -> int:
+    """The sheet row of the header: the Excel reader starts at the first non-empty row."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # the frame was read; only the row numbering is at stake
+        return 1
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        for n, values in enumerate(rows, start=1):
+            if any(v is not None and str(v) != "" for v in values):
+                return n
+        return 1
+    finally:
+        workbook.close()
 
 
 def map_columns(frame: pl.DataFrame, column_map: dict[str, str] | None = None) -> pl.DataFrame:
@@ -193,12 +226,14 @@ def _name_key(text: str) -> str:
 
 @dataclass
 class Checked:
-    """Valid rows (typed) and every problem found, by row and column."""
+    """Valid rows (typed) and every problem found, by row and column. `total` counts the rows
+    checked; `blank_rows` the rows skipped because every cell was empty."""
 
     rows: pl.DataFrame
     problems: pl.DataFrame
     total: int
     rejected_rows: set[int] = field(default_factory=set)
+    blank_rows: int = 0
 
 
 PROBLEM_SCHEMA = {
@@ -217,23 +252,60 @@ _DATE_FORMATS = (
     "%d.%m.%Y",
     "%Y/%m/%d",
     "%Y-%m-%d %H:%M:%S",
-    "%m/%d/%Y",
 )
+# DD-MM-YY, DD/MM/YY, DD.MM.YY: the century is resolved with the age bounds, as for a NIK.
+_SHORT_YEAR = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2})$"
+MAX_AGE = 110  # the NIK validator's bound: an older birth date is a typing mistake
 
 
-def _parse_dates(col: pl.Expr) -> pl.Expr:
-    attempts = [col.str.strptime(pl.Date, fmt, strict=False) for fmt in _DATE_FORMATS[:-1]]
+def _age(birth: pl.Expr, today: dt.date) -> pl.Expr:
+    """Whole years from `birth` to `today` (negative for a date in the future)."""
+    return (
+        pl.lit(today.year)
+        - birth.dt.year()
+        - (pl.lit(today.month * 100 + today.day) < birth.dt.month() * 100 + birth.dt.day()).cast(
+            pl.Int32
+        )
+    )
+
+
+def _parse_dates(col: pl.Expr, *, today: dt.date, min_age: int) -> pl.Expr:
+    """The birth date of each cell, or null when it cannot be read or its year is before 1900
+    (a two-digit year read as a four-digit one gives year 85, not 1985)."""
+
+    def century(prefix: str) -> pl.Expr:
+        return col.str.replace(_SHORT_YEAR, f"${{1}}-${{2}}-{prefix}${{3}}").str.strptime(
+            pl.Date, "%d-%m-%Y", strict=False
+        )
+
+    in_2000s, in_1900s = century("20"), century("19")
+    short = (
+        pl.when(~col.str.contains(_SHORT_YEAR))
+        .then(None)
+        .when(
+            (_age(in_1900s, today) <= MAX_AGE)
+            & (in_2000s.is_null() | (_age(in_2000s, today) < min_age))
+        )
+        .then(in_1900s)
+        .otherwise(in_2000s)
+    )
+    attempts = [col.str.strptime(pl.Date, fmt, strict=False) for fmt in _DATE_FORMATS]
     # An Excel serial day number (days since 1899-12-30) when a date cell was read as a number.
     serial = pl.when(col.str.contains(r"^\d{5}(\.0+)?$")).then(
         pl.lit(dt.date(1899, 12, 30))
         + pl.duration(days=col.str.extract(r"^(\d{5})").cast(pl.Int64))
     )
-    return pl.coalesce([*attempts, serial])
+    parsed = pl.coalesce([short, *attempts, serial])
+    return pl.when(parsed.dt.year() >= 1900).then(parsed)
 
 
 def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int) -> Checked:
     """Check every row of a mapped frame. Rejected rows carry at least one problem of severity
-    'rejected'; warnings (an unusable phone number, say) leave the row valid."""
+    'rejected'; warnings (an unusable phone number, say) leave the row valid. Rows whose every
+    cell is empty are skipped and counted in `blank_rows`; the others keep their row numbers."""
+    blank = pl.all_horizontal(pl.col(c).fill_null("").str.strip_chars() == "" for c in COLUMNS)
+    blank_rows = frame.select(blank.sum()).item()
+    frame = frame.filter(~blank)
     problems: list[dict] = []
     kel_by_code = catalogue.kelurahan
     kel_by_name: dict[str, list[str]] = {}
@@ -246,7 +318,9 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
 
     f = frame.with_columns(
         nik_clean=pl.col("nik").fill_null("").str.replace_all(r"[\s.\-']", ""),
-        birth=_parse_dates(pl.col("tanggal_lahir").fill_null("")),
+        birth=_parse_dates(
+            pl.col("tanggal_lahir").fill_null(""), today=catalogue.today, min_age=catalogue.min_age
+        ),
         sex=pl.col("jenis_kelamin")
         .fill_null("")
         .str.to_lowercase()
@@ -270,6 +344,9 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
         .then(pl.lit("0") + pl.col("phone").str.slice(3))
         .when(pl.col("phone").str.contains(r"^628"))
         .then(pl.lit("0") + pl.col("phone").str.slice(2))
+        # a number cell in Excel loses the leading 0: 81234567890
+        .when(pl.col("phone").str.contains(r"^8\d{8,12}$"))
+        .then(pl.lit("0") + pl.col("phone"))
         .otherwise(pl.col("phone")),
     )
 
@@ -316,8 +393,8 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             "tanggal_lahir",
             "rejected",
             "invalid_date",
-            f"Tanggal lahir '{v or ''}' tidak terbaca.",
-            "Tulis seperti 1990-03-12 atau 12-03-1990.",
+            f"Tanggal lahir '{v or ''}' tidak terbaca atau tahunnya sebelum 1900.",
+            "Tulis tanggal dengan tahun 4 angka, mis. 1990-03-12 atau 12-03-1990.",
         )
     # jenis_kelamin
     for r, v in f.filter(pl.col("sex").is_null()).select("_row", "jenis_kelamin").iter_rows():
@@ -425,20 +502,19 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
         + (pl.col("birth").dt.year() % 100).cast(pl.String).str.zfill(2)
     )
     active = [code for code, state in catalogue.region_state.items() if state == "active"]
+    f = f.with_columns(age=_age(pl.col("birth"), catalogue.today))
+    # Only a birth date the validator would accept takes the fast path; a null anywhere here
+    # means "not ok", so the row goes to the validator.
     f = f.with_columns(
-        nik_ok=pl.col("nik_clean").str.contains(r"^\d{16}$")
-        & region.is_in(active)
-        & (pl.col("nik_clean").str.slice(6, 6) == expected)
-        & (pl.col("nik_clean").str.slice(12, 4) != "0000")
-        & day.is_not_null(),
-        age=(
-            pl.lit(catalogue.today.year)
-            - pl.col("birth").dt.year()
-            - (
-                pl.lit(catalogue.today.month * 100 + catalogue.today.day)
-                < pl.col("birth").dt.month() * 100 + pl.col("birth").dt.day()
-            ).cast(pl.Int32)
-        ),
+        nik_ok=(
+            pl.col("nik_clean").str.contains(r"^\d{16}$")
+            & region.is_in(active)
+            & (pl.col("nik_clean").str.slice(6, 6) == expected)
+            & (pl.col("nik_clean").str.slice(12, 4) != "0000")
+            & day.is_not_null()
+            & (pl.col("birth").dt.year() >= 1900)
+            & (pl.col("age") <= MAX_AGE)
+        ).fill_null(False),
     )
 
     def lookup(code: str) -> RegionState:
@@ -508,5 +584,9 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
         .alias("income"),
     )
     return Checked(
-        rows=valid, problems=problem_frame.sort("row"), total=frame.height, rejected_rows=rejected
+        rows=valid,
+        problems=problem_frame.sort("row"),
+        total=frame.height,
+        rejected_rows=rejected,
+        blank_rows=blank_rows,
     )

@@ -167,6 +167,7 @@ def enrol_import(
         )
     say("check", 0, total)
     checked = check_rows(frame, import_catalogue(), default_income=programme.declared_income)
+    total, blank = checked.total, checked.blank_rows  # blank lines are skipped, not rows
     del frame  # the file as text: not needed once every row is checked
     if cancelled():
         raise ImportCancelled
@@ -268,6 +269,7 @@ def enrol_import(
     to_enrol = to_enrol.filter(~pl.col("row").is_in(list(rejected_rows)))
     counts = {
         "total": total,
+        "blank": blank,
         "new": int((to_enrol["status"] == "new").sum()),
         "existing": int((to_enrol["status"] == "exact").sum()),
         "already_enrolled": already_rows.height,

@@ -17,6 +17,9 @@ from cakupan.regions.models import Region
 
 BUILTIN_SOURCE = "Kepmendagri 300.2.2-2138/2025 (bawaan cakupan)"
 _BATCH = 5000
+# A list that would retire more than this share of a province's active codes is taken to be
+# partial (a single city, say), not a newer official list: the import stops unless forced.
+RETIRE_LIMIT = 0.05
 
 
 @dataclass
@@ -106,12 +109,17 @@ def parse_region_csv(text: str) -> list[tuple[int, str, str]]:
 
 @transaction.atomic
 def regions_import(
-    *, rows: Iterable[tuple[int, str, str]], source: str, retire_missing: bool = True
+    *,
+    rows: Iterable[tuple[int, str, str]],
+    source: str,
+    retire_missing: bool = True,
+    force: bool = False,
 ) -> RegionImportResult:
     """Upsert regions set-based; codes of the covered provinces missing from the list are retired.
 
     Idempotent: importing the same list twice changes nothing the second time. All or nothing:
-    a row whose parent is neither in the list nor in the database aborts the whole import.
+    a row whose parent is neither in the list nor in the database aborts the whole import, and
+    so does a list that would retire more than 5% of its provinces' active codes, unless `force`.
     """
     rows = list(rows)
     existing = {
@@ -129,6 +137,17 @@ def regions_import(
     ]
     if problems:
         raise RegionImportError(problems)
+    gone: list[str] = []
+    if retire_missing:
+        provinces = {code.split(".", 1)[0] for code in incoming}
+        active = [
+            code
+            for code, (_name, retired_on) in existing.items()
+            if retired_on is None and code.split(".", 1)[0] in provinces
+        ]
+        gone = [code for code in active if code not in incoming]
+        if not force and len(gone) > RETIRE_LIMIT * len(active):
+            raise RegionImportError([_partial_list_problem(active, gone, existing)])
 
     result = RegionImportResult(total=len(rows))
     new: list[Region] = []
@@ -159,18 +178,26 @@ def regions_import(
         Region.objects.filter(code__in=chunk).update(retired_on=None)
     result.created, result.renamed, result.reactivated = len(new), len(renamed), len(reactivate)
 
-    if retire_missing:
-        provinces = {code.split(".", 1)[0] for code in incoming}
-        gone = [
-            code
-            for code, (_name, retired_on) in existing.items()
-            if retired_on is None and code not in incoming and code.split(".", 1)[0] in provinces
-        ]
-        today = timezone.localdate()
-        for chunk in _chunks(gone):
-            Region.objects.filter(code__in=chunk).update(retired_on=today)
-        result.retired = len(gone)
+    today = timezone.localdate()
+    for chunk in _chunks(gone):
+        Region.objects.filter(code__in=chunk).update(retired_on=today)
+    result.retired = len(gone)
     return result
+
+
+def _partial_list_problem(
+    active: list[str], gone: list[str], existing: dict[str, tuple[str, object]]
+) -> RegionProblem:
+    covered = sorted({c.split(".", 1)[0] for c in active})
+    names = ", ".join(f"{p} ({existing[p][0]})" if p in existing else p for p in covered)
+    return RegionProblem(
+        1,
+        "kode",
+        f"Berkas hanya memuat {len(active) - len(gone)} dari {len(active)} kode aktif yang "
+        f"dikenal untuk provinsi {names}; {len(gone)} kode lainnya akan dipensiunkan. "
+        "Gunakan daftar resmi Kemendagri yang lengkap, atau --keep-missing agar kode yang tidak "
+        "ada di berkas tidak dipensiunkan (--force-retire bila memang harus dipensiunkan).",
+    )
 
 
 def regions_import_file(*, path: Path, source: str | None = None) -> RegionImportResult:

@@ -197,3 +197,104 @@ def test_problem_frame_schema(tmp_path: Path) -> None:
             "suggestion": pl.String,
         }
     )
+
+
+@pytest.mark.parametrize(
+    ("nik", "written", "born"),
+    [
+        ("3573050102850001", "01-02-85", "1985-02-01"),
+        ("3573050102850001", "01/02/85", "1985-02-01"),
+        ("3573050102050001", "01.02.05", "2005-02-01"),
+    ],
+)
+def test_two_digit_years_get_their_century_from_the_age_bounds(
+    tmp_path: Path, nik: str, written: str, born: str
+) -> None:
+    result = checked(tmp_path, f"{nik},Budi,{written},L,Lowokwaru,ojol,,\n")
+    assert result.problems.height == 0
+    assert [str(d) for d in result.rows["birth_date"]] == [born]
+
+
+def test_a_year_before_1900_is_not_a_birth_date(tmp_path: Path) -> None:
+    # read as year 90 AD, the NIK digits 120390 matched and the row used to be accepted
+    result = checked(tmp_path, "3573051203900001,Budi,12-03-0090,L,Lowokwaru,ojol,,\n")
+    assert problems(result) == [(2, "tanggal_lahir", "invalid_date")]
+    assert "1900" in result.problems["message"][0] and result.rows.height == 0
+
+
+def test_a_birth_date_the_validator_refuses_does_not_take_the_fast_path(tmp_path: Path) -> None:
+    # 1905 matches the NIK digits 010205, but a worker cannot be over 110: the validator reads 2005
+    result = checked(tmp_path, "3573050102050001,Budi,01-02-1905,L,Lowokwaru,ojol,,\n")
+    assert result.rejected_rows == {2}
+    assert (2, "tanggal_lahir", "birth_date_mismatch") in problems(result)
+
+
+def test_blank_csv_lines_are_skipped_and_rows_keep_their_numbers(tmp_path: Path) -> None:
+    bad = "3573055203900002,Sri,12-03-1990,P,Atlantis,ojol,,\n"
+    result = checked(tmp_path, GOOD + "\n,,,,,,,\n , ,\t,,,,,\n" + bad + ",,,,,,,\n")
+    assert result.blank_rows == 4 and result.total == 2
+    assert problems(result) == [(6, "kelurahan", "unknown_kelurahan")]
+    assert result.rows["row"].to_list() == [2]
+
+
+def test_blank_lines_above_the_csv_header_count_in_row_numbers(tmp_path: Path) -> None:
+    bad = "3573055203900002,Sri,12-03-1990,P,Atlantis,ojol,,\n"
+    result = checked(tmp_path, GOOD + bad, head="\n\n" + HEAD)
+    assert problems(result) == [(5, "kelurahan", "unknown_kelurahan")]
+
+
+def test_xlsx_blank_rows_are_skipped_and_row_numbers_match_the_sheet(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append([])  # the header is on sheet row 2
+    ws.append(HEAD.strip().split(","))
+    ws.append(["3573055203900001", "Siti", "12-03-1990", "P", "Lowokwaru", "ojol", None, None])
+    ws.append([])
+    ws.append([None, " ", None])
+    ws.append(["3573055203900002", "Sri", "12-03-1990", "P", "Atlantis", "ojol", None, None])
+    wb.save(tmp_path / "daftar.xlsx")
+    frame = map_columns(read_table(tmp_path / "daftar.xlsx"))
+    result = check_rows(frame, import_catalogue(), default_income=1_000_000)
+    assert result.blank_rows == 2 and result.total == 2
+    assert problems(result) == [(6, "kelurahan", "unknown_kelurahan")]
+    assert result.rows["row"].to_list() == [3]
+
+
+def test_an_unreadable_csv_says_what_to_check_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "rusak.csv"
+    path.write_text(HEAD + '"3573055203900001,Siti,12-03-1990,P,Lowokwaru,ojol,,\n')
+    with pytest.raises(FileProblem) as exc:
+        read_table(path)
+    message = str(exc.value)
+    assert message.startswith("Berkas CSV tidak dapat dibaca: periksa tanda pemisah")
+    assert "\n" not in message and "You might want to try" not in message
+
+
+def test_nul_characters_are_removed_from_cells_and_headers(tmp_path: Path) -> None:
+    result = checked(
+        tmp_path,
+        "3573055203900001,Siti\x00 Aminah,12-03-1990,P,Lowok\x00waru,ojol,,\n",
+        head="ni\x00k" + HEAD[3:],
+    )
+    assert result.problems.height == 0
+    assert result.rows["name"].to_list() == ["Siti Aminah"]
+
+
+def test_a_phone_that_lost_its_leading_zero_in_excel_is_repaired(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEAD.strip().split(","))
+    ws.append(
+        ["3573055203900001", "Siti", "12-03-1990", "P", "Lowokwaru", "ojol", 81234567890, None]
+    )
+    wb.save(tmp_path / "daftar.xlsx")
+    result = check_rows(
+        map_columns(read_table(tmp_path / "daftar.xlsx")),
+        import_catalogue(),
+        default_income=1_000_000,
+    )
+    assert result.problems.height == 0 and result.rows["phone"].to_list() == ["081234567890"]

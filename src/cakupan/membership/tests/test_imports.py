@@ -197,6 +197,7 @@ def test_template_round_trip(tmp_path: Path, suffix: str) -> None:
     outcome = enrol_import(path=path, programme=programme(), as_of=NOV)
     assert outcome.committed and outcome.counts == {
         "total": 1,
+        "blank": 0,
         "new": 1,
         "existing": 0,
         "already_enrolled": 0,
@@ -299,3 +300,18 @@ def test_reimporting_does_not_open_the_same_review_twice(tmp_path: Path) -> None
     enrol_import(path=path, programme=p, as_of=NOV)
     enrol_import(path=path, programme=p, as_of=NOV)
     assert ReviewCase.objects.count() == 1
+
+
+def test_blank_lines_are_skipped_and_rows_keep_their_numbers(tmp_path: Path) -> None:
+    outcome = enrol_import(
+        path=write(
+            tmp_path, [line(1), ",,,,,,,\n", "\n", line(2).replace("Lowokwaru", "Atlantis")]
+        ),
+        programme=programme(),
+        partial=True,
+        as_of=NOV,
+    )
+    assert (
+        outcome.counts["blank"] == 2 and outcome.counts["total"] == 2 and outcome.counts["new"] == 1
+    )
+    assert outcome.problems["row"].to_list() == [5]

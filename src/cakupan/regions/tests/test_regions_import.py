@@ -37,14 +37,51 @@ def test_import_renames_retires_and_reactivates() -> None:
     rows = parse_region_csv(
         "kode,nama\n35,Jawa Timur\n35.73,Kota Malang\n35.73.05,Lowokwaru Baru\n"
     )
-    result = regions_import(rows=rows, source="test")
+    # retiring 61 of 64 active codes looks like a partial list: only done when forced
+    result = regions_import(rows=rows, source="test", force=True)
     assert result.renamed == 1
     # every other Jawa Timur code known before is missing from this list: retired, not deleted
     assert result.retired == 61
     assert Region.objects.get(code="35.73.01").retired_on is not None
     assert Region.objects.filter(code__startswith="35").count() == 64
-    back = regions_import(rows=parse_region_csv("kode,nama\n35.73.01,Blimbing\n"), source="t")
+    back = regions_import(
+        rows=parse_region_csv("kode,nama\n35.73.01,Blimbing\n"), source="t", force=True
+    )
     assert back.reactivated == 1 and Region.objects.get(code="35.73.01").retired_on is None
+
+
+def test_a_partial_list_does_not_retire_the_rest_of_its_province() -> None:
+    regions_load_builtin()
+    with pytest.raises(RegionImportError) as exc:
+        regions_import(rows=parse_region_csv("kode,nama\n35.73,Kota Malang Baru\n"), source="t")
+    (problem,) = exc.value.problems
+    assert (problem.row, problem.field) == (1, "kode")
+    assert "1 dari 64 kode" in problem.message and "35 (Jawa Timur)" in problem.message
+    assert "--keep-missing" in problem.message
+    # nothing was written: no rename, no retirement
+    assert Region.objects.get(code="35.73").name == "Kota Malang"
+    assert not Region.objects.filter(retired_on__isnull=False).exists()
+
+
+def test_retiring_a_few_codes_of_a_full_list_needs_no_force() -> None:
+    regions_load_builtin()
+    rows = [r for r in parse_region_csv(_builtin_csv()) if r[1] not in {"35.73.05.1011"}]
+    result = regions_import(rows=rows, source="t")
+    assert result.retired == 1 and Region.objects.get(code="35.73.05.1011").is_retired
+
+
+def test_keep_missing_is_not_guarded() -> None:
+    regions_load_builtin()
+    result = regions_import(
+        rows=parse_region_csv("kode,nama\n35.73,Kota Malang\n"), source="t", retire_missing=False
+    )
+    assert result.retired == 0 and result.unchanged == 1
+
+
+def _builtin_csv() -> str:
+    from importlib import resources
+
+    return resources.files("cakupan.regions").joinpath("data/kota_malang.csv").read_text("utf-8")
 
 
 def test_codes_of_provinces_outside_the_file_are_not_retired() -> None:

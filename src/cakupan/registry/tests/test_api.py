@@ -133,9 +133,17 @@ def test_openapi_and_docs_are_served(client) -> None:  # type: ignore[no-untyped
 
 def test_reading_whole_heir_niks_is_logged(officer) -> None:  # type: ignore[no-untyped-def]
     w = make_worker()
-    officer.post(f"/api/v1/workers/{w.pk}/heirs", {"full_name": "Dimas", "birth_date": "2016-05-02",
-                                                   "relation": "child", "sex": "L", "nik": "3573050205160003"},
-                 content_type="application/json")
+    officer.post(
+        f"/api/v1/workers/{w.pk}/heirs",
+        {
+            "full_name": "Dimas",
+            "birth_date": "2016-05-02",
+            "relation": "child",
+            "sex": "L",
+            "nik": "3573050205160003",
+        },
+        content_type="application/json",
+    )
     NikAccessLog.objects.all().delete()
     heirs = officer.get(f"/api/v1/workers/{w.pk}/heirs").json()
     assert heirs[0]["nik"] == "3573050205160003"
