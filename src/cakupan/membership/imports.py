@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 import polars.selectors as cs
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -165,6 +165,8 @@ def enrol_import(
         ImportBatch.objects.filter(pk=batch.pk).update(
             status=ImportBatch.Status.VALIDATING, rows_total=total
         )
+    # funding recorded after this point is re-checked when saving (see _save)
+    seen_assignment = FundingAssignment.objects.aggregate(last=Max("pk"))["last"] or 0
     say("check", 0, total)
     checked = check_rows(frame, import_catalogue(), default_income=programme.declared_income)
     total, blank = checked.total, checked.blank_rows  # blank lines are skipped, not rows
@@ -341,6 +343,7 @@ def enrol_import(
                 user=user,
                 say=say,
                 cancelled=cancelled,
+                seen_assignment=seen_assignment,
             )
         except IntegrityError:
             # a NIK of the list was registered, or a membership made, while it was checked
@@ -447,19 +450,35 @@ def _save(
     user: User | None,
     say: Progress,
     cancelled: Callable[[], bool],
+    seen_assignment: int,
 ) -> None:
     # What was checked before the save may have changed while the list was read and linked
     # (an officer enrolled someone by hand): check again holding the locks, and refuse rather
     # than give a person-month two payers or overrun the budget.
     FundingProgramme.objects.select_for_update().filter(pk=programme.pk).first()
-    existing = [int(w) for w in rows["worker_id"].drop_nulls().to_list()]
-    for i in range(0, len(existing), 5000):
-        list(
-            Membership.objects.select_for_update()
-            .filter(worker_id__in=existing[i : i + 5000])
-            .values_list("pk")
-        )
-    if clashes := _clashes(existing, first, last):
+    existing = {int(w) for w in rows["worker_id"].drop_nulls().to_list()}
+    if connection.features.has_select_for_update:  # PostgreSQL; SQLite holds one write lock already
+        ids = sorted(existing)
+        for i in range(0, len(ids), 5000):
+            list(
+                Membership.objects.select_for_update()
+                .filter(worker_id__in=ids[i : i + 5000])
+                .values_list("pk")
+            )
+    if connection.features.has_select_for_update:
+        # PostgreSQL: a concurrent transaction may commit rows numbered below what we saw, so
+        # check every worker again, now that their memberships are locked.
+        clashes = set(_clashes(sorted(existing), first, last))
+    else:
+        # SQLite: one writer at a time, so any funding recorded since the check began carries a
+        # higher id than any we saw; only those rows need a look.
+        since = FundingAssignment.objects.filter(
+            pk__gt=seen_assignment, programme__isnull=False
+        ).values_list("membership__worker_id", "first_month", "last_month")
+        clashes = {
+            w for w, f, lm in since if w in existing and f <= last and (lm is None or lm >= first)
+        }
+    if clashes:
         raise ImportConflict(
             f"Sementara daftar ini diperiksa, {len(clashes)} pekerja di dalamnya didanai pihak lain "
             "untuk bulan yang sama. Tidak ada yang disimpan; periksa ulang daftar."

@@ -67,10 +67,17 @@ def self_payment_yield(*, membership_ids: list[int], first: dt.date, last: dt.da
     them). Returns how many self-payment rows changed.
     """
     changed = 0
-    rows = FundingAssignment.objects.filter(
-        membership_id__in=membership_ids, programme__isnull=True, first_month__lte=last
+    wanted = set(membership_ids)
+    # All overlapping self-payments, filtered here: a list of a million memberships does not fit
+    # in one SQL IN (...), and self-payments are few.
+    overlapping = FundingAssignment.objects.filter(
+        programme__isnull=True, first_month__lte=last
     ).filter(Q(last_month__isnull=True) | Q(last_month__gte=first))
-    for row in rows:
+    if len(wanted) <= 500:
+        overlapping = overlapping.filter(membership_id__in=wanted)
+    for row in overlapping:
+        if row.membership_id not in wanted:
+            continue
         resumes = row.last_month is None or row.last_month > last
         if resumes:
             FundingAssignment.objects.create(
