@@ -176,9 +176,16 @@ def enrol_import(
     say("link", checked.rows.height, total)
     rows = checked.rows
     registry = registry_frame()
+    attributes = registry.select(
+        "worker_id",
+        *(
+            pl.col(c).alias(f"{c}_registry")
+            for c in ("occupation", "sector", "kelurahan", "kecamatan", "vulnerable")
+        ),
+    )
     links = link(
         rows.select("row", "nik", "name", "birth_date", "sex", "kelurahan"),
-        registry,
+        registry.select("worker_id", "nik", "name", "birth_date", "sex", "kelurahan"),
         linkage_settings(),
     )
     del registry  # the largest frame of an import; free it before the save
@@ -238,11 +245,8 @@ def enrol_import(
 
     # A registered worker is judged on the registry's record (occupation, domicile,
     # vulnerability), not on what the file says of them; a new worker on the file's row.
-    registered = _registry_attributes(
-        [int(w) for w in to_enrol["worker_id"].drop_nulls().to_list()]
-    )
     to_enrol = (
-        to_enrol.join(registered, on="worker_id", how="left", suffix="_registry")
+        to_enrol.join(attributes, on="worker_id", how="left")
         .with_columns(
             vulnerable=pl.coalesce("vulnerable_registry", "vulnerable_occupation"),
             **{
@@ -367,74 +371,32 @@ def enrol_import(
     )
 
 
-def _registry_attributes(worker_ids: list[int]) -> pl.DataFrame:
-    """Occupation, sector, domicile and vulnerability of registered workers, as the registry has them."""
-    schema = {
-        "worker_id": pl.Int64,
-        "occupation": pl.String,
-        "sector": pl.String,
-        "kelurahan": pl.String,
-        "kecamatan": pl.String,
-        "vulnerable": pl.Boolean,
-    }
-    parts = []
-    for i in range(0, len(worker_ids), 5000):
-        rows = Worker.objects.filter(pk__in=worker_ids[i : i + 5000]).values_list(
-            "pk",
-            "occupation__code",
-            "occupation__sector",
-            "kelurahan_id",
-            "kelurahan__parent_id",
-            "occupation__vulnerable",
-            "disability",
-            "welfare_decile",
-        )
-        parts.append(
-            pl.DataFrame(
-                [
-                    (
-                        pk,
-                        occ,
-                        sector,
-                        kel,
-                        kec,
-                        bool(vul or disability or (decile is not None and decile <= 4)),
-                    )
-                    for pk, occ, sector, kel, kec, vul, disability, decile in rows
-                ],
-                schema=schema,
-                orient="row",
-            )
-        )
-    frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
-    return frame.rename({c: f"{c}_registry" for c in schema if c != "worker_id"})
-
-
 def _clashes(
     worker_ids: list[int], first: dt.date, last: dt.date
 ) -> dict[int, tuple[int | None, str]]:
     """Workers with any funded month in first..last: worker → (programme id, who pays which months)."""
     found: dict[int, tuple[int | None, str]] = {}
-    for i in range(0, len(worker_ids), 5000):
-        qs = (
-            FundingAssignment.objects.filter(
-                membership__worker_id__in=worker_ids[i : i + 5000],
-                first_month__lte=last,
-                programme__isnull=False,  # a worker's own payment yields to a sponsor
+    wanted = set(worker_ids)
+    # a worker's own payment yields to a sponsor: only sponsors' funding clashes
+    qs = FundingAssignment.objects.filter(first_month__lte=last, programme__isnull=False).exclude(
+        last_month__lt=first
+    )
+    if len(wanted) <= 5000:
+        qs = qs.filter(membership__worker_id__in=wanted)
+    rows = qs.values_list(
+        "membership__worker_id",
+        "programme_id",
+        "programme__name",
+        "programme__sponsor__name",
+        "first_month",
+        "last_month",
+    )
+    for w, prog, prog_name, sponsor, f, lm in rows.iterator(chunk_size=50_000):
+        if w in wanted:
+            found[w] = (
+                prog,
+                f"Bulan {fmt_month(f)}..{fmt_month(lm)} sudah dibayar oleh {sponsor} ({prog_name})",
             )
-            .exclude(last_month__lt=first)
-            .values_list(
-                "membership__worker_id",
-                "programme_id",
-                "programme__name",
-                "programme__sponsor__name",
-                "first_month",
-                "last_month",
-            )
-        )
-        for w, prog, prog_name, sponsor, f, lm in qs:
-            payer = f"{sponsor} ({prog_name})" if prog else "peserta sendiri (mandiri)"
-            found[w] = (prog, f"Bulan {fmt_month(f)}..{fmt_month(lm)} sudah dibayar oleh {payer}")
     return found
 
 
@@ -543,12 +505,16 @@ def _save(
             Membership,
             {
                 "worker_id": need["worker_id"].to_list(),
-                "programmes": [programme.programmes] * need.height,
                 "declared_income": need["income"].to_list(),
                 "bracket": [int(b) for b in brackets],
                 "number": [membership_number(w) for w in need["worker_id"].to_list()],
             },
-            {"category": Membership.Category.BPU, "start_month": first, "created_by": user},
+            {
+                "category": Membership.Category.BPU,
+                "start_month": first,
+                "created_by": user,
+                "programmes": programme.programmes,  # one value: prepared once, not per row
+            },
         )
         have.update(dict(Membership.objects.filter(pk__gt=before_m).values_list("worker_id", "pk")))
     if cancelled():
@@ -590,14 +556,17 @@ def _save(
 
 
 def _memberships(worker_ids: list[int]) -> dict[int, int]:
-    found: dict[int, int] = {}
-    for i in range(0, len(worker_ids), 5000):
-        found.update(
-            Membership.objects.filter(
-                worker_id__in=worker_ids[i : i + 5000], category=Membership.Category.BPU
-            ).values_list("worker_id", "pk")
-        )
-    return found
+    """worker → BPU membership, for these workers. Small lists ask for their rows; large ones
+    read the table once (a long IN (...) costs Django more to build than SQLite to answer)."""
+    wanted = set(worker_ids)
+    qs = Membership.objects.filter(category=Membership.Category.BPU)
+    if len(wanted) <= 5000:
+        qs = qs.filter(worker_id__in=wanted)
+    return {
+        w: pk
+        for w, pk in qs.values_list("worker_id", "pk").iterator(chunk_size=50_000)
+        if w in wanted
+    }
 
 
 def _record(

@@ -39,10 +39,14 @@ def import_catalogue() -> Catalogue:
 
 
 def registry_frame() -> pl.DataFrame:
-    """Every registered worker, in the columns the linkage engine reads, straight from SQL."""
+    """Every registered worker: the columns the linkage engine reads, and what enrolment judges
+    a registered worker on (occupation, sector, kecamatan, vulnerability), in one SQL pass."""
+    w, o, r = Worker._meta.db_table, Occupation._meta.db_table, Region._meta.db_table
     sql = (
-        "SELECT w.id AS worker_id, w.nik, w.full_name AS name, w.birth_date, w.sex, w.kelurahan_id AS kelurahan "
-        "FROM registry_worker w"
+        "SELECT w.id, w.nik, w.full_name, w.birth_date, w.sex, w.kelurahan_id, o.code, o.sector, "
+        "r.parent_id, CASE WHEN o.vulnerable OR w.disability <> '' OR w.welfare_decile <= 4 "
+        "THEN 1 ELSE 0 END "
+        f"FROM {w} w JOIN {o} o ON o.id = w.occupation_id JOIN {r} r ON r.code = w.kelurahan_id"
     )
     schema = {
         "worker_id": pl.Int64,
@@ -51,6 +55,10 @@ def registry_frame() -> pl.DataFrame:
         "birth_date": pl.Date,
         "sex": pl.String,
         "kelurahan": pl.String,
+        "occupation": pl.String,
+        "sector": pl.String,
+        "kecamatan": pl.String,
+        "vulnerable": pl.Int8,
     }
     # In chunks: a million rows as Python tuples at once would cost more memory than the frame.
     parts = []
@@ -58,7 +66,8 @@ def registry_frame() -> pl.DataFrame:
         cursor.execute(sql)
         while rows := cursor.fetchmany(100_000):
             parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
-    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    return frame.with_columns(pl.col("vulnerable").cast(pl.Boolean))
 
 
 def worker_memberships(*, worker: Worker) -> list[Membership]:
