@@ -87,9 +87,20 @@ def linkage_settings() -> LinkageSettings:
     return LinkageSettings(**getattr(settings, "CAKUPAN_LINKAGE", {}))
 
 
+# Which column of the file an eligibility reason is about (by the reason's first word).
+_REASON_COLUMN = {
+    "pekerjaan": "pekerjaan",
+    "sektor": "pekerjaan",
+    "bukan": "pekerjaan",
+    "kecamatan": "kelurahan",
+    "kelurahan": "kelurahan",
+    "usia": "tanggal_lahir",
+}
+
+
 def _problem(
     rows: list[int] | pl.Series,
-    column: str,
+    column: str | list[str],
     severity: str,
     code: str | list[str],
     message: str | list[str],
@@ -101,7 +112,7 @@ def _problem(
     return pl.DataFrame(
         {
             "row": rows,
-            "column": [column] * n,
+            "column": column if isinstance(column, list) else [column] * n,
             "severity": [severity] * n,
             "code": code if isinstance(code, list) else [code] * n,
             "message": message if isinstance(message, list) else [message] * n,
@@ -259,13 +270,14 @@ def enrol_import(
     # Eligibility is the programme's data applied to every row at once.
     reasons = ineligible_reason(to_enrol, programme.eligibility or {}, as_of=first)
     ineligible = to_enrol.filter(reasons.is_not_null())
+    given = reasons.drop_nulls().to_list()
     problems.append(
         _problem(
             ineligible["row"],
-            "pekerjaan",
+            [_REASON_COLUMN.get(r.split(" ", 1)[0], "pekerjaan") for r in given],
             "rejected",
             "not_eligible",
-            [f"Tidak memenuhi syarat program: {reason}." for reason in reasons.drop_nulls()],
+            [f"Tidak memenuhi syarat program: {reason}." for reason in given],
         )
     )
     to_enrol = to_enrol.filter(reasons.is_null())

@@ -315,3 +315,13 @@ def test_blank_lines_are_skipped_and_rows_keep_their_numbers(tmp_path: Path) -> 
         outcome.counts["blank"] == 2 and outcome.counts["total"] == 2 and outcome.counts["new"] == 1
     )
     assert outcome.problems["row"].to_list() == [5]
+
+
+def test_an_age_outside_the_programme_is_reported_on_the_birth_date(tmp_path: Path) -> None:
+    p = programme(name="Muda", eligibility={"max_age": 30})
+    outcome = enrol_import(path=write(tmp_path, [line(1)]), programme=p, partial=True, as_of=NOV)
+    row = outcome.problems.row(0, named=True)
+    assert (row["column"], row["code"]) == (
+        "tanggal_lahir",
+        "not_eligible",
+    ) and "usia di atas 30" in row["message"]
