@@ -59,20 +59,24 @@ def validate_eligibility(
     return problems
 
 
+def age_expr(birth: pl.Expr, today: dt.date) -> pl.Expr:
+    """Whole years from `birth` to `today`, for a column (negative for a date in the future)."""
+    return (
+        pl.lit(today.year)
+        - birth.dt.year()
+        - (pl.lit(today.month * 100 + today.day) < birth.dt.month() * 100 + birth.dt.day()).cast(
+            pl.Int32
+        )
+    )
+
+
 def ineligible_reason(frame: pl.DataFrame, eligibility: dict, *, as_of: dt.date) -> pl.Series:
     """For each worker row, why the programme cannot fund them (Indonesian), or null.
 
     The frame needs columns occupation (code), sector, kecamatan, kelurahan, vulnerable (bool)
     and birth_date (date).
     """
-    age = (
-        pl.lit(as_of.year)
-        - pl.col("birth_date").dt.year()
-        - (
-            (pl.lit(as_of.month * 100 + as_of.day))
-            < (pl.col("birth_date").dt.month() * 100 + pl.col("birth_date").dt.day())
-        ).cast(pl.Int32)
-    )
+    age = age_expr(pl.col("birth_date"), as_of)
     checks: list[tuple[pl.Expr, str]] = []
     if occ := eligibility.get("occupations"):
         checks.append((pl.col("occupation").is_in(occ), "pekerjaan di luar sasaran program"))

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from cakupan.funding.eligibility import age_expr
 from cakupan.registry.nik import RegionState, parse_nik
 
 # Canonical columns (the template's Indonesian headers) and the other headers accepted for each.
@@ -258,17 +259,6 @@ _SHORT_YEAR = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2})$"
 MAX_AGE = 110  # the NIK validator's bound: an older birth date is a typing mistake
 
 
-def _age(birth: pl.Expr, today: dt.date) -> pl.Expr:
-    """Whole years from `birth` to `today` (negative for a date in the future)."""
-    return (
-        pl.lit(today.year)
-        - birth.dt.year()
-        - (pl.lit(today.month * 100 + today.day) < birth.dt.month() * 100 + birth.dt.day()).cast(
-            pl.Int32
-        )
-    )
-
-
 def _parse_dates(col: pl.Expr, *, today: dt.date, min_age: int) -> pl.Expr:
     """The birth date of each cell, or null when it cannot be read or its year is before 1900
     (a two-digit year read as a four-digit one gives year 85, not 1985)."""
@@ -283,8 +273,8 @@ def _parse_dates(col: pl.Expr, *, today: dt.date, min_age: int) -> pl.Expr:
         pl.when(~col.str.contains(_SHORT_YEAR))
         .then(None)
         .when(
-            (_age(in_1900s, today) <= MAX_AGE)
-            & (in_2000s.is_null() | (_age(in_2000s, today) < min_age))
+            (age_expr(in_1900s, today) <= MAX_AGE)
+            & (in_2000s.is_null() | (age_expr(in_2000s, today) < min_age))
         )
         .then(in_1900s)
         .otherwise(in_2000s)
@@ -502,7 +492,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
         + (pl.col("birth").dt.year() % 100).cast(pl.String).str.zfill(2)
     )
     active = [code for code, state in catalogue.region_state.items() if state == "active"]
-    f = f.with_columns(age=_age(pl.col("birth"), catalogue.today))
+    f = f.with_columns(age=age_expr(pl.col("birth"), catalogue.today))
     # Only a birth date the validator would accept takes the fast path; a null anywhere here
     # means "not ok", so the row goes to the validator.
     f = f.with_columns(

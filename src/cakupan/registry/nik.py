@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cakupan.rules.inputs import age_on
+
 Severity = Literal["error", "warning"]
 RegionState = Literal["active", "retired", "unknown", "not_loaded"]
 
@@ -139,10 +141,6 @@ def normalise_nik(raw: str) -> str:
     return _NON_DIGIT_SPACING.sub("", str(raw or ""))
 
 
-def _age(born: dt.date, today: dt.date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
 def parse_nik(
     raw: str,
     *,
@@ -185,7 +183,7 @@ def parse_nik(
             born = dt.date(century + yy, month, day)
         except ValueError:
             continue
-        if born <= today and _age(born, today) <= max_age:
+        if born <= today and age_on(born, today) <= max_age:
             candidates.append(born)
     if not candidates:
         result.add("invalid_date", nik[6:12])
@@ -197,7 +195,7 @@ def parse_nik(
             result.birth_date = candidates[0]
         else:
             younger, older = candidates
-            result.birth_date = older if _age(younger, today) < min_age else younger
+            result.birth_date = older if age_on(younger, today) < min_age else younger
             if birth_date is None:
                 result.add("century_ambiguous", f"{younger.year} atau {older.year}")
         if birth_date is not None and birth_date != result.birth_date:

@@ -19,6 +19,7 @@ from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Heir, NikAccessLog, Occupation, Worker
 from cakupan.registry.nik import NikProblem, mask_nik, normalise_nik
 from cakupan.registry.selectors import nik_check
+from cakupan.rules.inputs import age_on
 
 # Which form field a NIK problem belongs to, so a message stands next to what must change.
 _PROBLEM_FIELD = {"sex_mismatch": "sex", "birth_date_mismatch": "birth_date"}
@@ -75,10 +76,6 @@ def normalise_phone(raw: str) -> str:
     return digits
 
 
-def _age(born: dt.date, today: dt.date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
 def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict[str, list[str]]:
     """Every problem with a worker's data, by field; fills data.warnings with NIK warnings."""
     errors: dict[str, list[str]] = {}
@@ -100,7 +97,7 @@ def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict
     today = timezone.localdate()
     if data.birth_date and data.birth_date > today:
         err("birth_date", "Tanggal lahir tidak boleh di masa depan.")
-    elif data.birth_date and _age(data.birth_date, today) < min_age:
+    elif data.birth_date and age_on(data.birth_date, today) < min_age:
         err("birth_date", f"Pekerja harus berusia minimal {min_age} tahun.")
     if data.sex not in ("L", "P"):
         err("sex", "Pilih jenis kelamin: L (laki-laki) atau P (perempuan).")
