@@ -97,3 +97,12 @@ def page(live_server):  # type: ignore[no-untyped-def]
         context.close()
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():  # type: ignore[no-untyped-def]
+    """Rate-limit counts live in the process's cache: each test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -14,6 +14,7 @@ from cakupan.funding.api import router as funding_router
 from cakupan.membership.api import router as membership_router
 from cakupan.regions.api import router as regions_router
 from cakupan.registry.api import router as registry_router
+from cakupan.throttle import Throttled
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,13 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = api.create_response(request, {"detail": str(exc)}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(FieldErrors)

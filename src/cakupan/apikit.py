@@ -80,9 +80,11 @@ Text = Annotated[str, AfterValidator(_clean_text)]
 class FieldErrors(Exception):
     """A 422 whose detail names each field and the fix, like pydantic's own errors."""
 
-    def __init__(self, errors: dict[str, list[str]], *, existing: str | None = None):
+    def __init__(
+        self, errors: dict[str, list[str]], *, existing: str | None = None, loc: str = "body"
+    ):
         self.detail = [
-            {"loc": ["body", field], "msg": msg, "type": "value_error"}
+            {"loc": [loc, field], "msg": msg, "type": "value_error"}
             for field, msgs in errors.items()
             for msg in msgs
         ]

@@ -47,6 +47,21 @@ def _forget_loaded_catalogues() -> None:
     trans_real._active = Local()
 
 
+def secure_files() -> None:
+    """An installation made before files were created owner-only: close up the SQLite database
+    (and its -wal, -shm files) and the uploaded lists, which hold personal data."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        for path in (Path(db["NAME"]), Path(f"{db['NAME']}-wal"), Path(f"{db['NAME']}-shm")):
+            if path.exists():
+                path.chmod(0o600)
+    media = Path(settings.MEDIA_ROOT)
+    if media.exists():
+        media.chmod(0o700)
+        for path in media.rglob("*"):
+            path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 @dataclass
 class SetupResult:
     regions_created: int
@@ -64,6 +79,7 @@ def setup(*, verbosity: int = 0) -> SetupResult:
     from cakupan.registry.services import occupations_load_builtin
 
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    secure_files()
     compile_translations()
     call_command("migrate", interactive=False, verbosity=verbosity)
     regions = regions_load_builtin()

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = Path(os.environ.get("CAKUPAN_HOME", Path.cwd())).resolve()
 VAR_DIR = Path(os.environ.get("CAKUPAN_VAR", BASE_DIR / "var")).resolve()
+# var/ holds the database, the secret key and uploaded lists: the server's user only.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_ratelimit",
     "cakupan.accounts",
     "cakupan.regions",
     "cakupan.registry",
@@ -72,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "cakupan.web.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cakupan.web.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -111,6 +115,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _db = Path(DATABASES["default"]["NAME"])
+    if not _db.exists() and str(_db) != ":memory:":
+        # The database holds personal data: created readable by the server's user only (its
+        # -wal and -shm files take the same mode from it).
+        _db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(_db, os.O_CREAT | os.O_WRONLY, 0o600))
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web server read while the task worker writes; IMMEDIATE avoids the
@@ -193,6 +203,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("CAKUPAN_LOG_LEVEL", "WARNING")},
     "loggers": {"axes": {"level": "ERROR"}},
 }
+
+# Per-user rate limits (django-ratelimit) on the requests that reach one person at a time.
+# The counts live in the web server's memory: `cakupan serve` is one process whose threads
+# share it, so LocMemCache is shared and its increments are atomic there. django-ratelimit
+# refuses LocMemCache because several server processes would each count apart; run one
+# process, or point CACHES at Redis or Memcached.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003"]
+CAKUPAN_RATE_NIK_SEARCH = os.environ.get("CAKUPAN_RATE_NIK_SEARCH", "30/m")
+CAKUPAN_RATE_VERIFY = os.environ.get("CAKUPAN_RATE_VERIFY", "20/m")
+
+# Uploaded lists and the SQLite file hold personal data: readable by the server's user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Page size of the web lists.
 CAKUPAN_PAGE_SIZE = 50

@@ -20,6 +20,8 @@ VIEW_WORKER = "registry.view_worker"
 ADD_WORKER = "registry.add_worker"
 CHANGE_WORKER = "registry.change_worker"
 VIEW_FULL_NIK = "registry.view_full_nik"
+# Officers call workers (outreach, claims); sponsors and hospitals see phones masked.
+VIEW_FULL_PHONE = "registry.view_full_phone"
 EXPORT_WORKER = "registry.export_worker"
 VIEW_ACCESS_LOG = "registry.view_nikaccesslog"
 VIEW_REGION = "regions.view_region"
@@ -39,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             ADD_WORKER,
             CHANGE_WORKER,
             VIEW_FULL_NIK,
+            VIEW_FULL_PHONE,
             EXPORT_WORKER,
             VIEW_REGION,
             VERIFY_MEMBERSHIP,
@@ -56,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             ADD_WORKER,
             CHANGE_WORKER,
             VIEW_FULL_NIK,
+            VIEW_FULL_PHONE,
             EXPORT_WORKER,
             VIEW_REGION,
             CHECK_NIK,

@@ -12,7 +12,7 @@ from cakupan.accounts.roles import ENROL, VIEW_WORKER, Role
 from cakupan.apikit import FieldErrors, auth_for
 from cakupan.funding.selectors import programme_scope
 from cakupan.membership.models import Membership
-from cakupan.membership.selectors import worker_memberships
+from cakupan.membership.selectors import OTHER_SPONSOR, worker_memberships
 from cakupan.membership.services import EnrolmentRefused, membership_enrol
 from cakupan.registry.selectors import worker_get
 
@@ -42,9 +42,6 @@ class EnrolIn(Schema):
     worker_id: int = Field(..., ge=1, le=2**53)
     programme_id: int = Field(..., ge=1, le=2**53)
     start_month: dt.date | None = Field(None, description="Default: this month")
-
-
-OTHER_SPONSOR = "pemberi dana lain"
 
 
 def _payer(f, viewer) -> str:  # type: ignore[no-untyped-def]

@@ -38,7 +38,7 @@ from cakupan.membership.models import (
     Membership,
     ReviewCase,
 )
-from cakupan.membership.selectors import import_catalogue, registry_frame
+from cakupan.membership.selectors import OTHER_SPONSOR, import_catalogue, registry_frame
 from cakupan.membership.services import membership_number, self_payment_yield
 from cakupan.registry.models import Occupation, Worker
 from cakupan.rules import contributions_for_month
@@ -233,7 +233,7 @@ def enrol_import(
 
     # Who is already funded, by whom, for the programme's months?
     existing_ids = [int(w) for w in candidates["worker_id"].drop_nulls().to_list()]
-    clashes = _clashes(existing_ids, first, last)
+    clashes = _clashes(existing_ids, first, last, sponsor_id=programme.sponsor_id)
     already = [w for w, (prog_id, _label) in clashes.items() if prog_id == programme.pk]
     other = {w: label for w, (prog_id, label) in clashes.items() if prog_id != programme.pk}
     already_rows = candidates.filter(pl.col("worker_id").is_in(already))
@@ -384,9 +384,11 @@ def enrol_import(
 
 
 def _clashes(
-    worker_ids: list[int], first: dt.date, last: dt.date
+    worker_ids: list[int], first: dt.date, last: dt.date, *, sponsor_id: int | None = None
 ) -> dict[int, tuple[int | None, str]]:
-    """Workers with any funded month in first..last: worker → (programme id, who pays which months)."""
+    """Workers with any funded month in first..last: worker → (programme id, who pays which
+    months). Another sponsor is named only as "pemberi dana lain": the report is read by the
+    sponsor whose list it is, who must not learn whom other sponsors fund."""
     found: dict[int, tuple[int | None, str]] = {}
     wanted = set(worker_ids)
     # a worker's own payment yields to a sponsor: only sponsors' funding clashes
@@ -399,16 +401,14 @@ def _clashes(
         "membership__worker_id",
         "programme_id",
         "programme__name",
-        "programme__sponsor__name",
+        "programme__sponsor_id",
         "first_month",
         "last_month",
     )
-    for w, prog, prog_name, sponsor, f, lm in rows.iterator(chunk_size=50_000):
+    for w, prog, prog_name, payer_sponsor, f, lm in rows.iterator(chunk_size=50_000):
         if w in wanted:
-            found[w] = (
-                prog,
-                f"Bulan {fmt_month(f)}..{fmt_month(lm)} sudah dibayar oleh {sponsor} ({prog_name})",
-            )
+            payer = f"program {prog_name}" if payer_sponsor == sponsor_id else OTHER_SPONSOR
+            found[w] = (prog, f"Bulan {fmt_month(f)}..{fmt_month(lm)} sudah dibayar oleh {payer}")
     return found
 
 

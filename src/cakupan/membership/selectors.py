@@ -16,6 +16,9 @@ from cakupan.regions.models import Level, Region
 from cakupan.regions.selectors import city_kelurahan
 from cakupan.registry.models import Occupation, Worker
 
+# How a sponsor sees the programmes of other sponsors: never by name.
+OTHER_SPONSOR = "pemberi dana lain"
+
 
 def import_catalogue() -> Catalogue:
     kel = list(city_kelurahan().values_list("code", "name", "parent_id"))

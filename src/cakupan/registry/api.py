@@ -15,21 +15,27 @@ from cakupan.apikit import FieldErrors, Text, auth_for
 from cakupan.registry.models import NikAccessLog, Worker
 from cakupan.registry.nik import mask_nik
 from cakupan.registry.selectors import (
+    SearchRefused,
     WorkerFilters,
     nik_check_many,
+    nik_search_digits,
     occupation_list,
     worker_get,
     worker_list,
 )
 from cakupan.registry.services import (
     HeirData,
+    Shown,
     WorkerData,
     WorkerInvalid,
     heir_add,
     nik_display,
+    nik_search_log,
+    personal_display,
     worker_create,
     worker_update,
 )
+from cakupan.throttle import throttle
 
 router = Router(tags=["workers"])
 
@@ -100,7 +106,7 @@ class WorkerOut(Schema):
     kecamatan_name: str
     occupation: str
     sector: str
-    phone: str
+    phone: str = Field(..., description="Whole for roles that call workers (logged), else masked")
     welfare_decile: int | None
     disability: str
     vulnerable: bool
@@ -142,7 +148,10 @@ class NikCheckOut(Schema):
 
 class WorkerQuery(Schema):
     q: Text = Field(
-        "", max_length=100, description="NIK (whole or first digits) or part of the name"
+        "",
+        max_length=100,
+        description="Part of the name, or a NIK: whole, or its first 6+ digits for roles that "
+        "see whole NIKs. NIK searches are rate-limited per user (429) and logged.",
     )
     kecamatan: Text = Field("", max_length=13)
     kelurahan: Text = Field("", max_length=13)
@@ -154,12 +163,12 @@ class WorkerQuery(Schema):
     offset: int = Field(0, ge=0, le=10_000_000)
 
 
-def _out(worker: Worker, nik: str) -> dict:
+def _out(worker: Worker, shown: Shown) -> dict:
     kel = worker.kelurahan
     return {
         "id": worker.pk,
-        "nik": nik,
-        "nik_masked": nik != worker.nik,
+        "nik": shown.nik,
+        "nik_masked": shown.nik != worker.nik,
         "full_name": worker.full_name,
         "birth_date": worker.birth_date,
         "sex": worker.sex,
@@ -169,7 +178,7 @@ def _out(worker: Worker, nik: str) -> dict:
         "kecamatan_name": kel.parent.name if kel.parent else "",
         "occupation": worker.occupation.code,
         "sector": worker.occupation.sector,
-        "phone": worker.phone,
+        "phone": shown.phone,
         "welfare_decile": worker.welfare_decile,
         "disability": worker.disability,
         "vulnerable": worker.is_vulnerable,
@@ -179,10 +188,10 @@ def _out(worker: Worker, nik: str) -> dict:
 
 
 def _one(request: HttpRequest, worker: Worker) -> dict:
-    shown = nik_display(
-        user=request.auth,
+    shown = personal_display(
+        user=request.auth,  # type: ignore[attr-defined]
         workers=[worker],
-        action=NikAccessLog.Action.API,  # type: ignore[attr-defined]
+        action=NikAccessLog.Action.API,
         path=request.path,
     )
     return _out(worker, shown[worker.pk])
@@ -224,9 +233,17 @@ def workers(request: HttpRequest, query: Query[WorkerQuery]) -> dict:
         sex=query.sex,
         vulnerable=query.vulnerable,
     )
-    qs = worker_list(user=user, filters=filters)
+    if query.q and nik_search_digits(query.q):
+        throttle(request, "nik-search")
+    try:
+        qs = worker_list(user=user, filters=filters)
+    except SearchRefused as e:
+        raise FieldErrors({"q": [str(e)]}, loc="query") from None
     page = list(qs[query.offset : query.offset + query.limit])
-    shown = nik_display(user=user, workers=page, action=NikAccessLog.Action.API, path=request.path)
+    nik_search_log(user=user, q=query.q, workers=page, path=request.path)
+    shown = personal_display(
+        user=user, workers=page, action=NikAccessLog.Action.API, path=request.path
+    )
     return {
         "count": qs.count(),
         "limit": query.limit,

@@ -124,6 +124,7 @@ class Worker(models.Model):
         verbose_name_plural = _("workers")
         permissions = [
             ("view_full_nik", "Can see a whole NIK"),
+            ("view_full_phone", "Can see a whole phone number"),
             ("export_worker", "Can export worker lists"),
             ("verify_membership", "Can verify whether a person is protected"),
             ("check_nik", "Can check NIKs"),
@@ -175,23 +176,33 @@ class Heir(models.Model):
 
 
 class NikAccessLog(models.Model):
-    """Who saw or exported a whole NIK, when, and how (UU 27/2022 on personal data)."""
+    """Who reached whose personal data, when and how (UU 27/2022 on personal data): every
+    display or export of a whole NIK or phone, every NIK search that found someone, and every
+    protection check at a hospital desk (with no worker when the NIK found nobody)."""
 
     class Action(models.TextChoices):
         VIEW = "view", _("Viewed in the web app")
         API = "api", _("Read through the API")
         EXPORT = "export", _("Exported")
+        SEARCH = "search", _("Found by a NIK search")
+        VERIFY = "verify", _("Protection checked")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="access_log")
+    worker = models.ForeignKey(
+        Worker, null=True, blank=True, on_delete=models.CASCADE, related_name="access_log"
+    )
     action = models.CharField(max_length=10, choices=Action.choices)
+    fields = models.CharField(
+        max_length=20, blank=True, help_text="Whole values shown: nik, phone (comma-separated)"
+    )
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     path = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
-        verbose_name = _("NIK access")
-        verbose_name_plural = _("NIK access log")
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data access log")
+        indexes = [models.Index(fields=["user", "action", "at"])]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.worker_id}"

@@ -210,10 +210,15 @@ def parse_nik(
 
 
 def mask_nik(nik: str) -> str:
-    """'3573051203900001' → '3573••••••••0001': enough to recognise, not enough to misuse."""
+    """'3573051203900001' → '3573••••••••••••': the province and regency only.
+
+    Wherever a masked NIK is shown, the birth date, sex and kelurahan usually stand beside it,
+    and they already tell digits 5-12; showing the serial too would leave only the kecamatan
+    to guess, and a few searches would give the whole NIK back. So only what the kelurahan
+    already reveals is kept."""
     if len(nik) != 16:
         return "•" * len(nik)
-    return nik[:4] + "•" * 8 + nik[12:]
+    return nik[:4] + "•" * 12
 
 
 def make_nik(*, kecamatan_code: str, birth_date: dt.date, sex: str, serial: int) -> str:

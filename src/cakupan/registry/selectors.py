@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cakupan.accounts.models import User
-from cakupan.accounts.roles import VIEW_WORKER, Role
+from cakupan.accounts.roles import VIEW_FULL_NIK, VIEW_WORKER, Role
 from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Occupation, Worker
 from cakupan.registry.nik import NikResult, RegionState, normalise_nik, parse_nik
@@ -91,22 +92,38 @@ class WorkerFilters:
     vulnerable: bool | None = None
 
 
+class SearchRefused(Exception):
+    """A search this user may not make (a NIK prefix without the right to whole NIKs)."""
+
+
+def nik_search_digits(q: str) -> str | None:
+    """The digits of `q` when it is a NIK search (6 to 16 digits), else None (a name search)."""
+    digits = normalise_nik(q.strip())
+    if digits.isdigit() and 6 <= len(digits) <= 16:
+        return digits
+    return None
+
+
 def worker_list(*, user: User, filters: WorkerFilters | None = None) -> QuerySet[Worker]:
-    """Workers the user may see, filtered. `q` is a NIK (whole or its start) or part of a name."""
+    """Workers the user may see, filtered. `q` is a NIK (whole or its start) or part of a name.
+
+    Only roles that see whole NIKs may search by the first digits of one: for the others a
+    prefix search would confirm a NIK digit by digit, so they search by the whole NIK."""
     f = filters or WorkerFilters()
     qs = worker_scope(user=user).select_related("kelurahan", "kelurahan__parent", "occupation")
     q = f.q.strip()
-    if q:
-        digits = normalise_nik(q)
-        if digits.isdigit() and len(digits) == 16:
-            qs = qs.filter(nik=digits)
-        elif digits.isdigit() and len(digits) >= 6:
-            # A range instead of LIKE 'prefix%', which SQLite cannot answer from the index.
-            upper = digits[:-1] + chr(ord(digits[-1]) + 1)
-            qs = qs.filter(nik__gte=digits, nik__lt=upper)
-        else:
-            for word in q.split()[:5]:
-                qs = qs.filter(full_name__icontains=word)
+    digits = nik_search_digits(q) if q else None
+    if digits and len(digits) == 16:
+        qs = qs.filter(nik=digits)
+    elif digits:
+        if not user.has_perm(VIEW_FULL_NIK):
+            raise SearchRefused(_("Search by the whole 16-digit NIK, or by part of the name."))
+        # A range instead of LIKE 'prefix%', which SQLite cannot answer from the index.
+        upper = digits[:-1] + chr(ord(digits[-1]) + 1)
+        qs = qs.filter(nik__gte=digits, nik__lt=upper)
+    elif q:
+        for word in q.split()[:5]:
+            qs = qs.filter(full_name__icontains=word)
     if f.kelurahan:
         qs = qs.filter(kelurahan_id=f.kelurahan)
     elif f.kecamatan:

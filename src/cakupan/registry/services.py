@@ -14,11 +14,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cakupan.accounts.models import User
-from cakupan.accounts.roles import VIEW_FULL_NIK
+from cakupan.accounts.roles import VIEW_FULL_NIK, VIEW_FULL_PHONE
 from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Heir, NikAccessLog, Occupation, Worker
 from cakupan.registry.nik import NikProblem, mask_nik, normalise_nik
-from cakupan.registry.selectors import nik_check
+from cakupan.registry.selectors import nik_check, nik_search_digits
 from cakupan.rules.inputs import age_on
 
 # Which form field a NIK problem belongs to, so a message stands next to what must change.
@@ -74,6 +74,14 @@ def normalise_phone(raw: str) -> str:
     elif digits.startswith("62"):
         digits = "0" + digits[2:]
     return digits
+
+
+def mask_phone(phone: str) -> str:
+    """'081234567890' → '0812••••••90': the operator prefix and two last digits, enough to
+    recognise a number the worker reads out, not enough to call it."""
+    if len(phone) < 8:
+        return "•" * len(phone)
+    return phone[:4] + "•" * (len(phone) - 6) + phone[-2:]
 
 
 def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict[str, list[str]]:
@@ -246,19 +254,69 @@ def heir_remove(*, heir: Heir) -> None:
     heir.delete()
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A worker's NIK and phone as one user may see them (whole or masked)."""
+
+    nik: str
+    phone: str
+
+
+def personal_display(
+    *, user: User, workers: Iterable[Worker], action: str, path: str = ""
+) -> dict[int, Shown]:
+    """The NIK and phone each worker should be shown with: whole for users with the right,
+    masked for the others. Every display of a whole NIK or phone is written to the access log,
+    in one bulk insert whatever the number of workers."""
+    workers = list(workers)
+    whole_nik = user.has_perm(VIEW_FULL_NIK)
+    whole_phone = user.has_perm(VIEW_FULL_PHONE)
+    fields = ",".join(f for f, whole in (("nik", whole_nik), ("phone", whole_phone)) if whole)
+    if fields:
+        NikAccessLog.objects.bulk_create(
+            [
+                NikAccessLog(user=user, worker=w, action=action, path=path[:300], fields=fields)
+                for w in workers
+                if whole_nik or w.phone
+            ],
+            batch_size=2000,
+        )
+    return {
+        w.pk: Shown(
+            nik=w.nik if whole_nik else mask_nik(w.nik),
+            phone=w.phone if whole_phone else mask_phone(w.phone),
+        )
+        for w in workers
+    }
+
+
 def nik_display(
     *, user: User, workers: Iterable[Worker], action: str, path: str = ""
 ) -> dict[int, str]:
-    """The NIK each worker should be shown with: whole (and logged) for users with the right,
-    masked for the others. One bulk insert for the log, whatever the number of workers."""
-    workers = list(workers)
-    if not user.has_perm(VIEW_FULL_NIK):
-        return {w.pk: mask_nik(w.nik) for w in workers}
+    """The NIK each worker should be shown with (see `personal_display`, which logs)."""
+    return {
+        pk: shown.nik
+        for pk, shown in personal_display(
+            user=user, workers=workers, action=action, path=path
+        ).items()
+    }
+
+
+def nik_search_log(*, user: User, q: str, workers: Iterable[Worker], path: str = "") -> None:
+    """A search by NIK that found workers is written to the access log, one row per worker."""
+    if q and nik_search_digits(q):
+        access_log_write(user=user, action=NikAccessLog.Action.SEARCH, workers=workers, path=path)
+
+
+def access_log_write(
+    *, user: User, action: str, workers: Iterable[Worker | None], path: str = ""
+) -> None:
+    """Record that `user` reached these workers without a whole NIK being shown: a NIK search
+    that found them, or a protection check at a hospital desk (None: the NIK found nobody)."""
     NikAccessLog.objects.bulk_create(
         [NikAccessLog(user=user, worker=w, action=action, path=path[:300]) for w in workers],
         batch_size=2000,
     )
-    return {w.pk: w.nik for w in workers}
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 
@@ -46,4 +47,17 @@ class DatabaseBusyMiddleware:
             return JsonResponse({"detail": message}, status=503, headers={"Retry-After": "30"})
         response = render(request, "web/error.html", {"code": 503, "message": message}, status=503)
         response["Retry-After"] = "30"
+        return response
+
+
+class NoStoreMiddleware:
+    """Pages and API answers carry personal data (whole NIKs and phones for officers): no
+    browser or proxy may keep a copy. Static files are answered before this by WhiteNoise."""
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        response = self.get_response(request)
+        patch_cache_control(response, no_store=True, private=True)
         return response

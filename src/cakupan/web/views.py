@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,8 +37,10 @@ from cakupan.regions.selectors import city_code, city_kecamatan, city_kelurahan
 from cakupan.registry.models import Heir, NikAccessLog, Sector, Worker
 from cakupan.registry.nik import mask_nik, normalise_nik
 from cakupan.registry.selectors import (
+    SearchRefused,
     WorkerFilters,
     nik_check_many,
+    nik_search_digits,
     occupation_list,
     registry_counts,
     worker_get,
@@ -48,12 +51,15 @@ from cakupan.registry.services import (
     HeirData,
     WorkerData,
     WorkerInvalid,
+    access_log_write,
     heir_add,
     heir_remove,
-    nik_display,
+    nik_search_log,
+    personal_display,
     worker_create,
     worker_update,
 )
+from cakupan.throttle import Throttled, throttle
 from cakupan.web.forms import HeirForm, NikCheckForm, WorkerForm, apply_errors
 
 
@@ -108,18 +114,39 @@ def _filters(request: HttpRequest) -> WorkerFilters:
     )
 
 
+def _searched(request: HttpRequest, filters: WorkerFilters) -> QuerySet[Worker]:
+    """The filtered workers; a NIK search counts against the user's rate and may be refused."""
+    if filters.q and nik_search_digits(filters.q):
+        throttle(request, "nik-search")
+    return worker_list(user=request.user, filters=filters)
+
+
+def _throttled(request: HttpRequest, e: Throttled) -> HttpResponse:
+    response = render(request, "web/error.html", {"code": 429, "message": str(e)}, status=429)
+    response["Retry-After"] = str(e.retry_after)
+    return response
+
+
 @login_required
 @permission_required(VIEW_WORKER, raise_exception=True)
 def worker_list_view(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
-    qs = worker_list(user=request.user, filters=filters)
+    refusal, retry_after = "", 0
+    try:
+        qs = _searched(request, filters)
+    except SearchRefused as e:
+        refusal, qs = str(e), Worker.objects.none()
+    except Throttled as e:
+        refusal, retry_after, qs = str(e), e.retry_after, Worker.objects.none()
     page = Paginator(qs, settings.CAKUPAN_PAGE_SIZE).get_page(request.GET.get("page"))
+    nik_search_log(user=request.user, q=filters.q, workers=page.object_list, path=request.path)
     rows = [(w, mask_nik(w.nik)) for w in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "page": page,
         "rows": rows,
+        "refusal": refusal,
         "filters": filters,
         "query": query.urlencode(),
         "kecamatan": city_kecamatan(),
@@ -127,12 +154,17 @@ def worker_list_view(request: HttpRequest) -> HttpResponse:
         "occupations": occupation_list(),
         "sectors": Sector.choices,
     }
-    template = (
-        "web/_worker_rows.html"
-        if request.htmx and request.htmx.target == "results"
-        else "web/worker_list.html"
+    partial = request.htmx and request.htmx.target == "results"
+    # htmx does not swap an error answer in: the refusal is shown in the results instead
+    response = render(
+        request,
+        "web/_worker_rows.html" if partial else "web/worker_list.html",
+        context,
+        status=429 if retry_after and not partial else 200,
     )
-    return render(request, template, context)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_required
@@ -150,8 +182,15 @@ def kelurahan_options(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(EXPORT_WORKER, raise_exception=True)
 def worker_export(request: HttpRequest) -> StreamingHttpResponse:
-    """CSV of the filtered list; whole NIKs only for roles with the right, each one logged."""
-    qs = worker_list(user=request.user, filters=_filters(request))
+    """CSV of the filtered list; whole NIKs and phones only for roles with the right, each one
+    logged."""
+    filters = _filters(request)
+    try:
+        qs = _searched(request, filters)
+    except Throttled as e:
+        return _throttled(request, e)
+    except SearchRefused as e:
+        return render(request, "web/error.html", {"code": 400, "message": str(e)}, status=400)
 
     class Echo:
         def write(self, value: str) -> str:
@@ -185,16 +224,15 @@ def worker_export(request: HttpRequest) -> StreamingHttpResponse:
         yield from _export_lines(chunk)
 
     def _export_lines(chunk: list[Worker]) -> Iterator[str]:
-        shown = nik_display(
-            user=request.user,
-            workers=chunk,
-            action=NikAccessLog.Action.EXPORT,
-            path=request.path,  # not the query: a NIK typed in the search must not be stored
+        # the path, not the query: a NIK typed in the search must not be stored
+        shown = personal_display(
+            user=request.user, workers=chunk, action=NikAccessLog.Action.EXPORT, path=request.path
         )
+        nik_search_log(user=request.user, q=filters.q, workers=chunk, path=request.path)
         for w in chunk:
             yield writer.writerow(
                 [
-                    shown[w.pk],
+                    shown[w.pk].nik,
                     w.full_name,
                     w.birth_date.isoformat(),
                     w.sex,
@@ -203,7 +241,7 @@ def worker_export(request: HttpRequest) -> StreamingHttpResponse:
                     w.kelurahan.parent.name if w.kelurahan.parent else "",
                     w.occupation.code,
                     w.occupation.sector,
-                    w.phone,
+                    shown[w.pk].phone,
                     w.welfare_decile or "",
                     w.disability,
                 ]
@@ -231,14 +269,15 @@ def worker_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _render_detail(
     request: HttpRequest, worker: Worker, heir_form: HeirForm, status: int = 200
 ) -> HttpResponse:
-    nik = nik_display(
+    shown = personal_display(
         user=request.user, workers=[worker], action=NikAccessLog.Action.VIEW, path=request.path
     )[worker.pk]
-    whole = nik == worker.nik
+    whole = shown.nik == worker.nik
     heirs = [(h, h.nik if whole or not h.nik else mask_nik(h.nik)) for h in worker.heirs.all()]
     context = {
         "worker": worker,
-        "nik": nik,
+        "nik": shown.nik,
+        "phone": shown.phone,
         "heirs": heirs,
         "heir_form": heir_form,
         "can_change": request.user.has_perm(CHANGE_WORKER),
@@ -307,7 +346,7 @@ def worker_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Changes saved."))
             return redirect("web:worker_detail", pk=worker.pk)
     elif request.method == "GET":
-        nik_display(
+        personal_display(
             user=request.user, workers=[worker], action=NikAccessLog.Action.VIEW, path=request.path
         )
     return render(
@@ -375,12 +414,23 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("nik", "")[:40] if request.method == "POST" else ""
     result = worker = None
     if raw:
+        try:
+            throttle(request, "verify")
+        except Throttled as e:
+            return _throttled(request, e)
         nik = normalise_nik(raw)
         result = nik_check_many([nik])[0]
         worker = (
             Worker.objects.filter(nik=nik).select_related("kelurahan").first()
             if result.valid
             else None
+        )
+        # every check is logged, also one that found nobody: enumeration leaves a trace
+        access_log_write(
+            user=request.user,
+            action=NikAccessLog.Action.VERIFY,
+            workers=[worker],
+            path=request.path,
         )
     return render(
         request,

@@ -134,6 +134,9 @@ def test_make_nik_round_trips_through_parse() -> None:
     assert (r.sex, r.birth_date, r.region_code) == ("P", born, "35.73.01")
 
 
-def test_mask_nik_keeps_only_the_ends() -> None:
-    assert mask_nik("3573051203900001") == "3573••••••••0001"
-    assert "0512" not in mask_nik("3573051203900001")
+def test_mask_nik_keeps_only_what_the_kelurahan_reveals() -> None:
+    # birth date and sex stand beside a masked NIK: with the serial shown too, only the
+    # kecamatan would be left to guess
+    assert mask_nik("3573051203900001") == "3573••••••••••••"
+    assert "0001" not in mask_nik("3573051203900001")
+    assert mask_nik("123") == "•••"
