@@ -18,7 +18,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from cakupan.funding.eligibility import age_expr
-from cakupan.registry.nik import RegionState, parse_nik
+from cakupan.registry.nik import RegionState, parse_nik, region_state
 
 # Canonical columns (the template's Indonesian headers) and the other headers accepted for each.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -216,6 +216,7 @@ class Catalogue:
         str, RegionState
     ]  # kecamatan code → active/retired (others unknown/not_loaded)
     loaded_regencies: frozenset[str]
+    regencies: frozenset[str]  # every regency/city code (all are built in)
     today: dt.date
     min_age: int = 15
 
@@ -507,10 +508,15 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
         ).fill_null(False),
     )
 
+    retired = {code: state == "retired" for code, state in catalogue.region_state.items()}
+
     def lookup(code: str) -> RegionState:
-        if code in catalogue.region_state:
-            return catalogue.region_state[code]
-        return "unknown" if code[:5] in catalogue.loaded_regencies else "not_loaded"
+        return region_state(
+            code,
+            kecamatan=retired,
+            loaded_regencies=catalogue.loaded_regencies,
+            regencies=catalogue.regencies,
+        )
 
     for r, raw, sex, born in (
         f.filter(~pl.col("nik_ok")).select("_row", "nik", "sex", "birth").iter_rows()

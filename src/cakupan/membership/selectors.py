@@ -36,6 +36,9 @@ def import_catalogue() -> Catalogue:
             .values_list("parent_id", flat=True)
             .distinct()
         ),
+        regencies=frozenset(
+            Region.objects.filter(level=Level.REGENCY).values_list("code", flat=True)
+        ),
         today=timezone.localdate(),
         min_age=getattr(settings, "CAKUPAN_WORKER_MIN_AGE", 15),
     )

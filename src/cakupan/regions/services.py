@@ -205,10 +205,18 @@ def regions_import_file(*, path: Path, source: str | None = None) -> RegionImpor
     return regions_import(rows=parse_region_csv(text), source=source or Path(path).name)
 
 
+# Built in: every province and regency/city of Indonesia (generated from the official list by
+# scripts/generate_builtin_regions.py), then Kota Malang down to its kelurahan.
+BUILTIN_FILES = ("data/provinsi_kabkota.csv", "data/kota_malang.csv")
+
+
 def regions_load_builtin() -> RegionImportResult:
-    """Load the built-in Kota Malang tree without retiring anything the operator imported."""
-    text = resources.files("cakupan.regions").joinpath("data/kota_malang.csv").read_text("utf-8")
-    return regions_import(rows=parse_region_csv(text), source=BUILTIN_SOURCE, retire_missing=False)
+    """Load the built-in regions without retiring anything the operator imported."""
+    rows: dict[str, tuple[int, str, str]] = {}
+    for name in BUILTIN_FILES:
+        text = resources.files("cakupan.regions").joinpath(name).read_text("utf-8")
+        rows.update((code, (n, code, region)) for n, code, region in parse_region_csv(text))
+    return regions_import(rows=rows.values(), source=BUILTIN_SOURCE, retire_missing=False)
 
 
 def _chunks(items: list[str], size: int = 900) -> Iterable[list[str]]:

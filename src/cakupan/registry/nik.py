@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Literal
 
 from cakupan.rules.inputs import age_on
 
 Severity = Literal["error", "warning"]
-RegionState = Literal["active", "retired", "unknown", "not_loaded"]
+# What the region tree knows of a NIK's kecamatan code. Every province and regency/city is built
+# in, so a NIK naming one that does not exist is refused; a kecamatan can only be checked once
+# its regency's kecamatan are loaded (Kota Malang's are built in, others come with the national
+# list).
+RegionState = Literal["active", "retired", "unknown", "not_loaded", "no_regency", "no_province"]
 
 # Every problem code the validator can report, with its severity and its messages. The
 # Indonesian message is the one users see by default; both name the fix.
@@ -37,6 +42,20 @@ PROBLEMS: dict[str, tuple[Severity, str, str]] = {
         "Kecamatan code {detail} in the first 6 digits is not in the region list. "
         "Check the first 6 digits.",
     ),
+    "unknown_province": (
+        "error",
+        "Kode provinsi {detail} pada 2 angka pertama NIK tidak ada. Periksa 2 angka pertama NIK "
+        "dari KTP atau KK.",
+        "Province code {detail} in the first 2 digits does not exist. Check the first 2 digits "
+        "against the ID or family card.",
+    ),
+    "unknown_regency": (
+        "error",
+        "Kode kabupaten/kota {detail} pada 4 angka pertama NIK tidak ada. Periksa 4 angka "
+        "pertama NIK dari KTP atau KK.",
+        "Regency/city code {detail} in the first 4 digits does not exist. Check the first 4 "
+        "digits against the ID or family card.",
+    ),
     "retired_region": (
         "warning",
         "Kode kecamatan {detail} sudah tidak berlaku (pemekaran wilayah). NIK lama tetap sah.",
@@ -44,10 +63,10 @@ PROBLEMS: dict[str, tuple[Severity, str, str]] = {
     ),
     "region_not_loaded": (
         "warning",
-        "Kode kecamatan {detail} belum dapat diperiksa: daftar wilayah nasional belum diimpor "
-        "(cakupan regions import).",
-        "Kecamatan code {detail} cannot be checked: the national region list is not imported "
-        "(cakupan regions import).",
+        "Kode kecamatan {detail} belum dapat diperiksa karena daftar kecamatan daerah itu belum "
+        "dimuat. NIK tetap diterima; administrator dapat memuat daftar wilayah nasional.",
+        "Kecamatan code {detail} cannot be checked yet: that regency's kecamatan are not loaded. "
+        "The NIK is accepted; an administrator can load the national region list.",
     ),
     "invalid_date": (
         "error",
@@ -172,6 +191,10 @@ def parse_nik(
         result.add("retired_region", result.region_code)
     elif state == "not_loaded":
         result.add("region_not_loaded", result.region_code)
+    elif state == "no_province":
+        result.add("unknown_province", nik[0:2])
+    elif state == "no_regency":
+        result.add("unknown_regency", f"{nik[0:2]}.{nik[2:4]}")
 
     day, month, yy = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     nik_sex = "P" if day > 40 else "L"
@@ -207,6 +230,23 @@ def parse_nik(
     if result.serial == "0000":
         result.add("serial_zero")
     return result
+
+
+def region_state(
+    code: str,
+    *,
+    kecamatan: Mapping[str, bool],
+    loaded_regencies: AbstractSet[str],
+    regencies: AbstractSet[str],
+) -> RegionState:
+    """The state of kecamatan `code` ("35.73.05"): `kecamatan` maps the known codes to whether
+    they are retired, `loaded_regencies` are the regencies whose kecamatan are loaded and
+    `regencies` every regency/city code that exists (all are built in)."""
+    if code in kecamatan:
+        return "retired" if kecamatan[code] else "active"
+    if code[:5] not in regencies:
+        return "no_province" if not any(r[:2] == code[:2] for r in regencies) else "no_regency"
+    return "unknown" if code[:5] in loaded_regencies else "not_loaded"
 
 
 def mask_nik(nik: str) -> str:

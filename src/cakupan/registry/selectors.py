@@ -14,24 +14,30 @@ from cakupan.accounts.models import User
 from cakupan.accounts.roles import VIEW_FULL_NIK, VIEW_WORKER, Role
 from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Occupation, Worker
-from cakupan.registry.nik import NikResult, RegionState, normalise_nik, parse_nik
+from cakupan.registry.nik import (
+    NikResult,
+    RegionState,
+    normalise_nik,
+    parse_nik,
+    region_state,
+)
 
 
 def _region_lookup(niks: Iterable[str]):  # type: ignore[no-untyped-def]
-    """One query for every kecamatan code the NIKs carry; returns the lookup parse_nik wants."""
+    """Two small queries for every kecamatan code the NIKs carry, and the regency/city codes;
+    returns the lookup parse_nik wants."""
     codes = {f"{n[0:2]}.{n[2:4]}.{n[4:6]}" for n in niks if len(n) == 16 and n.isdigit()}
-    regencies = {c[:5] for c in codes}
     known = dict(Region.objects.filter(code__in=codes).values_list("code", "retired_on"))
+    regencies = set(Region.objects.filter(level=Level.REGENCY).values_list("code", flat=True))
     loaded = set(
-        Region.objects.filter(parent_id__in=regencies, level=Level.KECAMATAN)
+        Region.objects.filter(parent_id__in={c[:5] for c in codes}, level=Level.KECAMATAN)
         .values_list("parent_id", flat=True)
         .distinct()
     )
+    retired = {code: retired_on is not None for code, retired_on in known.items()}
 
     def lookup(code: str) -> RegionState:
-        if code in known:
-            return "retired" if known[code] else "active"
-        return "unknown" if code[:5] in loaded else "not_loaded"
+        return region_state(code, kecamatan=retired, loaded_regencies=loaded, regencies=regencies)
 
     return lookup
 
