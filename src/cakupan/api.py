@@ -86,7 +86,10 @@ def _document_errors(schema: OpenAPISchema) -> None:
 
     for operations in schema["paths"].values():
         for operation in operations.values():
-            responses = operation.setdefault("responses", {})
+            # ninja keys the declared answers by int; JSON object keys are strings, so an int
+            # 422 beside a str "422" would be a duplicate key that Swagger UI cannot parse.
+            responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+            operation["responses"] = responses
             for status, (description, model) in ERROR_ANSWERS.items():
                 responses.setdefault(status, answer(description, model))
             if "requestBody" in operation:
