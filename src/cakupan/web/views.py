@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections.abc import Iterator
 
@@ -29,6 +28,7 @@ from cakupan.accounts.roles import (
     Role,
 )
 from cakupan.accounts.services import token_create, token_revoke
+from cakupan.exports import csv_writer
 from cakupan.funding.forms import EnrolForm
 from cakupan.funding.selectors import programme_scope
 from cakupan.membership.selectors import funded_member_count, payer_for_month, worker_memberships
@@ -157,7 +157,7 @@ def worker_export(request: HttpRequest) -> StreamingHttpResponse:
         def write(self, value: str) -> str:
             return value
 
-    writer = csv.writer(Echo())
+    writer = csv_writer(Echo())
 
     def rows() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(
