@@ -92,6 +92,11 @@ def test_every_page_carries_a_csp_without_inline_script(make_user) -> None:  # t
             r = client.get(url)
             assert r.status_code in (200, 403, 404), (url, r.status_code)
             _assert_strict(r, url)
+    strict = Client(enforce_csrf_checks=True)
+    r = strict.post("/masuk/", {"username": "x", "password": "y"})  # no CSRF token: 403 page
+    assert r.status_code == 403 and "Muat ulang halaman" in r.content.decode()
+    _assert_strict(r, "CSRF failure page")
+    assert "<style" not in r.content.decode()
     officer.raise_request_exception = False
     r = officer.get("/test-boom/")
     assert r.status_code == 500

@@ -48,6 +48,7 @@ ALLOWED_HOSTS = [
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("CAKUPAN_CSRF_TRUSTED_ORIGINS", "").split(",") if o
 ]
+CSRF_FAILURE_VIEW = "cakupan.web.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

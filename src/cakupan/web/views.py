@@ -69,6 +69,16 @@ def error_500(request: HttpRequest) -> HttpResponse:
     return render(request, "web/error.html", {"code": 500}, status=500)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without a valid CSRF token (an expired page, or a forged cross-site post):
+    our error page, which the Content-Security-Policy allows, instead of Django's page with an
+    inline style; the technical reason goes to the log only."""
+    message = _(
+        "The page's security token is missing or out of date. Reload the page and try again."
+    )
+    return render(request, "web/error.html", {"code": 403, "message": message}, status=403)
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
