@@ -1,12 +1,16 @@
-"""Shared pieces of the JSON API: authentication, permission checks, safe text types."""
+"""Shared pieces of the JSON API: authentication, permission checks, the body parser, safe
+text types."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.errors import HttpError
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 from pydantic import AfterValidator
 
 
@@ -39,19 +43,40 @@ class TokenAuth(HttpBearer):
 
 
 class SessionAuth(APIKeyCookie):
-    """The browser's session cookie (CSRF checked on writes), for pages that call the API."""
+    """The browser's session cookie (CSRF checked on writes), for pages that call the API.
+
+    A request that carries an Authorization header is judged by its token alone: a wrong,
+    revoked or deactivated token is a 401 even beside a valid session cookie, and is never
+    answered with a CSRF failure. Only a signed-in browser session meets the CSRF check.
+    """
 
     param_name = "sessionid"
 
     def __init__(self, perm: str | None = None) -> None:
-        super().__init__()
+        super().__init__(csrf=True)
         self.perm = perm
 
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+    def __call__(self, request: HttpRequest) -> Any:
+        # ninja's cookie auth checks CSRF before it looks at the session, so an anonymous or
+        # token request used to get "CSRF check Failed" instead of 401; check it only for a
+        # signed-in session, the one case a forged cross-site request could use.
+        if "authorization" in request.headers:
+            return None
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        return _permitted(user, self.perm)
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise HttpError(
+                403,
+                _(
+                    "The page's security token is missing or out of date. Reload the page and"
+                    " try again."
+                ),
+            )
+        return self.authenticate(request, request.COOKIES.get(self.param_name))
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return _permitted(request.user, self.perm)
 
 
 AUTH = [TokenAuth(), SessionAuth()]
@@ -60,6 +85,22 @@ AUTH = [TokenAuth(), SessionAuth()]
 def auth_for(perm: str) -> list[Any]:
     """Authentication that also requires `perm` (403 otherwise)."""
     return [TokenAuth(perm), SessionAuth(perm)]
+
+
+class BodyNotObject(ValueError):
+    """A JSON body that is valid JSON but not an object (`true`, `[]`, `"x"`, `null`)."""
+
+
+class ObjectBodyParser(Parser):
+    """Every body this API accepts is a JSON object. ninja would read the fields of `true` or
+    `[]` as all missing, so a PATCH with such a body changed nothing yet answered 200 (and
+    touched the worker); refusing it here makes it a 422 for every operation at once."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise BodyNotObject(type(data).__name__)
+        return data
 
 
 def _clean_text(value: str) -> str:

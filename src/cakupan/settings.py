@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -49,6 +50,7 @@ ALLOWED_HOSTS = [
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("CAKUPAN_CSRF_TRUSTED_ORIGINS", "").split(",") if o
 ]
+CSRF_FAILURE_VIEW = "cakupan.web.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -59,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves the API docs' Swagger UI from its own static files, not a CDN
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "axes",
@@ -74,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cakupan.web.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -189,19 +194,59 @@ TASKS = {
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 60 * 60
-SESSION_COOKIE_SECURE = _env_bool("CAKUPAN_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+
+# HTTPS: CAKUPAN_HTTPS=1 when every visitor reaches cakupan over HTTPS. It redirects plain
+# HTTP, sends HSTS (a year by default, with subdomains and preload, as `check --deploy` asks)
+# and keeps cookies to HTTPS. Behind a reverse proxy that ends TLS, CAKUPAN_BEHIND_PROXY=1
+# trusts its X-Forwarded-Proto header; set it only when the proxy overwrites that header,
+# otherwise a client could claim HTTPS itself.
+HTTPS = _env_bool("CAKUPAN_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("CAKUPAN_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("CAKUPAN_HSTS_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = _env_bool("CAKUPAN_HSTS_PRELOAD", HTTPS)
+if _env_bool("CAKUPAN_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = HTTPS or _env_bool("CAKUPAN_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Content-Security-Policy on every answer (django-csp): scripts, styles, images and fonts
+# only from this server, no inline script or style, no plugins, no framing, forms post only
+# here. Page behaviour lives in static files (web/static/cakupan/app.js); htmx's indicator
+# style is in app.css because htmx may not inject a <style> (see base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Swagger UI's and the admin's stylesheets draw icons from data: URLs
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 
+# A refused request (4xx) is one line — method, path without its query, status, user id —
+# instead of Django's message with a traceback (a 403 carries one); server errors keep theirs.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refused": {"()": "cakupan.requestlog.RefusedRequestFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CAKUPAN_LOG_LEVEL", "WARNING")},
-    "loggers": {"axes": {"level": "ERROR"}},
+    "loggers": {
+        "axes": {"level": "ERROR"},
+        "django.request": {"filters": ["refused"]},
+        "django.security.csrf": {"filters": ["refused"]},
+    },
 }
 
 # Per-user rate limits (django-ratelimit) on the requests that reach one person at a time.

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cakupan.cliutil import console, django_setup, err, fail, id_number
+from cakupan.exports import safe_frame
 
 enrol_app = typer.Typer(help="Pendaftaran peserta (enrolment).", no_args_is_help=True)
 
@@ -132,7 +133,7 @@ def enrol_import_cmd(
     if outcome.problems.height > 20:
         err.print(f"… {outcome.problems.height - 20} masalah lain: lihat laporan.")
     if report is not None:
-        outcome.problems.write_csv(report)
+        safe_frame(outcome.problems).write_csv(report)
         console.print(f"Laporan: {report}", markup=False)
     console.print(
         outcome.message

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
+from cakupan.exports import csv_writer, xlsx_append
 from cakupan.membership.importing import TEMPLATE_HEADERS
 from cakupan.regions.selectors import city_kelurahan
 from cakupan.registry.models import Occupation
@@ -24,7 +24,7 @@ EXAMPLE = [
 
 def template_csv() -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(TEMPLATE_HEADERS)
     writer.writerow(EXAMPLE)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -39,8 +39,8 @@ def template_xlsx() -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "peserta"
-    ws.append(TEMPLATE_HEADERS)
-    ws.append(EXAMPLE)
+    xlsx_append(ws, TEMPLATE_HEADERS)
+    xlsx_append(ws, EXAMPLE)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for column in ("A", "G"):
@@ -49,13 +49,13 @@ def template_xlsx() -> bytes:
         ws.column_dimensions[column].width = 20
     ws.column_dimensions["B"].width = 28
     kel = wb.create_sheet("kelurahan")
-    kel.append(["kode", "kelurahan", "kecamatan"])
+    xlsx_append(kel, ["kode", "kelurahan", "kecamatan"])
     for k in city_kelurahan().select_related("parent"):
-        kel.append([k.code, k.name, k.parent.name if k.parent else ""])
+        xlsx_append(kel, [k.code, k.name, k.parent.name if k.parent else ""])
     occ = wb.create_sheet("pekerjaan")
-    occ.append(["kode", "pekerjaan", "sektor", "nama lain"])
+    xlsx_append(occ, ["kode", "pekerjaan", "sektor", "nama lain"])
     for o in Occupation.objects.filter(active=True).order_by("code"):
-        occ.append([o.code, o.name, o.sector, o.aliases.replace("|", ", ")])
+        xlsx_append(occ, [o.code, o.name, o.sector, o.aliases.replace("|", ", ")])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.contrib import messages
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cakupan.accounts.roles import ENROL, REVIEW_LINKS, VIEW_PROGRAMME
+from cakupan.exports import csv_writer
 from cakupan.funding.forms import EnrolForm
 from cakupan.funding.months import parse_month
 from cakupan.funding.selectors import programme_scope
@@ -159,7 +159,7 @@ def batch_report_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Every rejected or flagged row: row number, column, problem, suggestion."""
     batch = _batch(request, pk)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["baris", "kolom", "status", "kode", "masalah", "saran"])
     for p in batch.problems.all().iterator(chunk_size=5000):
         writer.writerow(

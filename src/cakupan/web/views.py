@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections.abc import Iterator
 
@@ -30,6 +29,7 @@ from cakupan.accounts.roles import (
     Role,
 )
 from cakupan.accounts.services import token_create, token_revoke
+from cakupan.exports import csv_writer
 from cakupan.funding.forms import EnrolForm
 from cakupan.funding.selectors import programme_scope
 from cakupan.membership.selectors import funded_member_count, payer_for_month, worker_memberships
@@ -73,6 +73,16 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def error_500(request: HttpRequest) -> HttpResponse:
     return render(request, "web/error.html", {"code": 500}, status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without a valid CSRF token (an expired page, or a forged cross-site post):
+    our error page, which the Content-Security-Policy allows, instead of Django's page with an
+    inline style; the technical reason goes to the log only."""
+    message = _(
+        "The page's security token is missing or out of date. Reload the page and try again."
+    )
+    return render(request, "web/error.html", {"code": 403, "message": message}, status=403)
 
 
 @login_required
@@ -196,7 +206,7 @@ def worker_export(request: HttpRequest) -> StreamingHttpResponse:
         def write(self, value: str) -> str:
             return value
 
-    writer = csv.writer(Echo())
+    writer = csv_writer(Echo())
 
     def rows() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(
