@@ -17,6 +17,7 @@ from cakupan.accounts.models import User
 from cakupan.accounts.roles import VIEW_FULL_NIK, VIEW_FULL_PHONE
 from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Heir, NikAccessLog, Occupation, Worker
+from cakupan.registry.names import name_problem
 from cakupan.registry.nik import NikProblem, mask_nik, normalise_nik
 from cakupan.registry.selectors import nik_check, nik_search_digits
 from cakupan.rules.inputs import age_on
@@ -97,6 +98,8 @@ def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict
         err("full_name", "Nama lengkap wajib diisi, sesuai KTP.")
     elif len(data.full_name) > 150:
         err("full_name", "Nama lengkap paling panjang 150 karakter.")
+    elif problem := name_problem(data.full_name):
+        err("full_name", problem)
     min_age = getattr(settings, "CAKUPAN_WORKER_MIN_AGE", 15)
     check = nik_check(data.nik, sex=data.sex or None, birth_date=data.birth_date, min_age=min_age)
     data.warnings = [p for p in check.problems if p.severity == "warning"]
@@ -226,6 +229,8 @@ def heir_add(*, worker: Worker, data: HeirData) -> Heir:
     name = " ".join((data.full_name or "").split())
     if not name:
         errors["full_name"] = ["Nama ahli waris wajib diisi."]
+    elif problem := name_problem(name):
+        errors["full_name"] = [problem]
     if data.relation not in Heir.Relation.values:
         errors["relation"] = ["Pilih hubungan keluarga dari daftar."]
     if data.birth_date and data.birth_date > timezone.localdate():

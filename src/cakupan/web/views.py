@@ -421,8 +421,9 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     """A hospital clerk types a NIK: is this person registered, a member, and does anybody pay
     this month? The NIK is shown masked and the form posts, so it never lands in a URL."""
     # POST, so that a NIK never lands in a URL, a browser history or a server log.
-    raw = request.POST.get("nik", "")[:40] if request.method == "POST" else ""
-    result = worker = None
+    raw = request.POST.get("nik", "").strip()[:40] if request.method == "POST" else ""
+    empty = request.method == "POST" and not raw
+    result = worker = membership = None
     if raw:
         try:
             throttle(request, "verify")
@@ -442,17 +443,20 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             workers=[worker],
             path=request.path,
         )
+        if worker is not None:
+            membership = payer_for_month(worker=worker, month=timezone.localdate().replace(day=1))
     return render(
         request,
         "web/verify.html",
         {
             "raw": raw,
+            "empty": empty,
             "result": result,
             "worker": worker,
             "masked": mask_nik(worker.nik) if worker else "",
-            "membership": payer_for_month(worker=worker, month=timezone.localdate().replace(day=1))
-            if worker
-            else None,
+            "membership": membership,
+            # a payer recorded for this month; whether it paid is the ledger's (coming) answer
+            "protected": bool(membership and membership[1]),
             "month": timezone.localdate(),
         },
     )

@@ -15,6 +15,7 @@ from cakupan.membership.models import FundingAssignment, ImportBatch, Membership
 from cakupan.membership.services import membership_enrol
 from cakupan.membership.tests.test_imports import HEAD, line
 from cakupan.registry.models import Worker
+from cakupan.registry.nik import make_nik
 from cakupan.registry.tests.factories import make_worker
 
 pytestmark = pytest.mark.usefixtures("malang")
@@ -312,12 +313,25 @@ def test_the_hospital_clerk_sees_membership_and_this_months_payer(programme, mak
     clerk = Client()
     clerk.force_login(make_user("hospital"))
     body = clerk.post("/verifikasi/", {"nik": funded.nik}).content.decode()
-    assert f"BPU-{funded.pk:09d}" in body and "RS Hermina (Ojol sehat)" in body
+    assert f"BPU-{funded.pk:09d}" in body and "RS Hermina" in body and "Ojol sehat" in body
+    # the answer comes first, in words a clerk reads at a glance
+    assert body.index("Terlindungi hari ini: <strong>YA</strong>") < body.index("BPU-")
     assert body.count(funded.nik) == 1  # only in the box the clerk typed it into
     body = clerk.post("/verifikasi/", {"nik": unfunded.nik}).content.decode()
-    assert (
-        "Belum ada data kepesertaan" not in body and 'data-testid="membership-number"' not in body
+    assert "Terlindungi hari ini: <strong>TIDAK</strong>" in body
+    assert 'data-testid="membership-number"' not in body
+    stranger = make_nik(
+        kecamatan_code="35.73.05", birth_date=dt.date(1990, 1, 2), sex="L", serial=9
     )
+    body = clerk.post("/verifikasi/", {"nik": stranger}).content.decode()
+    assert "Terlindungi hari ini: <strong>TIDAK</strong>" in body and "tidak ada" in body
+
+
+def test_an_empty_hospital_check_says_what_to_enter(make_user) -> None:  # type: ignore[no-untyped-def]
+    clerk = Client()
+    clerk.force_login(make_user("hospital"))
+    body = clerk.post("/verifikasi/", {"nik": "  "}).content.decode()
+    assert "16 angka" in body and 'role="alert"' in body and 'data-testid="verdict"' not in body
 
 
 def test_a_sponsor_sees_other_payers_only_as_another_sponsor(
