@@ -255,7 +255,7 @@ LOGGING = {
 # refuses LocMemCache because several server processes would each count apart; run one
 # process, or point CACHES at Redis or Memcached.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003"]
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 CAKUPAN_RATE_NIK_SEARCH = os.environ.get("CAKUPAN_RATE_NIK_SEARCH", "30/m")
 CAKUPAN_RATE_VERIFY = os.environ.get("CAKUPAN_RATE_VERIFY", "20/m")
 
