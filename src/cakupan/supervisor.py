@@ -58,7 +58,10 @@ class WorkerSupervisor:
             child = self.child
             assert child is not None
             code = child.wait()
-            if self._stopping.is_set():
+            # Ctrl-C reaches the worker and the server together: give the server a moment to
+            # say it is stopping, so its worker's exit is not logged as a death
+            grace = min(0.5, backoff)
+            if self._stopping.wait(grace):
                 return
             if time.monotonic() - self._since >= self.healthy_after:
                 backoff = self.min_backoff
@@ -68,7 +71,7 @@ class WorkerSupervisor:
                 code,
                 backoff,
             )
-            if self._stopping.wait(backoff):
+            if self._stopping.wait(backoff - grace):
                 return
             backoff = min(backoff * 2, self.max_backoff)
             if self.on_restart is not None:

@@ -133,16 +133,14 @@ def heartbeat(batch: ImportBatch) -> Iterator[None]:
         beat.join(timeout=5)
 
 
-def run_end(
-    batch: ImportBatch, status: str, *, message: str = "", code: str = ""
-) -> bool:
+def run_end(batch: ImportBatch, status: str, *, message: str = "", code: str = "") -> bool:
     """Record how a run ended, unless it had already ended (status only moves forward: a saved
     list is never marked failed afterwards, whatever happens next in its process)."""
     try:
         return bool(
-            ImportBatch.objects.filter(
-                pk=batch.pk, status__in=RUNNING, run_id=batch.run_id
-            ).update(status=status, message=message, message_code=code, finished_at=timezone.now())
+            ImportBatch.objects.filter(pk=batch.pk, status__in=RUNNING, run_id=batch.run_id).update(
+                status=status, message=message, message_code=code, finished_at=timezone.now()
+            )
         )
     except DatabaseError:
         # the database itself is the trouble; import_runs_reap marks the batch once the

@@ -342,3 +342,23 @@ def test_the_supervisor_waits_longer_after_each_quick_death() -> None:
     supervisor.stop(timeout=5)
     # 0.2 + 0.4 + 0.8 + 0.8 … s apart: a handful of restarts, not hundreds
     assert 1 <= supervisor.restarts <= 5
+
+
+@worker_test
+def test_a_run_beats_where_another_connection_can_write_during_its_save(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from cakupan.membership import runs
+
+    enrol_import(path=write(tmp_path, [row(1)]), programme=programme(), as_of=NOV, dry_run=True)
+    batch = ImportBatch.objects.get()
+    before = batch.heartbeat_at
+    monkeypatch.setattr(runs, "HEARTBEAT", 0.05)
+    with runs.heartbeat(batch):
+        time.sleep(0.5)
+    batch.refresh_from_db()
+    if connection.vendor == "sqlite":
+        # one computer, judged by its process: no thread, no write during the save's lock
+        assert batch.heartbeat_at == before
+    else:
+        assert batch.heartbeat_at > before
