@@ -96,7 +96,7 @@ def spawn(args: list[str], db: SharedDb, *, pause_at: str, marker: Path) -> subp
     )  # fmt: skip
 
 
-def kill_when_paused(proc: subprocess.Popen, marker: Path, timeout: float = 40) -> None:
+def kill_when_paused(proc: subprocess.Popen, marker: Path, timeout: float = 90) -> None:
     """Wait until the run pauses at its stage, then kill it outright."""
     deadline = time.monotonic() + timeout
     while not marker.exists():
@@ -250,7 +250,7 @@ programme = programme_create(
 upload = SimpleUploadedFile("daftar.csv", sys.argv[1].encode(), content_type="text/csv")
 batch = import_batch_create(programme=programme, upload=upload, user=None)
 import_batch_start(batch=batch, dry_run=True)
-deadline = time.monotonic() + 30
+deadline = time.monotonic() + 90
 while time.monotonic() < deadline:
     batch.refresh_from_db()
     if batch.status not in ("validating", "committing"):
@@ -284,13 +284,13 @@ def test_serve_starts_a_killed_worker_again_and_it_takes_the_next_upload(tmp_pat
                     pass
             return None
 
-        first = _wait_for(worker, 60, "the task worker")
+        first = _wait_for(worker, 90, "the task worker")
         first.kill()
-        second = _wait_for(lambda: (w := worker()) and w.pid != first.pid and w, 20, "a new worker")
+        second = _wait_for(lambda: (w := worker()) and w.pid != first.pid and w, 60, "a new worker")
         assert second.is_running()
         done = subprocess.run(
             [sys.executable, "-c", SCRIPT, HEAD + line(1) + line(2)],
-            env=env, capture_output=True, text=True, timeout=60,
+            env=env, capture_output=True, text=True, timeout=150,
         )  # fmt: skip
         assert done.stdout.split() == ["previewed", "2"], done.stdout + done.stderr
         os.killpg(proc.pid, signal.SIGTERM)
