@@ -234,24 +234,34 @@ def _wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
     pytest.fail(f"timed out waiting for {what}")
 
 
+# Runs beside the server, on its database: "start" queues a list; "after" reports on it and
+# queues another, waiting for the worker to check it.
 SCRIPT = """
 import os, sys, time, datetime as dt
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cakupan.settings")
 import django; django.setup()
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django_tasks_db.models import DBTaskResult
+from cakupan.funding.models import FundingProgramme
 from cakupan.funding.services import programme_create, sponsor_create
 from cakupan.membership.models import ImportBatch
 from cakupan.membership.services import import_batch_create, import_batch_start
-year = dt.date.today().year
-programme = programme_create(
-    sponsor=sponsor_create(type="csr", name="RS"), name="Ojol", fiscal_year=year,
-    first_month=dt.date(year, 1, 1), last_month=dt.date(year, 12, 1), budget=10**8,
-)
-upload = SimpleUploadedFile("daftar.csv", sys.argv[1].encode(), content_type="text/csv")
+mode, body = sys.argv[1:]
+if mode == "start":
+    year = dt.date.today().year
+    programme = programme_create(
+        sponsor=sponsor_create(type="csr", name="RS"), name="Ojol", fiscal_year=year,
+        first_month=dt.date(year, 1, 1), last_month=dt.date(year, 12, 1), budget=10**8,
+    )
+else:
+    programme = FundingProgramme.objects.get()
+    killed = ImportBatch.objects.get()
+    print(killed.status, killed.message_code, DBTaskResult.objects.get(id=killed.task_id).status)
+upload = SimpleUploadedFile("daftar.csv", body.encode(), content_type="text/csv")
 batch = import_batch_create(programme=programme, upload=upload, user=None)
 import_batch_start(batch=batch, dry_run=True)
 deadline = time.monotonic() + 90
-while time.monotonic() < deadline:
+while mode == "after" and time.monotonic() < deadline:
     batch.refresh_from_db()
     if batch.status not in ("validating", "committing"):
         break
@@ -260,18 +270,34 @@ print(batch.status, batch.counts.get("new"))
 """
 
 
-def test_serve_starts_a_killed_worker_again_and_it_takes_the_next_upload(tmp_path: Path) -> None:
+def test_serve_starts_a_killed_worker_again_marks_its_run_and_takes_the_next_upload(
+    tmp_path: Path,
+) -> None:
     """On its own fresh embedded database, as `make run` starts it."""
     from tests.test_cli import _free_port
 
     port = _free_port()
+    marker = tmp_path / "paused"
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(CAKUPAN_VAR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
+    env.update(
+        CAKUPAN_VAR=str(tmp_path / "var"),
+        PYTHONUNBUFFERED="1",
+        CAKUPAN_TEST_PAUSE_AT=f"check:{marker}",  # the first list checked pauses there
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "cakupan.cli", "serve", "--port", str(port), "--no-demo"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )  # fmt: skip
+
+    def script(mode: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", SCRIPT, mode, HEAD + line(1) + line(2)],
+            env=env, capture_output=True, text=True, timeout=150,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout.split()
+
     try:
         serve = psutil.Process(proc.pid)
 
@@ -285,20 +311,21 @@ def test_serve_starts_a_killed_worker_again_and_it_takes_the_next_upload(tmp_pat
             return None
 
         first = _wait_for(worker, 90, "the task worker")
+        assert script("start") == ["validating", "None"]
+        _wait_for(marker.exists, 90, "the worker to pause while checking")
+        assert int(marker.read_text()) == first.pid
         first.kill()
         second = _wait_for(lambda: (w := worker()) and w.pid != first.pid and w, 60, "a new worker")
         assert second.is_running()
-        done = subprocess.run(
-            [sys.executable, "-c", SCRIPT, HEAD + line(1) + line(2)],
-            env=env, capture_output=True, text=True, timeout=150,
-        )  # fmt: skip
-        assert done.stdout.split() == ["previewed", "2"], done.stdout + done.stderr
+        # the killed worker's list and task were marked before the new worker started
+        assert script("after") == ["failed", "stopped", "FAILED", "previewed", "2"]
         os.killpg(proc.pid, signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, out
-    assert "dijalankan lagi" in out and "cakupan berhenti" in out
+    assert "berhenti dengan kode -9" in out and "dijalankan lagi" in out, out
+    assert "cakupan berhenti" in out
     leftover = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""

@@ -258,8 +258,9 @@ def _reap_task_results() -> None:
 
 
 def pause_point(stage: str) -> None:
-    """Test hook: with CAKUPAN_TEST_PAUSE_AT=stage:marker-file the run writes its pid to the
-    marker file and sleeps at that stage, so a test can kill it there. A no-op otherwise."""
+    """Test hook: with CAKUPAN_TEST_PAUSE_AT=stage:marker-file the first run to reach that
+    stage writes its pid to the marker file and sleeps there, so a test can kill it at that
+    point; later runs (the marker exists) go on. A no-op without the variable."""
     wanted = os.environ.get("CAKUPAN_TEST_PAUSE_AT", "")
     if not wanted:
         return
@@ -267,5 +268,7 @@ def pause_point(stage: str) -> None:
     if at != stage:
         return
     if marker:
+        if Path(marker).exists():
+            return
         Path(marker).write_text(str(os.getpid()))
     time.sleep(float(os.environ.get("CAKUPAN_TEST_PAUSE_SECONDS", "60")))
