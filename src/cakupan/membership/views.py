@@ -149,7 +149,8 @@ def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def batch_commit_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
-    if not import_batch_start(batch=batch, dry_run=False):
+    # a list checked by the command line has no upload here to save from
+    if not batch.file or not import_batch_start(batch=batch, dry_run=False):
         messages.error(request, _("Only a checked list waiting for confirmation can be saved."))
     return redirect("membership:batch_detail", pk=batch.pk)
 
