@@ -224,3 +224,33 @@ def test_regions_import_refuses_a_partial_list_unless_forced(tmp_path: Path) -> 
     forced = runner.invoke(app, ["regions", "import", str(partial), "--force-retire"])
     # every other East Java code, built in or loaded, is retired (kept, not deleted)
     assert forced.exit_code == 0 and "100 dipensiunkan" in forced.stdout
+
+
+@pytest.mark.usefixtures("malang")
+def test_enrol_list_shows_a_killed_import_as_failed_with_nothing_saved(tmp_path: Path) -> None:
+    import psutil
+
+    from cakupan.membership.models import ImportBatch
+    from cakupan.membership.runs import HOST
+
+    programme = _programme()
+    path = tmp_path / "daftar.csv"
+    path.write_text(
+        "nik,nama,tanggal_lahir,jenis_kelamin,kelurahan,pekerjaan\n"
+        "3573055203900001,Siti,12-03-1990,P,Lowokwaru,ojol\n"
+    )
+    ran = runner.invoke(
+        app, ["enrol", "import", str(path), "--programme", str(programme.pk), "--dry-run"]
+    )
+    assert ran.exit_code == 0, ran.output
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    started = psutil.Process(gone.pid).create_time()
+    gone.wait()
+    # as a command killed while checking leaves it
+    ImportBatch.objects.update(
+        status="validating", run_host=HOST, run_pid=gone.pid, run_started=started
+    )
+    listed = runner.invoke(app, ["enrol", "list", "--programme", str(programme.pk)])
+    assert listed.exit_code == 0, listed.output
+    assert "Gagal" in listed.stdout and "Tidak ada yang disimpan" in listed.stdout
+    assert ImportBatch.objects.get().status == ImportBatch.Status.FAILED

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -126,11 +125,18 @@ def serve(
     _print_setup(do_setup())
     if demo:
         _demo_if_empty()
-    child = None
+    # lists whose run died with the previous server (or a killed command) say so from now on
+    if stopped := _reap_runs():
+        console.print(f"{stopped} impor yang prosesnya berhenti sebelum selesai ditandai gagal.")
+    supervisor = None
     if worker:
-        child = subprocess.Popen(
+        from cakupan.supervisor import WorkerSupervisor
+
+        supervisor = WorkerSupervisor(
             [sys.executable, "-m", "cakupan.manage", "db_worker", "--no-reload", "--interval", "1"],
+            on_restart=_reap_runs,
         )
+        supervisor.start()
     console.print(
         f"cakupan berjalan di [bold]http://{escape(host)}:{port}/[/bold] — "
         f"API: http://{escape(host)}:{port}/api/docs — Ctrl-C untuk berhenti."
@@ -147,13 +153,21 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
-        if child is not None and child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        if supervisor is not None:
+            supervisor.stop()
         console.print("cakupan berhenti.")
+
+
+def _reap_runs() -> int:
+    """Mark the import runs whose process is gone (also from the supervisor's thread)."""
+    from django.db import connection
+
+    from cakupan.membership.runs import import_runs_reap
+
+    try:
+        return import_runs_reap()
+    finally:
+        connection.close()  # this thread's connection; the next use opens a fresh one
 
 
 @app.command()

@@ -20,6 +20,7 @@ from cakupan.funding.selectors import (
 )
 from cakupan.funding.services import FundingInvalid, programme_create, sponsor_create
 from cakupan.membership.forms import UploadForm
+from cakupan.membership.selectors import programme_imports
 from cakupan.web.forms import apply_errors
 
 
@@ -94,7 +95,7 @@ def programme_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "programme": programme,
             "budget": programme_budget(programme=programme),
             "eligibility": eligibility_summary(programme.eligibility or {}),
-            "imports": programme.imports.select_related("uploaded_by")[:20],
+            "imports": programme_imports(programme=programme),
             "upload_form": UploadForm(),
             "can_enrol": request.user.has_perm("membership.enrol"),
         },

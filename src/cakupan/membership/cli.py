@@ -144,6 +144,38 @@ def enrol_import_cmd(
         raise typer.Exit(1)
 
 
+@enrol_app.command("list")
+def enrol_list_cmd(
+    programme: Annotated[int | None, typer.Option(help="hanya impor program ini")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="jumlah impor terakhir")] = 20,
+) -> None:
+    """The latest imports with their status; a run whose process is gone is shown as failed."""
+    django_setup()
+    from cakupan.membership.models import ImportBatch
+    from cakupan.membership.runs import RUNNING, import_runs_reap
+
+    batches = ImportBatch.objects.select_related("programme")
+    if programme is not None:
+        batches = batches.filter(programme_id=programme)
+    running = [
+        pk for pk, status in batches.values_list("pk", "status")[:limit] if status in RUNNING
+    ]
+    if running:
+        import_runs_reap(batch_ids=running)
+    shown = list(batches[:limit])
+    if not shown:
+        console.print("Belum ada impor.")
+    # one line per import (no table): a long message stays whole and can be searched
+    for b in shown:
+        message = b.status_message()
+        console.print(
+            f"{b.pk}  {b.original_name} → {b.programme.name}: {b.get_status_display()}"
+            + (f" — {message}" if message else ""),
+            markup=False,
+            highlight=False,
+        )
+
+
 @enrol_app.command("template")
 def template_cmd(
     out: Annotated[Path, typer.Argument(help="templat.csv atau templat.xlsx")],

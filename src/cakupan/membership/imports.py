@@ -4,6 +4,11 @@ Stages: read → check every row → link to the registry → price against budg
 one transaction. Nothing is written unless every row is accepted, or `partial` is asked for, in
 which case the accepted rows are saved together and the rejected ones reported. Re-importing
 the same file changes nothing and says so.
+
+A batch's status only moves forward (checking → saving → saved, or failed, cancelled) and every
+run records how it ended; the saved status is written in the save's own transaction, so it
+appears exactly when the rows do. A run whose process is killed is judged by its lease
+(cakupan.membership.runs).
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +37,14 @@ from cakupan.funding.models import FundingProgramme
 from cakupan.funding.months import fmt_month
 from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
 from cakupan.linkage import TO_REVIEW, LinkageSettings, link
-from cakupan.membership.importing import PROBLEM_SCHEMA, check_rows, map_columns, read_table
+from cakupan.membership.importing import (
+    PROBLEM_SCHEMA,
+    FileProblem,
+    HeaderProblem,
+    check_rows,
+    map_columns,
+    read_table,
+)
 from cakupan.membership.models import (
     FundingAssignment,
     ImportBatch,
@@ -38,6 +52,7 @@ from cakupan.membership.models import (
     Membership,
     ReviewCase,
 )
+from cakupan.membership.runs import heartbeat, pause_point, run_end, this_process
 from cakupan.membership.selectors import OTHER_SPONSOR, import_catalogue, registry_frame
 from cakupan.membership.services import membership_number, self_payment_yield
 from cakupan.registry.models import Occupation, Worker
@@ -46,6 +61,11 @@ from cakupan.rules import contributions_for_month
 Progress = Callable[[str, int, int], None]
 REVIEW_STATUSES = tuple(TO_REVIEW)
 _CHUNK = 50_000
+CANCELLED = "Dibatalkan: tidak ada yang disimpan."
+SYSTEM_ERROR = (
+    "Impor gagal karena kesalahan sistem dan tidak ada yang disimpan. "
+    "Kesalahan sudah dicatat; coba lagi atau hubungi administrator."
+)
 
 
 class ImportConflict(ValueError):
@@ -139,8 +159,68 @@ def enrol_import(
     """Check, link and (unless dry_run) save a list of workers for `programme`.
 
     Raises HeaderProblem (the mapping step) and FileProblem (unreadable file) before anything is
-    recorded; ImportCancelled when `cancelled()` turns true, with nothing saved.
+    recorded; ImportCancelled when `cancelled()` turns true, with nothing saved. Without
+    `batch` a new one is recorded, leased to this process (the `cakupan enrol import` command);
+    a batch given has been leased by its task. However the run ends, its batch says so:
+    cancelled, failed with the reason (an ImportConflict, say), or stopped (Ctrl-C, a worker
+    told to stop twice); a run killed outright is left to import_runs_reap.
     """
+    current: dict[str, ImportBatch] = {"batch": batch} if batch is not None else {}
+
+    def end(status: str, **how: str) -> None:
+        if "batch" in current:
+            run_end(current["batch"], status, **how)
+
+    with ExitStack() as stack:
+
+        def started(b: ImportBatch) -> None:
+            current["batch"] = b
+            stack.enter_context(heartbeat(b))
+
+        try:
+            return _enrol_import(
+                path=path,
+                programme=programme,
+                original_name=original_name,
+                column_map=column_map,
+                partial=partial,
+                dry_run=dry_run,
+                user=user,
+                batch=batch,
+                as_of=as_of,
+                progress=progress,
+                cancelled=cancelled,
+                started=started,
+            )
+        except ImportCancelled:
+            end(ImportBatch.Status.CANCELLED, message=CANCELLED)
+            raise
+        except (HeaderProblem, FileProblem, ValueError) as e:  # ImportConflict is a ValueError
+            end(ImportBatch.Status.FAILED, message=str(e))
+            raise
+        except Exception:
+            end(ImportBatch.Status.FAILED, message=SYSTEM_ERROR)
+            raise
+        except BaseException:  # KeyboardInterrupt, SystemExit: the process is stopping
+            end(ImportBatch.Status.FAILED, code=ImportBatch.STOPPED)
+            raise
+
+
+def _enrol_import(
+    *,
+    path: Path,
+    programme: FundingProgramme,
+    original_name: str | None,
+    column_map: dict[str, str] | None,
+    partial: bool,
+    dry_run: bool,
+    user: User | None,
+    batch: ImportBatch | None,
+    as_of: dt.date | None,
+    progress: Progress | None,
+    cancelled: Callable[[], bool],
+    started: Callable[[ImportBatch], None],
+) -> ImportOutcome:
     report = progress or (lambda stage, done, total: None)
     seconds: dict[str, float] = {}
     clock = {"stage": "", "since": time.perf_counter()}
@@ -171,20 +251,29 @@ def enrol_import(
             uploaded_by=user,
             status=ImportBatch.Status.VALIDATING,
             rows_total=total,
+            dry_run=dry_run,
+            # the lease, committed before the long work (see cakupan.membership.runs)
+            run_id=f"cli-{uuid.uuid4().hex}",
+            **this_process(),
         )
     else:
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.Status.VALIDATING, rows_total=total
+        # forward only: a batch queued to be saved stays "saving"
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.UPLOADED).update(
+            status=ImportBatch.Status.VALIDATING
         )
+        ImportBatch.objects.filter(pk=batch.pk).update(rows_total=total)
+    started(batch)
     # funding recorded after this point is re-checked when saving (see _save)
     seen_assignment = FundingAssignment.objects.aggregate(last=Max("pk"))["last"] or 0
     say("check", 0, total)
+    pause_point("check")
     checked = check_rows(frame, import_catalogue(), default_income=programme.declared_income)
     total, blank = checked.total, checked.blank_rows  # blank lines are skipped, not rows
     del frame  # the file as text: not needed once every row is checked
     if cancelled():
         raise ImportCancelled
     say("link", checked.rows.height, total)
+    pause_point("link")
     rows = checked.rows
     registry = registry_frame()
     attributes = registry.select(
@@ -347,6 +436,11 @@ def enrol_import(
         "evidence",
     ).to_dicts()
     if commit:
+        if not message:
+            message = f"Tersimpan: {counts['new']} pekerja baru, {counts['existing']} pekerja terdaftar didanai program ini."
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.VALIDATING).update(
+            status=ImportBatch.Status.COMMITTING
+        )
         say("save", 0, to_enrol.height)
         try:
             _save(
@@ -360,6 +454,10 @@ def enrol_import(
                 say=say,
                 cancelled=cancelled,
                 seen_assignment=seen_assignment,
+                # the saved status commits with the rows: no moment shows "saving" after them
+                record=lambda: _record(
+                    batch, all_problems, counts, message, committed=True, dry_run=False
+                ),
             )
         except IntegrityError:
             # a NIK of the list was registered, or a membership made, while it was checked
@@ -367,9 +465,9 @@ def enrol_import(
                 "Sementara daftar ini diperiksa, sebagian pekerjanya didaftarkan lewat jalur lain. "
                 "Tidak ada yang disimpan; unggah ulang daftar yang sama."
             ) from None
-        if not message:
-            message = f"Tersimpan: {counts['new']} pekerja baru, {counts['existing']} pekerja terdaftar didanai program ini."
-    _record(batch, all_problems, counts, message, committed=commit, dry_run=dry_run)
+        pause_point("committed")
+    else:
+        _record(batch, all_problems, counts, message, committed=False, dry_run=dry_run)
     say("done", 0, 0)
     return ImportOutcome(
         batch,
@@ -425,6 +523,7 @@ def _save(
     say: Progress,
     cancelled: Callable[[], bool],
     seen_assignment: int,
+    record: Callable[[], None],
 ) -> None:
     # What was checked before the save may have changed while the list was read and linked
     # (an officer enrolled someone by hand): check again holding the locks, and refuse rather
@@ -529,6 +628,7 @@ def _save(
             },
         )
         have.update(dict(Membership.objects.filter(pk__gt=before_m).values_list("worker_id", "pk")))
+    pause_point("save")  # workers and memberships written, funding not yet: all rolled back
     if cancelled():
         raise ImportCancelled
     self_payment_yield(
@@ -565,6 +665,7 @@ def _save(
             ],
             batch_size=2000,
         )
+    record()
 
 
 def _memberships(worker_ids: list[int]) -> dict[int, int]:
@@ -603,10 +704,12 @@ def _record(
             if dry_run
             else ImportBatch.Status.FAILED
         )
-        ImportBatch.objects.filter(pk=batch.pk).update(
+        # only the run that holds the batch records its outcome: not one replaced meanwhile
+        ImportBatch.objects.filter(pk=batch.pk, run_id=batch.run_id).update(
             status=status,
             counts=counts,
             message=message,
+            message_code="",
             rows_done=counts["total"],
             finished_at=timezone.now() if status != ImportBatch.Status.PREVIEWED else None,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -114,6 +115,17 @@ class ImportBatch(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # The lease of the run now checking or saving the list: which process on which computer,
+    # and when that process started (a pid can be reused by another process later). A run whose
+    # process is gone is marked failed by cakupan.membership.runs, so no list stays "running".
+    run_id = models.CharField(max_length=64, blank=True)
+    run_host = models.CharField(max_length=255, blank=True)
+    run_pid = models.PositiveIntegerField(null=True, blank=True)
+    run_started = models.FloatField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Set when the message is one the page words itself (in the reader's language): see
+    # ImportBatch.status_message.
+    message_code = models.CharField(max_length=20, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -125,8 +137,33 @@ class ImportBatch(models.Model):
         verbose_name = _("import")
         verbose_name_plural = _("imports")
 
+    # message_code values
+    STOPPED = "stopped"  # its process ended before it finished: nothing was saved
+    STOPPED_SAVED = "stopped_saved"  # its process ended right after the save committed
+
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
+
+    def status_message(self) -> str:
+        """What the page, the API or the CLI says under the status, in the active language."""
+        if self.message_code == self.STOPPED:
+            if self.file:  # an upload from the web: the page can start it again
+                return gettext(
+                    "The process running this list stopped before it finished (the server or "
+                    "the background worker was stopped or crashed). Nothing from this list was "
+                    "saved. Start it again with “Check again”."
+                )
+            return gettext(
+                "The process running this list stopped before it finished (the import command "
+                "was stopped or the computer restarted). Nothing from this list was saved. Run "
+                "the import again."
+            )
+        if self.message_code == self.STOPPED_SAVED:
+            return gettext(
+                "The process running this list stopped right after saving it. Enrolments saved: "
+                "%(n)s. Nothing needs to be started again."
+            ) % {"n": self.assignments.count()}
+        return self.message
 
 
 class ImportProblem(models.Model):

@@ -114,3 +114,14 @@ def payer_for_month(
         .first()
     )
     return membership, funding
+
+
+def programme_imports(*, programme, limit: int = 20) -> list:  # type: ignore[no-untyped-def]
+    """A programme's latest imports; a run whose process is gone is shown as such."""
+    from cakupan.membership.runs import RUNNING, import_runs_reap
+
+    batches = list(programme.imports.select_related("uploaded_by")[:limit])
+    running = [b.pk for b in batches if b.status in RUNNING]
+    if running and import_runs_reap(batch_ids=running):
+        batches = list(programme.imports.select_related("uploaded_by")[:limit])
+    return batches

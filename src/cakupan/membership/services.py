@@ -254,28 +254,43 @@ def import_batch_start(*, batch: ImportBatch, dry_run: bool) -> bool:
     """Queue the check (dry run) or the save of a batch on the background worker.
 
     The status moves in one conditional UPDATE, so a double click (or two officers) cannot
-    queue the same save twice. Returns False when the batch was not in a state to start.
+    queue the same save twice. Returns False when the batch was not in a state to start. The
+    status, the task and its id commit together: a batch never waits for a task that was not
+    queued. The lease of an earlier run is cleared; the task takes its own when it starts.
     """
     from cakupan.membership.tasks import cancel_flag, import_batch_run
 
     allowed = (
-        [ImportBatch.Status.UPLOADED, ImportBatch.Status.FAILED, ImportBatch.Status.PREVIEWED]
+        [
+            ImportBatch.Status.UPLOADED,
+            ImportBatch.Status.FAILED,
+            ImportBatch.Status.CANCELLED,
+            ImportBatch.Status.PREVIEWED,
+        ]
         if dry_run
         else [ImportBatch.Status.PREVIEWED]
     )
-    started = ImportBatch.objects.filter(pk=batch.pk, status__in=allowed).update(
-        dry_run=dry_run,
-        status=ImportBatch.Status.VALIDATING if dry_run else ImportBatch.Status.COMMITTING,
-        stage="",
-        rows_done=0,
-        cancel_requested=False,
-        message="",
-    )
-    if not started:
-        return False
-    cancel_flag(batch.pk).unlink(missing_ok=True)  # an old request must not stop this run
-    result = import_batch_run.enqueue(batch.pk)
-    ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id))
+    with transaction.atomic():
+        started = ImportBatch.objects.filter(pk=batch.pk, status__in=allowed).update(
+            dry_run=dry_run,
+            status=ImportBatch.Status.VALIDATING if dry_run else ImportBatch.Status.COMMITTING,
+            stage="",
+            rows_done=0,
+            cancel_requested=False,
+            message="",
+            message_code="",
+            finished_at=None,
+            run_id="",
+            run_host="",
+            run_pid=None,
+            run_started=None,
+            heartbeat_at=None,
+        )
+        if not started:
+            return False
+        cancel_flag(batch.pk).unlink(missing_ok=True)  # an old request must not stop this run
+        result = import_batch_run.enqueue(batch.pk)
+        ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id))
     batch.refresh_from_db()
     return True
 

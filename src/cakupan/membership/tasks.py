@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.utils import timezone
-from django_tasks import task
+from django.db import connection
+from django_tasks import TaskContext, task
 
 from cakupan.membership.importing import FileProblem, HeaderProblem
-from cakupan.membership.imports import ImportCancelled, enrol_import
+from cakupan.membership.imports import SYSTEM_ERROR, ImportCancelled, enrol_import
 from cakupan.membership.models import ImportBatch
+from cakupan.membership.runs import import_runs_reap, lease_take, run_end
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +22,26 @@ def cancel_flag(batch_id: int):  # type: ignore[no-untyped-def]
     return settings.MEDIA_ROOT / "imports" / f"cancel-{batch_id}"
 
 
-@task()
-def import_batch_run(batch_id: int) -> dict:
-    """Check (and, unless the batch is a dry run, save) an uploaded list; progress on the batch."""
+@task(takes_context=True)
+def import_batch_run(context: TaskContext, batch_id: int) -> dict:
+    """Check (and, unless the batch is a dry run, save) an uploaded list; progress on the batch.
+
+    The run first takes the batch's lease (this process, committed before the long work), so a
+    worker killed halfway leaves a batch that import_runs_reap can tell is no longer running.
+    How the run ends is recorded on the batch by enrol_import.
+    """
+    if not lease_take(batch_id=batch_id, run_id=str(context.task_result.id)):
+        return {"status": "not running"}  # cancelled or marked stopped while it waited
+    # runs whose worker died before this one started (a worker started by hand, say)
+    import_runs_reap()
     batch = ImportBatch.objects.select_related("programme__sponsor", "uploaded_by").get(pk=batch_id)
     flag = cancel_flag(batch_id)
 
     def progress(stage: str, done: int, total: int) -> None:
-        ImportBatch.objects.filter(pk=batch_id).update(stage=stage, rows_done=done)
+        # Inside the save's transaction nobody else would see it, and on PostgreSQL it would
+        # hold the batch's row (and its heartbeat) until the commit.
+        if not connection.in_atomic_block:
+            ImportBatch.objects.filter(pk=batch_id).update(stage=stage, rows_done=done)
 
     def cancelled() -> bool:
         return (
@@ -49,26 +62,15 @@ def import_batch_run(batch_id: int) -> dict:
             cancelled=cancelled,
         )
     except ImportCancelled:
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportBatch.Status.CANCELLED,
-            message="Dibatalkan: tidak ada yang disimpan.",
-            finished_at=timezone.now(),
-        )
         flag.unlink(missing_ok=True)
         return {"status": "cancelled"}
     except (HeaderProblem, FileProblem, ValueError) as e:
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportBatch.Status.FAILED, message=str(e), finished_at=timezone.now()
-        )
+        # enrol_import recorded it, unless it failed before enrol_import began (no file)
+        run_end(batch, ImportBatch.Status.FAILED, message=str(e))
         return {"status": "failed"}
     except Exception:
         # Whatever it was, the batch must not poll forever; the traceback goes to the log.
         log.exception("import batch %s failed", batch_id)
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportBatch.Status.FAILED,
-            message="Impor gagal karena kesalahan sistem dan tidak ada yang disimpan. "
-            "Kesalahan sudah dicatat; coba lagi atau hubungi administrator.",
-            finished_at=timezone.now(),
-        )
+        run_end(batch, ImportBatch.Status.FAILED, message=SYSTEM_ERROR)
         return {"status": "failed"}
     return {"status": outcome.batch.status, **outcome.counts}

@@ -9,6 +9,7 @@ urlpatterns = [
     path("impor/<id:pk>/kolom/", views.mapping_view, name="batch_mapping"),
     path("impor/<id:pk>/simpan/", views.batch_commit_view, name="batch_commit"),
     path("impor/<id:pk>/batal/", views.batch_cancel_view, name="batch_cancel"),
+    path("impor/<id:pk>/ulang/", views.batch_restart_view, name="batch_restart"),
     path("impor/<id:pk>/laporan.csv", views.batch_report_view, name="batch_report"),
     path("templat.<str:kind>", views.template_view, name="template"),
     path("tinjauan/", views.review_list_view, name="review_list"),

@@ -19,6 +19,7 @@ from cakupan.funding.selectors import programme_scope
 from cakupan.membership.forms import MappingForm, UploadForm
 from cakupan.membership.importing import FileProblem, HeaderProblem, map_columns, read_table
 from cakupan.membership.models import ImportBatch, Membership, ReviewCase
+from cakupan.membership.runs import import_runs_reap
 from cakupan.membership.services import (
     EnrolmentRefused,
     ReviewInvalid,
@@ -45,6 +46,9 @@ def _batch(request: HttpRequest, pk: int) -> ImportBatch:
     )
     if batch is None:
         raise Http404
+    # a run whose process is gone is told as such, never shown running
+    if batch.status in RUNNING and import_runs_reap(batch_ids=[batch.pk]):
+        batch.refresh_from_db()
     return batch
 
 
@@ -118,10 +122,18 @@ def mapping_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required(VIEW_PROGRAMME, raise_exception=True)
 def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from cakupan.membership.tasks import cancel_flag
+
     batch = _batch(request, pk)
+    running = batch.status in RUNNING
     context = {
         "batch": batch,
-        "running": batch.status in RUNNING,
+        "running": running,
+        "status_message": batch.status_message(),
+        "cancel_asked": running and cancel_flag(batch.pk).exists(),
+        # an upload whose check or save ended without saving can be checked again
+        "can_restart": bool(batch.file)
+        and batch.status in (ImportBatch.Status.FAILED, ImportBatch.Status.CANCELLED),
         "problems": batch.problems.all()[:200],
         "problem_count": batch.problems.count(),
         "can_enrol": request.user.has_perm(ENROL),
@@ -137,7 +149,8 @@ def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def batch_commit_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
-    if not import_batch_start(batch=batch, dry_run=False):
+    # a list checked by the command line has no upload here to save from
+    if not batch.file or not import_batch_start(batch=batch, dry_run=False):
         messages.error(request, _("Only a checked list waiting for confirmation can be saved."))
     return redirect("membership:batch_detail", pk=batch.pk)
 
@@ -147,9 +160,30 @@ def batch_commit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def batch_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
-    if batch.status in RUNNING:
+    if batch.status == ImportBatch.Status.VALIDATING:
         import_batch_cancel(batch=batch)
         messages.info(request, _("Cancelling: nothing of this list will be saved."))
+    elif batch.status == ImportBatch.Status.COMMITTING:
+        # a save that is about to commit cannot be stopped any more: do not promise it
+        import_batch_cancel(batch=batch)
+        messages.info(
+            request,
+            _(
+                "Cancel requested. If it arrives before the save finishes, nothing of this list "
+                "is saved; the status below says which happened."
+            ),
+        )
+    return redirect("membership:batch_detail", pk=batch.pk)
+
+
+@login_required
+@permission_required(ENROL, raise_exception=True)
+@require_POST
+def batch_restart_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Check a list again after its run failed, stopped or was cancelled."""
+    batch = _batch(request, pk)
+    if not batch.file or not import_batch_start(batch=batch, dry_run=True):
+        messages.error(request, _("This list cannot be checked again now."))
     return redirect("membership:batch_detail", pk=batch.pk)
 
 
