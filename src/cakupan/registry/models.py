@@ -64,7 +64,8 @@ class Occupation(models.Model):
         return self.name
 
 
-nik_validator = RegexValidator(r"^\d{16}$", _("A NIK has exactly 16 digits."))
+# [0-9], not \d: Python's \d also matches full-width and other scripts' digits.
+nik_validator = RegexValidator(r"^[0-9]{16}\Z", _("A NIK has exactly 16 digits."))
 
 
 class Worker(models.Model):

@@ -13,12 +13,18 @@ from cakupan.accounts.models import User
 from cakupan.accounts.roles import VIEW_WORKER, Role
 from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Occupation, Worker
-from cakupan.registry.nik import NikResult, RegionState, normalise_nik, parse_nik
+from cakupan.registry.nik import (
+    NikResult,
+    RegionState,
+    is_nik_shaped,
+    normalise_nik,
+    parse_nik,
+)
 
 
 def _region_lookup(niks: Iterable[str]):  # type: ignore[no-untyped-def]
     """One query for every kecamatan code the NIKs carry; returns the lookup parse_nik wants."""
-    codes = {f"{n[0:2]}.{n[2:4]}.{n[4:6]}" for n in niks if len(n) == 16 and n.isdigit()}
+    codes = {f"{n[0:2]}.{n[2:4]}.{n[4:6]}" for n in niks if is_nik_shaped(n)}
     regencies = {c[:5] for c in codes}
     known = dict(Region.objects.filter(code__in=codes).values_list("code", "retired_on"))
     loaded = set(
@@ -97,10 +103,10 @@ def worker_list(*, user: User, filters: WorkerFilters | None = None) -> QuerySet
     qs = worker_scope(user=user).select_related("kelurahan", "kelurahan__parent", "occupation")
     q = f.q.strip()
     if q:
-        digits = normalise_nik(q)
-        if digits.isdigit() and len(digits) == 16:
+        digits = normalise_nik(q)  # ASCII, as stored: a full-width NIK finds its worker
+        if is_nik_shaped(digits):
             qs = qs.filter(nik=digits)
-        elif digits.isdigit() and len(digits) >= 6:
+        elif digits.isascii() and digits.isdigit() and len(digits) >= 6:
             # A range instead of LIKE 'prefix%', which SQLite cannot answer from the index.
             upper = digits[:-1] + chr(ord(digits[-1]) + 1)
             qs = qs.filter(nik__gte=digits, nik__lt=upper)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cakupan.accounts.models import User
 from cakupan.accounts.roles import VIEW_FULL_NIK
+from cakupan.digits import ascii_digits
 from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Heir, NikAccessLog, Occupation, Worker
 from cakupan.registry.nik import NikProblem, mask_nik, normalise_nik
@@ -63,12 +64,14 @@ class WorkerData:
         )
 
 
-_PHONE_RE = re.compile(r"^(?:\+?62|0)8\d{7,12}$")
+# [0-9], not \d: only ASCII digits are stored (see cakupan.digits).
+_PHONE_RE = re.compile(r"^(?:\+?62|0)8[0-9]{7,12}\Z")
 
 
 def normalise_phone(raw: str) -> str:
-    """'+62 812-3456-7890' → '081234567890'; Indonesian mobile numbers only."""
-    digits = re.sub(r"[\s\-().]", "", raw or "")
+    """'+62 812-3456-7890' → '081234567890'; Indonesian mobile numbers only. Digits of any
+    script are read as ASCII ones ('０８１２…' → '0812…')."""
+    digits = re.sub(r"[\s\-().]", "", ascii_digits(str(raw or "")))
     if digits.startswith("+62"):
         digits = "0" + digits[3:]
     elif digits.startswith("62"):
@@ -83,13 +86,19 @@ def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict
     def err(fld: str, msg: str) -> None:
         errors.setdefault(fld, []).append(msg)
 
+    # Whatever the caller passed, only ASCII digits are checked and stored (see cakupan.digits).
     data.nik = normalise_nik(data.nik)
-    data.full_name = " ".join((data.full_name or "").split())
+    data.kelurahan = ascii_digits(str(data.kelurahan or "")).strip()
+    data.welfare_decile = _decile(data.welfare_decile, err)
+    data.full_name = " ".join(str(data.full_name or "").split())
     if not data.full_name:
         err("full_name", "Nama lengkap wajib diisi, sesuai KTP.")
     elif len(data.full_name) > 150:
         err("full_name", "Nama lengkap paling panjang 150 karakter.")
     min_age = getattr(settings, "CAKUPAN_WORKER_MIN_AGE", 15)
+    if not isinstance(data.birth_date, dt.date):
+        err("birth_date", "Tanggal lahir wajib diisi, mis. 1990-03-12.")
+        data.birth_date = None  # type: ignore[assignment]
     check = nik_check(data.nik, sex=data.sex or None, birth_date=data.birth_date, min_age=min_age)
     data.warnings = [p for p in check.problems if p.severity == "warning"]
     for p in check.errors:
@@ -120,8 +129,24 @@ def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict
         else:
             data.phone = phone
     if data.welfare_decile is not None and not 1 <= data.welfare_decile <= 10:
-        err("welfare_decile", "Desil kesejahteraan harus 1 sampai 10 (kosongkan bila tidak tahu).")
+        err("welfare_decile", _DECILE_MSG)
     return errors
+
+
+_DECILE_MSG = "Desil kesejahteraan harus 1 sampai 10 (kosongkan bila tidak tahu)."
+
+
+def _decile(value: object, err: Callable[[str, str], None]) -> int | None:
+    """The welfare decile as an int, whatever a caller passed ('３' from a form included)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = ascii_digits(str(value)).strip()
+    if text.isascii() and text.isdigit() and len(text) <= 2:
+        return int(text)
+    err("welfare_decile", _DECILE_MSG)
+    return None
 
 
 def _duplicate(nik: str, exclude_pk: int | None) -> Worker | None:
