@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 
 from cakupan.digits import frame_ascii_digits
 from cakupan.funding.eligibility import age_expr
-from cakupan.registry.nik import RegionState, parse_nik
+from cakupan.registry.nik import RegionState, parse_nik, shown_value
 
 # Canonical columns (the template's Indonesian headers) and the other headers accepted for each.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -427,7 +427,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             "tanggal_lahir",
             "rejected",
             "invalid_date",
-            f"Tanggal lahir '{v or ''}' tidak terbaca atau tahunnya sebelum 1900.",
+            f"Tanggal lahir '{shown_value(v)}' tidak terbaca atau tahunnya sebelum 1900.",
             "Tulis tanggal dengan tahun 4 angka, mis. 1990-03-12 atau 12-03-1990.",
         )
     # jenis_kelamin
@@ -437,7 +437,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             "jenis_kelamin",
             "rejected",
             "invalid_sex",
-            f"Jenis kelamin '{v or ''}' tidak dikenal.",
+            f"Jenis kelamin '{shown_value(v)}' tidak dikenal.",
             "Isi L atau P.",
         )
     # kelurahan: one fuzzy suggestion per distinct unknown value
@@ -464,7 +464,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             "kelurahan",
             "rejected",
             "unknown_kelurahan",
-            f"Kelurahan '{value or ''}' tidak dikenal.",
+            f"Kelurahan '{shown_value(value)}' tidak dikenal.",
             suggestion,
         )
     # pekerjaan
@@ -489,7 +489,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             "pekerjaan",
             "rejected",
             "unknown_occupation",
-            f"Pekerjaan '{value or ''}' tidak ada di katalog.",
+            f"Pekerjaan '{shown_value(value)}' tidak ada di katalog.",
             suggestion,
         )
     # penghasilan
@@ -502,7 +502,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             "penghasilan",
             "rejected",
             "invalid_income",
-            f"Penghasilan '{v}' bukan angka rupiah.",
+            f"Penghasilan '{shown_value(v)}' bukan angka rupiah.",
             "Tulis angka saja, mis. 1500000.",
         )
     # no_hp (optional): an unusable number is dropped with a warning, the row stays

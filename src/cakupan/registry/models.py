@@ -9,6 +9,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Length, Replace
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 
@@ -66,6 +69,18 @@ class Occupation(models.Model):
 
 # [0-9], not \d: Python's \d also matches full-width and other scripts' digits.
 nik_validator = RegexValidator(r"^[0-9]{16}\Z", _("A NIK has exactly 16 digits."))
+
+
+def nik_shape(field: str = "nik") -> Q:
+    """The database's own guard that a NIK is 16 ASCII digits, in SQL both SQLite and
+    PostgreSQL run in a CHECK: 16 characters, none left once the ten ASCII digits are removed.
+    (A regex cannot be used: SQLite's REGEXP is a function Django registers per connection, not
+    available to a CHECK. Comparing characters with '0'..'9' would follow PostgreSQL's
+    collation, under which a full-width digit may sort between them; REPLACE is exact.)"""
+    rest: models.Expression = models.F(field)
+    for digit in "0123456789":
+        rest = Replace(rest, Value(digit), Value(""))
+    return Q(Exact(Length(field), 16), Exact(rest, Value("")))
 
 
 class Worker(models.Model):
@@ -135,6 +150,9 @@ class Worker(models.Model):
             models.Index(fields=["occupation"]),
             models.Index(fields=["birth_date"]),
         ]
+        constraints = [
+            models.CheckConstraint(condition=nik_shape(), name="worker_nik_16_ascii_digits"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name
@@ -170,6 +188,11 @@ class Heir(models.Model):
         ordering = ["birth_date", "id"]
         verbose_name = _("heir")
         verbose_name_plural = _("heirs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nik="") | nik_shape(), name="heir_nik_empty_or_16_ascii_digits"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.get_relation_display()})"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cakupan.accounts.models import User
@@ -18,7 +18,7 @@ from cakupan.accounts.roles import VIEW_FULL_NIK
 from cakupan.digits import ascii_digits
 from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Heir, NikAccessLog, Occupation, Worker
-from cakupan.registry.nik import NikProblem, mask_nik, normalise_nik
+from cakupan.registry.nik import NikProblem, is_nik_shaped, mask_nik, normalise_nik
 from cakupan.registry.selectors import nik_check
 from cakupan.rules.inputs import age_on
 
@@ -284,6 +284,71 @@ def nik_display(
         batch_size=2000,
     )
     return {w.pk: w.nik for w in workers}
+
+
+@dataclass
+class StoredNikRepair:
+    """What `stored_niks_normalise` did: NIKs rewritten as ASCII, and the workers it left."""
+
+    workers_fixed: int = 0
+    heirs_fixed: int = 0
+    # (worker id, name, its NIK as stored, id of the worker already holding the ASCII NIK)
+    twins: list[tuple[int, str, str, int]] = field(default_factory=list)
+    # (worker id, name, its NIK as stored): not 16 digits even after normalising
+    unreadable: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+# Matched by SQLite (through Django's REGEXP function, fine in a query) and by PostgreSQL's ~;
+# [0-9] is by code point in both, so a full-width digit does not match.
+_STORED_SHAPE = r"^[0-9]{16}$"
+
+
+@transaction.atomic
+def stored_niks_normalise(
+    *, worker_model: type = Worker, heir_model: type = Heir
+) -> StoredNikRepair:
+    """Rewrite NIKs stored with non-ASCII digits (written before `normalise_nik` read them as
+    ASCII) in ASCII, for workers and heirs. A worker whose ASCII NIK is already held by another
+    worker is the same person registered twice: it is left as it is and listed in `twins`, for
+    an officer to merge by hand (memberships, funding and heirs may hang on either record, and
+    which of them is right is a judgement). Idempotent; the models are parameters so that the
+    data migration can pass its historical ones."""
+    repair = StoredNikRepair()
+    odd = worker_model.objects.exclude(nik__regex=_STORED_SHAPE).order_by("pk")
+    for pk, name, stored in odd.values_list("pk", "full_name", "nik"):
+        nik = normalise_nik(stored)
+        if not is_nik_shaped(nik):
+            repair.unreadable.append((pk, name, stored))
+            continue
+        holder = worker_model.objects.filter(nik=nik).values_list("pk", flat=True).first()
+        if holder is not None:
+            repair.twins.append((pk, name, stored, holder))
+            continue
+        worker_model.objects.filter(pk=pk).update(nik=nik)
+        repair.workers_fixed += 1
+    heirs = heir_model.objects.exclude(nik="").exclude(nik__regex=_STORED_SHAPE)
+    for pk, stored in heirs.values_list("pk", "nik"):
+        nik = normalise_nik(stored)
+        if nik != stored and is_nik_shaped(nik):
+            heir_model.objects.filter(pk=pk).update(nik=nik)
+            repair.heirs_fixed += 1
+    return repair
+
+
+def nik_constraints_validate() -> None:
+    """On PostgreSQL, mark the NIK CHECK constraints valid for the old rows too, once nothing
+    violates them (migration 0004 adds them NOT VALID when twins were left). SQLite checks
+    a CHECK constraint on every write and has nothing to mark."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (Worker, Heir):
+            for constraint in model._meta.constraints:
+                if not model.objects.exclude(constraint.condition).exists():
+                    cursor.execute(
+                        f"ALTER TABLE {connection.ops.quote_name(model._meta.db_table)} "
+                        f"VALIDATE CONSTRAINT {connection.ops.quote_name(constraint.name)}"
+                    )
 
 
 @transaction.atomic
