@@ -7,10 +7,10 @@ PostgreSQL adds them NOT VALID and validates them when nothing violates them; SQ
 rebuilds the table to add a constraint, copies the rows with CHECK constraints ignored.
 """
 
-import django.db.models.functions.text
-import django.db.models.lookups
 from django.conf import settings
 from django.db import migrations, models
+
+import cakupan.registry.models
 
 
 class AddConstraintSparingOldRows(migrations.AddConstraint):
@@ -53,10 +53,10 @@ class Migration(migrations.Migration):
     operations = [
         AddConstraintSparingOldRows(
             model_name='heir',
-            constraint=models.CheckConstraint(condition=models.Q(('nik', ''), models.Q(django.db.models.lookups.Exact(django.db.models.functions.text.Length('nik'), 16), django.db.models.lookups.Exact(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(models.F('nik'), models.Value('0'), models.Value('')), models.Value('1'), models.Value('')), models.Value('2'), models.Value('')), models.Value('3'), models.Value('')), models.Value('4'), models.Value('')), models.Value('5'), models.Value('')), models.Value('6'), models.Value('')), models.Value('7'), models.Value('')), models.Value('8'), models.Value('')), models.Value('9'), models.Value('')), models.Value(''))), _connector='OR'), name='heir_nik_empty_or_16_ascii_digits'),
+            constraint=models.CheckConstraint(condition=models.Q(('nik', ''), cakupan.registry.models.AsciiDigits('nik', 16), _connector='OR'), name='heir_nik_empty_or_16_ascii_digits'),
         ),
         AddConstraintSparingOldRows(
             model_name='worker',
-            constraint=models.CheckConstraint(condition=models.Q(django.db.models.lookups.Exact(django.db.models.functions.text.Length('nik'), 16), django.db.models.lookups.Exact(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(django.db.models.functions.text.Replace(models.F('nik'), models.Value('0'), models.Value('')), models.Value('1'), models.Value('')), models.Value('2'), models.Value('')), models.Value('3'), models.Value('')), models.Value('4'), models.Value('')), models.Value('5'), models.Value('')), models.Value('6'), models.Value('')), models.Value('7'), models.Value('')), models.Value('8'), models.Value('')), models.Value('9'), models.Value('')), models.Value(''))), name='worker_nik_16_ascii_digits'),
+            constraint=models.CheckConstraint(condition=models.Q(cakupan.registry.models.AsciiDigits('nik', 16)), name='worker_nik_16_ascii_digits'),
         ),
     ]
