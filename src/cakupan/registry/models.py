@@ -74,7 +74,7 @@ class AsciiDigits(models.Func):
     can use on both supported databases: SQLite `GLOB '[0-9]…'`, PostgreSQL `~ '^[0-9]{n}$'`.
     Both ranges go by code point, so a full-width or Arabic-Indic digit does not match.
     (SQLite's REGEXP is a function Django registers per connection, unusable in a CHECK; a
-    portable LENGTH/REPLACE form tripled SQLite's insert time of a million workers.)"""
+    portable LENGTH/REPLACE form more than doubled SQLite's insert time of a million rows.)"""
 
     output_field = models.BooleanField()
     conditional = True
