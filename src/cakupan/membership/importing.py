@@ -302,7 +302,7 @@ MAX_AGE = 110  # the NIK validator's bound: an older birth date is a typing mist
 
 def _parse_dates(col: pl.Expr, *, today: dt.date, min_age: int) -> pl.Expr:
     """The birth date of each cell, or null when it cannot be read or its year is before 1900
-    (a two-digit year read as a four-digit one gives year 85, not 1985)."""
+    (a two-digit year read as a four-digit one gives year 85, not 1985) or after 9999."""
 
     def century(prefix: str) -> pl.Expr:
         return col.str.replace(_SHORT_YEAR, f"${{1}}-${{2}}-{prefix}${{3}}").str.strptime(
@@ -327,7 +327,9 @@ def _parse_dates(col: pl.Expr, *, today: dt.date, min_age: int) -> pl.Expr:
         + pl.duration(days=col.str.extract(r"^([0-9]{5})").cast(pl.Int64))
     )
     parsed = pl.coalesce([short, *attempts, serial])
-    return pl.when(parsed.dt.year() >= 1900).then(parsed)
+    # Year 10000 on ('+99999-01-01' reads as such) is no birth date, and Python's dates, which
+    # the rows become later, stop at 9999: one such cell used to fail the whole list.
+    return pl.when(parsed.dt.year().is_between(1900, 9999)).then(parsed)
 
 
 def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int) -> Checked:
@@ -560,6 +562,9 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             return catalogue.region_state[code]
         return "unknown" if code[:5] in catalogue.loaded_regencies else "not_loaded"
 
+    # The NIK a row the validator accepts is saved with: its own normalisation, which may remove
+    # more than the vectorised pass (Python's \s also covers the separators \x1c-\x1f).
+    validated: dict[int, str] = {}
     for r, raw, sex, born in (
         f.filter(~pl.col("nik_ok")).select("_row", "nik", "sex", "birth").iter_rows()
     ):
@@ -581,6 +586,8 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             birth_date=born,
             min_age=catalogue.min_age,
         )
+        if result.valid:
+            validated[r] = result.nik
         for p in result.problems:
             column = {"sex_mismatch": "jenis_kelamin", "birth_date_mismatch": "tanggal_lahir"}.get(
                 p.code, "nik"
@@ -597,6 +604,22 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
     )
     future = f.filter(pl.col("birth") > catalogue.today)
     add(future["_row"], "tanggal_lahir", "rejected", "future_date", "Tanggal lahir di masa depan.")
+    if validated:
+        f = f.with_columns(
+            nik_clean=pl.col("_row").replace_strict(
+                validated, default=pl.col("nik_clean"), return_dtype=pl.String
+            )
+        )
+    # A last guard before anything is saved: whatever path a row took, an accepted NIK is 16
+    # ASCII digits (the database refuses anything else, and one refusal would fail the list).
+    misshapen = f.filter(~pl.col("nik_clean").str.contains(r"^[0-9]{16}$"))
+    add(
+        misshapen["_row"],
+        "nik",
+        "rejected",
+        "not_16_digits",
+        "NIK harus tepat 16 angka. Periksa kembali dari KTP atau KK.",
+    )
 
     problem_frame = pl.DataFrame(problems, schema=PROBLEM_SCHEMA).unique(maintain_order=True)
     rejected = set(problem_frame.filter(pl.col("severity") == "rejected")["row"].to_list())

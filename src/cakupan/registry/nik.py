@@ -136,12 +136,13 @@ class NikResult:
         }
 
 
-_NON_DIGIT_SPACING = re.compile(r"[\s.\-]")
+# Apostrophe: Excel's prefix that keeps a cell as text ('3573…), copied along with the NIK.
+_NON_DIGIT_SPACING = re.compile(r"[\s.\-']")
 
 
 def normalise_nik(raw: object) -> str:
     """The NIK as it is stored: digits of any script as ASCII (`３５７３…` → `3573…`), and the
-    spaces, dots and dashes people type inside it removed. What is left is not necessarily
+    spaces, dots, dashes and apostrophes people type or paste with it removed. What is left is not necessarily
     valid: `parse_nik` decides, counting only ASCII digits."""
     return _NON_DIGIT_SPACING.sub("", ascii_digits(str(raw or "")))
 

@@ -107,6 +107,27 @@ def test_an_import_with_a_full_width_nik_completes_and_stores_ascii(tmp_path: Pa
     assert again.counts["already_enrolled"] == 2 and again.unchanged
 
 
+def test_a_nik_the_validator_accepts_is_saved_as_the_validator_read_it(tmp_path: Path) -> None:
+    # 35.07 is not loaded, so the row takes the validator's path; Python's \s removes the
+    # information separator \x1c where Polars' does not: once saved as 17 characters, it now
+    # fails the database's CHECK and with it the whole list.
+    row = ["'3507055203900003\x1c", *FUZZED[1:]]
+    outcome = enrol_import(
+        path=write_csv(tmp_path / "a.csv", [*GOOD, row]), programme=programme(), as_of=NOV
+    )
+    assert outcome.committed and outcome.counts["new"] == 3
+    assert Worker.objects.filter(nik="3507055203900003").exists()
+
+
+def test_a_year_beyond_9999_is_an_unreadable_date_not_a_failed_list(tmp_path: Path) -> None:
+    row = [*FUZZED[:2], "+99999-01-01", *FUZZED[3:]]
+    result = check(write_csv(tmp_path / "a.csv", [*GOOD, row]))
+    assert result.rejected_rows == {4}
+    assert ("tanggal_lahir", "invalid_date") in set(
+        result.problems.select("column", "code").iter_rows()
+    )
+
+
 def test_linkage_treats_a_non_ascii_registry_nik_as_missing_instead_of_failing() -> None:
     # What a registry written before the fix may hold, until its NIKs are normalised.
     registry = pl.DataFrame(
@@ -195,6 +216,8 @@ NASTY = [
     "Ⅻ",
     "3.573055E+15",
     "3573055203900003.0",
+    "3507055203900003\x1c",
+    "3507055203900003\u2028",
     "-1",
     "0",
     "9" * 19,
