@@ -293,6 +293,34 @@ def nik_check_cmd(
         raise typer.Exit(1)
 
 
+@nik_app.command("normalise")
+def nik_normalise_cmd() -> None:
+    """Rewrite NIKs stored with non-ASCII digits in ASCII; list the workers left to merge."""
+    django_setup()
+    from cakupan.registry.nik import mask_nik, normalise_nik
+    from cakupan.registry.services import nik_constraints_validate, stored_niks_normalise
+
+    repair = stored_niks_normalise()
+    console.print(
+        f"NIK diubah ke angka ASCII: {repair.workers_fixed} pekerja, {repair.heirs_fixed} ahli waris."
+    )
+    for pk, name, stored, holder in repair.twins:
+        console.print(
+            f"[yellow]Pekerja {pk}[/yellow] ({escape(name)}, NIK {mask_nik(normalise_nik(stored))}) "
+            f"terdaftar dua kali: NIK yang sama dipakai pekerja {holder}. Periksa kedua data, "
+            f"pindahkan kepesertaan dan ahli waris ke pekerja {holder}, lalu hapus pekerja {pk}."
+        )
+    for pk, name, stored in repair.unreadable:
+        console.print(
+            f"[yellow]Pekerja {pk}[/yellow] ({escape(name)}): NIK tersimpan bukan 16 angka "
+            f"({len(stored)} karakter). Perbaiki NIK-nya di halaman pekerja."
+        )
+    if repair.twins or repair.unreadable:
+        raise typer.Exit(1)
+    nik_constraints_validate()
+    console.print("Semua NIK tersimpan sebagai 16 angka ASCII.")
+
+
 @app.command()
 def demo(
     workers: Annotated[int, typer.Option(min=1, max=5_000_000, help="Jumlah pekerja.")] = 20_000,

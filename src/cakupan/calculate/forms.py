@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from cakupan.formkit import AsciiDigitsForm
 from cakupan.registry.selectors import occupation_list
 from cakupan.rules import RuleInputError, default_rules
 from cakupan.rules.loader import DisabilityItem, Term, Vocabulary
@@ -90,7 +91,9 @@ class RuleErrorMixin:
             self.add_error(None, f"{error.field}: {message}")  # type: ignore[attr-defined]
 
 
-class ContributionForm(RuleErrorMixin, forms.Form):
+class ContributionForm(RuleErrorMixin, AsciiDigitsForm):
+    digit_fields = ("month",)
+
     income = RupiahField(
         label=_("Declared monthly income (Rp)"),
         max_value=MAX_RUPIAH,
@@ -168,7 +171,7 @@ def _item_label(item: DisabilityItem) -> str:
     return f"{label} ({item.percent_per_unit}% {unit})"
 
 
-class DisabilityForm(RuleErrorMixin, forms.Form):
+class DisabilityForm(RuleErrorMixin, AsciiDigitsForm):
     item = forms.ChoiceField(label=_("Disability (table row)"), required=False)
     percent = forms.IntegerField(
         label=_("Assessed percentage"),
@@ -208,7 +211,7 @@ class DisabilityForm(RuleErrorMixin, forms.Form):
         return entry
 
 
-class ChildForm(RuleErrorMixin, forms.Form):
+class ChildForm(RuleErrorMixin, AsciiDigitsForm):
     name = forms.CharField(label=_("Child's name"), max_length=150, required=False)
     birth_date = forms.DateField(
         label=_("Birth date"),
@@ -269,7 +272,9 @@ ChildFormSet = formset_factory(ChildForm, extra=2, max_num=2, absolute_max=2)
 TRANSPORT_MODES = ("land", "sea", "air")
 
 
-class BenefitForm(RuleErrorMixin, forms.Form):
+class BenefitForm(RuleErrorMixin, AsciiDigitsForm):
+    digit_fields = ("medical_bills",)
+
     type = forms.ChoiceField(
         label=_("Event"),
         choices=[

@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cakupan.formkit import AsciiDigitsForm
 from cakupan.funding.models import Sponsor, SponsorType
 from cakupan.funding.services import MAX_COHORT_CAP
 from cakupan.regions.selectors import city_kecamatan
@@ -21,7 +22,9 @@ class MonthField(forms.DateField):
     input_formats = ["%Y-%m"]
 
 
-class SponsorForm(forms.Form):
+class SponsorForm(AsciiDigitsForm):
+    digit_fields = ("contact_phone",)
+
     name = forms.CharField(label=_("Name"), max_length=150)
     type = forms.ChoiceField(label=_("Source of funds"), choices=SponsorType.choices)
     contact_name = forms.CharField(label=_("Contact person"), max_length=150, required=False)
@@ -29,7 +32,7 @@ class SponsorForm(forms.Form):
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
 
 
-class ProgrammeForm(forms.Form):
+class ProgrammeForm(AsciiDigitsForm):
     sponsor = forms.ModelChoiceField(label=_("Sponsor"), queryset=Sponsor.objects.all())
     name = forms.CharField(label=_("Programme name"), max_length=150)
     fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=2015, max_value=2100)

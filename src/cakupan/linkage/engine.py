@@ -244,7 +244,11 @@ def _side(
         nik=pl.col("nik")
         .cast(pl.String)
         .str.replace_all(r"[ .\-]", "")
-        .pipe(lambda s: pl.when(s.str.contains(r"^\d{16}$")).then(s.cast(pl.Int64))),
+        # [0-9], not \d: Polars' \d also matches full-width and other scripts' digits, which
+        # no integer cast reads (a registry holding one such NIK broke every import).
+        .pipe(
+            lambda s: pl.when(s.str.contains(r"^[0-9]{16}$")).then(s.cast(pl.Int64, strict=False))
+        ),
         birth=pl.col("birth_date").cast(pl.Date).cast(pl.Int32),
         sex=pl.col("sex")
         .cast(pl.String)

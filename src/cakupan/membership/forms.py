@@ -20,7 +20,7 @@ class UploadForm(forms.Form):
 
     def clean_file(self):  # type: ignore[no-untyped-def]
         f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".csv", ".txt", ".xlsx", ".xlsm")):
+        if not f.name.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".xlsm")):
             raise forms.ValidationError(_("Upload a .csv or .xlsx file (use the template)."))
         if f.size > MAX_UPLOAD_MB * 1024 * 1024:
             raise forms.ValidationError(

@@ -8,6 +8,7 @@ occupation facts come in as a `Catalogue`.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import re
@@ -17,8 +18,9 @@ from pathlib import Path
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from cakupan.digits import frame_ascii_digits
 from cakupan.funding.eligibility import age_expr
-from cakupan.registry.nik import RegionState, parse_nik, region_state
+from cakupan.registry.nik import RegionState, parse_nik, region_state, shown_value
 
 # Canonical columns (the template's Indonesian headers) and the other headers accepted for each.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -115,18 +117,12 @@ def read_table(path: Path | str, *, original_name: str | None = None) -> pl.Data
                 f"Berkas Excel tidak dapat dibaca ({type(e).__name__}). Simpan ulang sebagai .xlsx atau CSV."
             ) from e
         header_row = _xlsx_header_row(path) if name.endswith((".xlsx", ".xlsm")) else 1
-    elif name.endswith((".csv", ".txt")):
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            # Excel on Windows saves CSV in the ANSI code page
-            text = raw.decode("cp1252", errors="replace")
+    elif name.endswith((".csv", ".txt", ".tsv")):
+        text = decode_text(path.read_bytes())
         # Polars skips blank lines above the header; count them so row numbers stay right.
         body = text.lstrip("\r\n")
         header_row = 1 + text[: len(text) - len(body)].count("\n")
-        first = body.split("\n", 1)[0]
-        separator = ";" if first.count(";") > first.count(",") else ("\t" if "\t" in first else ",")
+        separator = guess_separator(body.split("\n", 1)[0])
         try:
             frame = pl.read_csv(
                 io.StringIO(body),
@@ -145,12 +141,57 @@ def read_table(path: Path | str, *, original_name: str | None = None) -> pl.Data
     if frame.width == 0:
         raise FileProblem("Berkas kosong: baris pertama harus berisi nama kolom.")
     # PostgreSQL refuses NUL in text. (Lone surrogates cannot reach here: Polars text is UTF-8
-    # and the strict UTF-8 decode above falls back to cp1252, which has none.)
+    # and `decode_text` replaces what does not decode.)
     frame = frame.rename({c: c.replace("\x00", "") for c in frame.columns})
     frame = frame.with_columns(pl.all().cast(pl.String).str.replace_all("\x00", "", literal=True))
     return frame.with_row_index("_row", offset=header_row + 1).with_columns(
         pl.col("_row").cast(pl.Int64)
     )
+
+
+# Byte-order marks, longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode_text(raw: bytes) -> str:
+    """The text of a CSV or TSV file, whichever way a spreadsheet program saved it.
+
+    A byte-order mark decides: Excel's "Unicode Text" is UTF-16 LE with a mark (and TABs),
+    "CSV UTF-8" is UTF-8 with one. Without a mark, UTF-16 still shows as a NUL beside every
+    ASCII character; otherwise the text is UTF-8 if it decodes as such, else Windows' ANSI code
+    page (cp1252, a superset of Latin-1 for the printable characters), which is what Excel on
+    Windows writes as "CSV". A byte that fits none of these becomes U+FFFD, never an error
+    (so a lone surrogate cannot come out of here either: PostgreSQL could not store it).
+    """
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            return raw[len(bom) :].decode(encoding, errors="replace")
+    head = raw[:200]
+    if len(head) >= 4:
+        # UTF-16 without a mark: ASCII text has a NUL in every other byte, on one side only.
+        even, odd = head[0::2].count(0) / len(head[0::2]), head[1::2].count(0) / len(head[1::2])
+        if odd >= 0.4 and even <= 0.1:
+            return raw.decode("utf-16-le", errors="replace")
+        if even >= 0.4 and odd <= 0.1:
+            return raw.decode("utf-16-be", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def guess_separator(header: str) -> str:
+    """The separator the header line uses most: comma, semicolon (Excel where the decimal mark
+    is a comma, as in Indonesia) or TAB (Excel's "Unicode Text", .tsv)."""
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
 
 
 def _xlsx_header_row(path: Path) -> int:
@@ -256,13 +297,13 @@ _DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
 )
 # DD-MM-YY, DD/MM/YY, DD.MM.YY: the century is resolved with the age bounds, as for a NIK.
-_SHORT_YEAR = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2})$"
+_SHORT_YEAR = r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{2})$"
 MAX_AGE = 110  # the NIK validator's bound: an older birth date is a typing mistake
 
 
 def _parse_dates(col: pl.Expr, *, today: dt.date, min_age: int) -> pl.Expr:
     """The birth date of each cell, or null when it cannot be read or its year is before 1900
-    (a two-digit year read as a four-digit one gives year 85, not 1985)."""
+    (a two-digit year read as a four-digit one gives year 85, not 1985) or after 9999."""
 
     def century(prefix: str) -> pl.Expr:
         return col.str.replace(_SHORT_YEAR, f"${{1}}-${{2}}-{prefix}${{3}}").str.strptime(
@@ -282,18 +323,23 @@ def _parse_dates(col: pl.Expr, *, today: dt.date, min_age: int) -> pl.Expr:
     )
     attempts = [col.str.strptime(pl.Date, fmt, strict=False) for fmt in _DATE_FORMATS]
     # An Excel serial day number (days since 1899-12-30) when a date cell was read as a number.
-    serial = pl.when(col.str.contains(r"^\d{5}(\.0+)?$")).then(
+    serial = pl.when(col.str.contains(r"^[0-9]{5}(\.0+)?$")).then(
         pl.lit(dt.date(1899, 12, 30))
-        + pl.duration(days=col.str.extract(r"^(\d{5})").cast(pl.Int64))
+        + pl.duration(days=col.str.extract(r"^([0-9]{5})").cast(pl.Int64))
     )
     parsed = pl.coalesce([short, *attempts, serial])
-    return pl.when(parsed.dt.year() >= 1900).then(parsed)
+    # Year 10000 on ('+99999-01-01' reads as such) is no birth date, and Python's dates, which
+    # the rows become later, stop at 9999: one such cell used to fail the whole list.
+    return pl.when(parsed.dt.year().is_between(1900, 9999)).then(parsed)
 
 
 def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int) -> Checked:
     """Check every row of a mapped frame. Rejected rows carry at least one problem of severity
     'rejected'; warnings (an unusable phone number, say) leave the row valid. Rows whose every
     cell is empty are skipped and counted in `blank_rows`; the others keep their row numbers."""
+    # Digits of any script as ASCII (a full-width NIK, an Arabic-Indic date) in every column but
+    # the name, which is kept as typed; only the few rows holding non-ASCII text cost anything.
+    frame = frame_ascii_digits(frame, [c for c in COLUMNS if c != "nama"])
     blank = pl.all_horizontal(pl.col(c).fill_null("").str.strip_chars() == "" for c in COLUMNS)
     blank_rows = frame.select(blank.sum()).item()
     frame = frame.filter(~blank)
@@ -336,7 +382,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
         .when(pl.col("phone").str.contains(r"^628"))
         .then(pl.lit("0") + pl.col("phone").str.slice(2))
         # a number cell in Excel loses the leading 0: 81234567890
-        .when(pl.col("phone").str.contains(r"^8\d{8,12}$"))
+        .when(pl.col("phone").str.contains(r"^8[0-9]{8,12}$"))
         .then(pl.lit("0") + pl.col("phone"))
         .otherwise(pl.col("phone")),
     )
@@ -384,7 +430,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             "tanggal_lahir",
             "rejected",
             "invalid_date",
-            f"Tanggal lahir '{v or ''}' tidak terbaca atau tahunnya sebelum 1900.",
+            f"Tanggal lahir '{shown_value(v)}' tidak terbaca atau tahunnya sebelum 1900.",
             "Tulis tanggal dengan tahun 4 angka, mis. 1990-03-12 atau 12-03-1990.",
         )
     # jenis_kelamin
@@ -394,7 +440,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             "jenis_kelamin",
             "rejected",
             "invalid_sex",
-            f"Jenis kelamin '{v or ''}' tidak dikenal.",
+            f"Jenis kelamin '{shown_value(v)}' tidak dikenal.",
             "Isi L atau P.",
         )
     # kelurahan: one fuzzy suggestion per distinct unknown value
@@ -421,7 +467,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             "kelurahan",
             "rejected",
             "unknown_kelurahan",
-            f"Kelurahan '{value or ''}' tidak dikenal.",
+            f"Kelurahan '{shown_value(value)}' tidak dikenal.",
             suggestion,
         )
     # pekerjaan
@@ -446,22 +492,26 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             "pekerjaan",
             "rejected",
             "unknown_occupation",
-            f"Pekerjaan '{value or ''}' tidak ada di katalog.",
+            f"Pekerjaan '{shown_value(value)}' tidak ada di katalog.",
             suggestion,
         )
     # penghasilan
-    bad_income = f.filter((pl.col("income") != "") & ~pl.col("income").str.contains(r"^\d{1,12}$"))
+    bad_income = f.filter(
+        (pl.col("income") != "") & ~pl.col("income").str.contains(r"^[0-9]{1,12}$")
+    )
     for r, v in bad_income.select("_row", "penghasilan").iter_rows():
         add(
             [r],
             "penghasilan",
             "rejected",
             "invalid_income",
-            f"Penghasilan '{v}' bukan angka rupiah.",
+            f"Penghasilan '{shown_value(v)}' bukan angka rupiah.",
             "Tulis angka saja, mis. 1500000.",
         )
     # no_hp (optional): an unusable number is dropped with a warning, the row stays
-    bad_phone = f.filter((pl.col("phone") != "") & ~pl.col("phone").str.contains(r"^08\d{7,12}$"))
+    bad_phone = f.filter(
+        (pl.col("phone") != "") & ~pl.col("phone").str.contains(r"^08[0-9]{7,12}$")
+    )
     add(
         bad_phone["_row"],
         "no_hp",
@@ -471,7 +521,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
         "Contoh yang benar: 081234567890.",
     )
     f = f.with_columns(
-        phone=pl.when(pl.col("phone").str.contains(r"^08\d{7,12}$"))
+        phone=pl.when(pl.col("phone").str.contains(r"^08[0-9]{7,12}$"))
         .then(pl.col("phone"))
         .otherwise(pl.lit(""))
     )
@@ -498,7 +548,7 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
     # means "not ok", so the row goes to the validator.
     f = f.with_columns(
         nik_ok=(
-            pl.col("nik_clean").str.contains(r"^\d{16}$")
+            pl.col("nik_clean").str.contains(r"^[0-9]{16}$")
             & region.is_in(active)
             & (pl.col("nik_clean").str.slice(6, 6) == expected)
             & (pl.col("nik_clean").str.slice(12, 4) != "0000")
@@ -518,10 +568,13 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             regencies=catalogue.regencies,
         )
 
+    # The NIK a row the validator accepts is saved with: its own normalisation, which may remove
+    # more than the vectorised pass (Python's \s also covers the separators \x1c-\x1f).
+    validated: dict[int, str] = {}
     for r, raw, sex, born in (
         f.filter(~pl.col("nik_ok")).select("_row", "nik", "sex", "birth").iter_rows()
     ):
-        if raw and re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", raw.strip()):
+        if raw and re.fullmatch(r"[0-9](\.[0-9]+)?[eE]\+?[0-9]+", raw.strip()):
             add(
                 [r],
                 "nik",
@@ -539,6 +592,8 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
             birth_date=born,
             min_age=catalogue.min_age,
         )
+        if result.valid:
+            validated[r] = result.nik
         for p in result.problems:
             column = {"sex_mismatch": "jenis_kelamin", "birth_date_mismatch": "tanggal_lahir"}.get(
                 p.code, "nik"
@@ -555,6 +610,22 @@ def check_rows(frame: pl.DataFrame, catalogue: Catalogue, *, default_income: int
     )
     future = f.filter(pl.col("birth") > catalogue.today)
     add(future["_row"], "tanggal_lahir", "rejected", "future_date", "Tanggal lahir di masa depan.")
+    if validated:
+        f = f.with_columns(
+            nik_clean=pl.col("_row").replace_strict(
+                validated, default=pl.col("nik_clean"), return_dtype=pl.String
+            )
+        )
+    # A last guard before anything is saved: whatever path a row took, an accepted NIK is 16
+    # ASCII digits (the database refuses anything else, and one refusal would fail the list).
+    misshapen = f.filter(~pl.col("nik_clean").str.contains(r"^[0-9]{16}$"))
+    add(
+        misshapen["_row"],
+        "nik",
+        "rejected",
+        "not_16_digits",
+        "NIK harus tepat 16 angka. Periksa kembali dari KTP atau KK.",
+    )
 
     problem_frame = pl.DataFrame(problems, schema=PROBLEM_SCHEMA).unique(maintain_order=True)
     rejected = set(problem_frame.filter(pl.col("severity") == "rejected")["row"].to_list())

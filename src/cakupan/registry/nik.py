@@ -7,6 +7,8 @@ check digit, and the two-digit year is resolved with age bounds.
 
 This module is pure Python: region facts come in through a lookup function, so it is used the
 same way by forms, the API, bulk imports and the CLI (see `cakupan.registry.selectors.nik_check`).
+`normalise_nik` is the one way in: a NIK typed with full-width or other non-ASCII digits becomes
+ASCII before anything is checked or stored (see `cakupan.digits`), and only ASCII digits count.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cakupan.digits import ascii_digits, is_ascii_digits
 from cakupan.rules.inputs import age_on
 
 Severity = Literal["error", "warning"]
@@ -152,12 +155,29 @@ class NikResult:
         }
 
 
-_NON_DIGIT_SPACING = re.compile(r"[\s.\-]")
+# Apostrophe: Excel's prefix that keeps a cell as text ('3573…), copied along with the NIK.
+_NON_DIGIT_SPACING = re.compile(r"[\s.\-']")
 
 
-def normalise_nik(raw: str) -> str:
-    """Strip the spaces, dots and dashes people type inside a NIK."""
-    return _NON_DIGIT_SPACING.sub("", str(raw or ""))
+def normalise_nik(raw: object) -> str:
+    """The NIK as it is stored: digits of any script as ASCII (`３５７３…` → `3573…`), and the
+    spaces, dots, dashes and apostrophes people type or paste with it removed. What is left is not necessarily
+    valid: `parse_nik` decides, counting only ASCII digits."""
+    return _NON_DIGIT_SPACING.sub("", ascii_digits(str(raw or "")))
+
+
+def shown_value(raw: object, limit: int = 40) -> str:
+    """A typed value as a message may quote it: at most `limit` characters, and nothing that
+    cannot be written as UTF-8 (a lone surrogate from a command line) or printed (NUL)."""
+    text = str(raw if raw is not None else "")
+    cut = text[:limit] + ("…" if len(text) > limit else "")
+    cut = cut.encode("utf-8", "replace").decode("utf-8")
+    return "".join(c if c.isprintable() else "?" for c in cut)
+
+
+def is_nik_shaped(nik: str) -> bool:
+    """Exactly 16 ASCII digits (after `normalise_nik`): the shape every stored NIK has."""
+    return is_ascii_digits(nik, 16)
 
 
 def parse_nik(
@@ -179,8 +199,8 @@ def parse_nik(
     """
     nik = normalise_nik(raw)
     result = NikResult(nik=nik)
-    if not re.fullmatch(r"\d{16}", nik):
-        result.add("not_16_digits", f"'{raw}' ({len(nik)} karakter)")
+    if not is_nik_shaped(nik):
+        result.add("not_16_digits", f"'{shown_value(raw)}' ({len(nik)} karakter)")
         return result
 
     result.region_code = f"{nik[0:2]}.{nik[2:4]}.{nik[4:6]}"

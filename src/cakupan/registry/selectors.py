@@ -17,6 +17,7 @@ from cakupan.registry.models import Occupation, Worker
 from cakupan.registry.nik import (
     NikResult,
     RegionState,
+    is_nik_shaped,
     normalise_nik,
     parse_nik,
     region_state,
@@ -26,7 +27,7 @@ from cakupan.registry.nik import (
 def _region_lookup(niks: Iterable[str]):  # type: ignore[no-untyped-def]
     """Two small queries for every kecamatan code the NIKs carry, and the regency/city codes;
     returns the lookup parse_nik wants."""
-    codes = {f"{n[0:2]}.{n[2:4]}.{n[4:6]}" for n in niks if len(n) == 16 and n.isdigit()}
+    codes = {f"{n[0:2]}.{n[2:4]}.{n[4:6]}" for n in niks if is_nik_shaped(n)}
     known = dict(Region.objects.filter(code__in=codes).values_list("code", "retired_on"))
     regencies = set(Region.objects.filter(level=Level.REGENCY).values_list("code", flat=True))
     loaded = set(
@@ -104,8 +105,8 @@ class SearchRefused(Exception):
 
 def nik_search_digits(q: str) -> str | None:
     """The digits of `q` when it is a NIK search (6 to 16 digits), else None (a name search)."""
-    digits = normalise_nik(q.strip())
-    if digits.isdigit() and 6 <= len(digits) <= 16:
+    digits = normalise_nik(q.strip())  # ASCII, as stored: a full-width NIK finds its worker
+    if digits.isascii() and digits.isdigit() and 6 <= len(digits) <= 16:
         return digits
     return None
 

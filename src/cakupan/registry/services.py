@@ -5,20 +5,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cakupan.accounts.models import User
 from cakupan.accounts.roles import VIEW_FULL_NIK, VIEW_FULL_PHONE
+from cakupan.digits import ascii_digits
 from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Heir, NikAccessLog, Occupation, Worker
 from cakupan.registry.names import name_problem
-from cakupan.registry.nik import NikProblem, mask_nik, normalise_nik
+from cakupan.registry.nik import NikProblem, is_nik_shaped, mask_nik, normalise_nik
 from cakupan.registry.selectors import nik_check, nik_search_digits
 from cakupan.rules.inputs import age_on
 
@@ -64,12 +65,14 @@ class WorkerData:
         )
 
 
-_PHONE_RE = re.compile(r"^(?:\+?62|0)8\d{7,12}$")
+# [0-9], not \d: only ASCII digits are stored (see cakupan.digits).
+_PHONE_RE = re.compile(r"^(?:\+?62|0)8[0-9]{7,12}\Z")
 
 
 def normalise_phone(raw: str) -> str:
-    """'+62 812-3456-7890' → '081234567890'; Indonesian mobile numbers only."""
-    digits = re.sub(r"[\s\-().]", "", raw or "")
+    """'+62 812-3456-7890' → '081234567890'; Indonesian mobile numbers only. Digits of any
+    script are read as ASCII ones ('０８１２…' → '0812…')."""
+    digits = re.sub(r"[\s\-().]", "", ascii_digits(str(raw or "")))
     if digits.startswith("+62"):
         digits = "0" + digits[3:]
     elif digits.startswith("62"):
@@ -92,8 +95,11 @@ def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict
     def err(fld: str, msg: str) -> None:
         errors.setdefault(fld, []).append(msg)
 
+    # Whatever the caller passed, only ASCII digits are checked and stored (see cakupan.digits).
     data.nik = normalise_nik(data.nik)
-    data.full_name = " ".join((data.full_name or "").split())
+    data.kelurahan = ascii_digits(str(data.kelurahan or "")).strip()
+    data.welfare_decile = _decile(data.welfare_decile, err)
+    data.full_name = " ".join(str(data.full_name or "").split())
     if not data.full_name:
         err("full_name", "Nama lengkap wajib diisi, sesuai KTP.")
     elif len(data.full_name) > 150:
@@ -101,6 +107,9 @@ def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict
     elif problem := name_problem(data.full_name):
         err("full_name", problem)
     min_age = getattr(settings, "CAKUPAN_WORKER_MIN_AGE", 15)
+    if not isinstance(data.birth_date, dt.date):
+        err("birth_date", "Tanggal lahir wajib diisi, mis. 1990-03-12.")
+        data.birth_date = None  # type: ignore[assignment]
     check = nik_check(data.nik, sex=data.sex or None, birth_date=data.birth_date, min_age=min_age)
     data.warnings = [p for p in check.problems if p.severity == "warning"]
     for p in check.errors:
@@ -131,8 +140,24 @@ def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict
         else:
             data.phone = phone
     if data.welfare_decile is not None and not 1 <= data.welfare_decile <= 10:
-        err("welfare_decile", "Desil kesejahteraan harus 1 sampai 10 (kosongkan bila tidak tahu).")
+        err("welfare_decile", _DECILE_MSG)
     return errors
+
+
+_DECILE_MSG = "Desil kesejahteraan harus 1 sampai 10 (kosongkan bila tidak tahu)."
+
+
+def _decile(value: object, err: Callable[[str, str], None]) -> int | None:
+    """The welfare decile as an int, whatever a caller passed ('３' from a form included)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = ascii_digits(str(value)).strip()
+    if text.isascii() and text.isdigit() and len(text) <= 2:
+        return int(text)
+    err("welfare_decile", _DECILE_MSG)
+    return None
 
 
 def _duplicate(nik: str, exclude_pk: int | None) -> Worker | None:
@@ -322,6 +347,71 @@ def access_log_write(
         [NikAccessLog(user=user, worker=w, action=action, path=path[:300]) for w in workers],
         batch_size=2000,
     )
+
+
+@dataclass
+class StoredNikRepair:
+    """What `stored_niks_normalise` did: NIKs rewritten as ASCII, and the workers it left."""
+
+    workers_fixed: int = 0
+    heirs_fixed: int = 0
+    # (worker id, name, its NIK as stored, id of the worker already holding the ASCII NIK)
+    twins: list[tuple[int, str, str, int]] = field(default_factory=list)
+    # (worker id, name, its NIK as stored): not 16 digits even after normalising
+    unreadable: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+# Matched by SQLite (through Django's REGEXP function, fine in a query) and by PostgreSQL's ~;
+# [0-9] is by code point in both, so a full-width digit does not match.
+_STORED_SHAPE = r"^[0-9]{16}$"
+
+
+@transaction.atomic
+def stored_niks_normalise(
+    *, worker_model: type = Worker, heir_model: type = Heir
+) -> StoredNikRepair:
+    """Rewrite NIKs stored with non-ASCII digits (written before `normalise_nik` read them as
+    ASCII) in ASCII, for workers and heirs. A worker whose ASCII NIK is already held by another
+    worker is the same person registered twice: it is left as it is and listed in `twins`, for
+    an officer to merge by hand (memberships, funding and heirs may hang on either record, and
+    which of them is right is a judgement). Idempotent; the models are parameters so that the
+    data migration can pass its historical ones."""
+    repair = StoredNikRepair()
+    odd = worker_model.objects.exclude(nik__regex=_STORED_SHAPE).order_by("pk")
+    for pk, name, stored in odd.values_list("pk", "full_name", "nik"):
+        nik = normalise_nik(stored)
+        if not is_nik_shaped(nik):
+            repair.unreadable.append((pk, name, stored))
+            continue
+        holder = worker_model.objects.filter(nik=nik).values_list("pk", flat=True).first()
+        if holder is not None:
+            repair.twins.append((pk, name, stored, holder))
+            continue
+        worker_model.objects.filter(pk=pk).update(nik=nik)
+        repair.workers_fixed += 1
+    heirs = heir_model.objects.exclude(nik="").exclude(nik__regex=_STORED_SHAPE)
+    for pk, stored in heirs.values_list("pk", "nik"):
+        nik = normalise_nik(stored)
+        if nik != stored and is_nik_shaped(nik):
+            heir_model.objects.filter(pk=pk).update(nik=nik)
+            repair.heirs_fixed += 1
+    return repair
+
+
+def nik_constraints_validate() -> None:
+    """On PostgreSQL, mark the NIK CHECK constraints valid for the old rows too, once nothing
+    violates them (migration 0004 adds them NOT VALID when twins were left). SQLite checks
+    a CHECK constraint on every write and has nothing to mark."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (Worker, Heir):
+            for constraint in model._meta.constraints:
+                if not model.objects.exclude(constraint.condition).exists():
+                    cursor.execute(
+                        f"ALTER TABLE {connection.ops.quote_name(model._meta.db_table)} "
+                        f"VALIDATE CONSTRAINT {connection.ops.quote_name(constraint.name)}"
+                    )
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cakupan.formkit import AsciiDigitsForm
 from cakupan.regions.selectors import city_kecamatan, city_kelurahan
 from cakupan.registry.models import Disability, Heir, Sex
 from cakupan.registry.selectors import occupation_list
@@ -32,7 +33,9 @@ def occupation_choices() -> list[tuple[str, str]]:
     return [("", "—"), *((o.code, o.name) for o in occupation_list())]
 
 
-class WorkerForm(forms.Form):
+class WorkerForm(AsciiDigitsForm):
+    digit_fields = ("nik", "phone")
+
     nik = forms.CharField(
         label=_("NIK"),
         max_length=40,
@@ -64,7 +67,9 @@ class WorkerForm(forms.Form):
         self.fields["occupation"].choices = occupation_choices()
 
 
-class HeirForm(forms.Form):
+class HeirForm(AsciiDigitsForm):
+    digit_fields = ("nik",)
+
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     relation = forms.ChoiceField(label=_("Relation"), choices=Heir.Relation.choices)
     birth_date = forms.DateField(
@@ -74,7 +79,9 @@ class HeirForm(forms.Form):
     nik = forms.CharField(label=_("NIK"), max_length=40, required=False)
 
 
-class NikCheckForm(forms.Form):
+class NikCheckForm(AsciiDigitsForm):
+    digit_fields = ("niks",)
+
     niks = forms.CharField(
         label=_("NIKs, one per line"),
         widget=forms.Textarea(attrs={"rows": 6}),

@@ -469,7 +469,8 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "revoke" in request.POST:
             token_id = request.POST.get("revoke", "")
-            if not token_id.isdigit() or len(token_id) > 18:
+            # isascii: '²' passes isdigit() but int() refuses it
+            if not (token_id.isascii() and token_id.isdigit()) or len(token_id) > 18:
                 raise Http404
             token = get_object_or_404(ApiToken, pk=int(token_id), user=request.user)
             token_revoke(token=token)

@@ -140,3 +140,43 @@ def test_mask_nik_keeps_only_what_the_kelurahan_reveals() -> None:
     assert mask_nik("3573051203900001") == "3573••••••••••••"
     assert "0001" not in mask_nik("3573051203900001")
     assert mask_nik("123") == "•••"
+
+
+def full_width(text: str) -> str:
+    return text.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+
+
+def arabic_indic(text: str) -> str:
+    return text.translate({ord(d): 0x0660 + int(d) for d in "0123456789"})
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        full_width("3573054512900001"),  # a Japanese/Chinese input method, a phone keyboard
+        arabic_indic("3573054512900001"),  # NFKC keeps these: they are translated digit by digit
+        "３５７３ ０５４５－１２９０　０００１",  # full-width dash and ideographic space inside
+        "357305451290000①",  # a circled digit: NFKC makes it 1
+    ],
+)
+def test_digits_of_any_script_are_read_as_ascii(typed: str) -> None:
+    assert normalise_nik(typed) == "3573054512900001"
+    r = check(typed)
+    assert r.valid and r.nik == "3573054512900001" and r.nik.isascii()
+    assert (r.region_code, r.sex, r.birth_date) == ("35.73.05", "P", dt.date(1990, 12, 5))
+
+
+def test_only_ascii_digits_make_a_nik() -> None:
+    # A digit-like character that is not a decimal digit (here a Roman numeral, which NFKC
+    # turns into letters) cannot pass as one; nor can a character no normalisation maps.
+    for typed in ("357305451290000Ⅰ", "357305451290000\u0f33", "3573054512900🎉01"):
+        r = check(typed)
+        assert not r.valid and codes(r) == {"not_16_digits"}
+
+
+def test_a_long_or_unprintable_value_is_quoted_short_and_clean() -> None:
+    message = check("9" * 5000 + "\x00\ud800").problems[0].message
+    assert len(message) < 200 and "…" in message
+    message = check("12\x00\ud800").problems[0].message
+    message.encode("utf-8")  # nothing PostgreSQL or a terminal would refuse
+    assert "\x00" not in message

@@ -14,7 +14,7 @@ def _old_rows_showed_nik(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ('registry', '0004_nik_check_constraints'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,45 @@
+"""What every domain form of the web app shares: digits of any script are read as ASCII.
+
+Django's own parsing is inconsistent with such digits: `IntegerField` accepts `１２` (through
+`int()`), a `DateField` refuses `１２-０３-１９９０`, a choice field refuses `３`. A form built on
+`AsciiDigitsForm` passes its bound values through `cakupan.digits.ascii_digits` before any
+field parses them, so a full-width NIK, phone number, amount or date means what it shows. The
+services normalise again (they must hold whatever a caller sends); this makes the form's own
+checks (a date, a choice, a number) agree with them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from cakupan.digits import ascii_digits
+
+
+class AsciiDigitsForm(forms.Form):
+    """Normalises the bound data of every field except free-text `CharField`s (names, notes),
+    which are kept as typed unless listed in `digit_fields`."""
+
+    digit_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            return
+        data = self.data.copy()  # a QueryDict from a request is immutable
+        for name, field in self.fields.items():
+            if isinstance(field, forms.CharField) and name not in self.digit_fields:
+                continue
+            key = self.add_prefix(name)
+            if key not in data:
+                continue
+            if hasattr(data, "getlist"):
+                data.setlist(key, [_normalise(v) for v in data.getlist(key)])
+            else:
+                data[key] = _normalise(data[key])
+        self.data = data
+
+
+def _normalise(value: object) -> object:
+    return ascii_digits(value) if isinstance(value, str) else value
