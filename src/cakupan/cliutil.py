@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from cakupan.money import format_number
+
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -35,4 +37,4 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def id_number(n: int) -> str:
     """12345 → '12.345', the Indonesian way."""
-    return f"{n:,}".replace(",", ".")
+    return format_number(n)

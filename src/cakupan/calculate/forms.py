@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cakupan.formkit import AsciiDigitsForm
+from cakupan.money import AmountInvalid, parse_rupiah
 from cakupan.registry.selectors import occupation_list
 from cakupan.rules import RuleInputError, default_rules
 from cakupan.rules.loader import DisabilityItem, Term, Vocabulary
@@ -56,9 +57,12 @@ class RupiahField(forms.IntegerField):
     widget = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
 
     def to_python(self, value: Any) -> int | None:
-        if isinstance(value, str):
-            value = re.sub(r"^\s*Rp\.?", "", value, flags=re.IGNORECASE)
-            value = value.replace(".", "").replace(" ", "")
+        if isinstance(value, str) and value.strip():
+            try:
+                value = parse_rupiah(value)
+            except AmountInvalid:
+                # a negative or odd number gets the field's own message (min value, not whole)
+                return super().to_python(value.strip())
         return super().to_python(value)
 
 

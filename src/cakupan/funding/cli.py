@@ -67,8 +67,8 @@ def programme_create_cmd(
     """Create a funding programme (priced by the rules engine)."""
     django_setup()
     from cakupan.funding.models import Sponsor
-    from cakupan.funding.months import parse_month
     from cakupan.funding.services import FundingInvalid, programme_create
+    from cakupan.months import parse_month
 
     payer = Sponsor.objects.filter(pk=sponsor).first()
     if payer is None:

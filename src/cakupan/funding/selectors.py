@@ -12,7 +12,7 @@ from django.db.models import Count, QuerySet
 from cakupan.accounts.models import User
 from cakupan.accounts.roles import Role
 from cakupan.funding.models import FundingProgramme, Sponsor
-from cakupan.funding.months import month_range, month_start
+from cakupan.months import month_range, month_start
 from cakupan.rules import contributions_for_month
 
 

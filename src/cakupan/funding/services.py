@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from cakupan.accounts.models import User
 from cakupan.funding.eligibility import LISTS, validate_eligibility
 from cakupan.funding.models import FundingProgramme, Sponsor, SponsorType
-from cakupan.funding.months import add_months, fmt_month, month_start, months_between
+from cakupan.months import add_months, fmt_month, month_start, months_between
 from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Occupation, Sector
 from cakupan.rules import RuleInputError, contribution

@@ -34,7 +34,6 @@ from cakupan.accounts.models import User
 from cakupan.bulk import insert_rows
 from cakupan.funding.eligibility import ineligible_reason
 from cakupan.funding.models import FundingProgramme
-from cakupan.funding.months import fmt_month
 from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
 from cakupan.linkage import TO_REVIEW, LinkageSettings, link
 from cakupan.membership.importing import (
@@ -55,6 +54,8 @@ from cakupan.membership.models import (
 from cakupan.membership.runs import heartbeat, pause_point, run_end, this_process
 from cakupan.membership.selectors import OTHER_SPONSOR, import_catalogue, registry_frame
 from cakupan.membership.services import membership_number, self_payment_yield
+from cakupan.money import format_rupiah
+from cakupan.months import fmt_month
 from cakupan.registry.models import Occupation, Worker
 from cakupan.rules import contributions_for_month
 
@@ -406,7 +407,7 @@ def _enrol_import(
             + (
                 f"batas program {budget.cap} peserta"
                 if budget.cap is not None and fits < fits_budget
-                else f"sisa anggaran Rp {budget.remaining:,}".replace(",", ".")
+                else f"sisa anggaran {format_rupiah(budget.remaining)}"
             )
             + f" hanya cukup untuk {fits} peserta lagi."
         )

@@ -12,9 +12,10 @@ from django.utils import timezone
 from cakupan.accounts.models import User
 from cakupan.funding.eligibility import ineligible_reason
 from cakupan.funding.models import FundingProgramme
-from cakupan.funding.months import add_months, fmt_month, month_start
 from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
 from cakupan.membership.models import FundingAssignment, ImportBatch, Membership, ReviewCase
+from cakupan.money import format_rupiah
+from cakupan.months import add_months, fmt_month, month_start
 from cakupan.registry.models import Worker
 from cakupan.rules import contribution
 
@@ -179,8 +180,8 @@ def membership_enrol(
     )
     if cost > budget.remaining:
         raise EnrolmentRefused(
-            f"Sisa anggaran Rp {budget.remaining:,} tidak cukup untuk iuran Rp {cost:,} "
-            f"({fmt_month(first)}..{fmt_month(last)}).".replace(",", "."),
+            f"Sisa anggaran {format_rupiah(budget.remaining)} tidak cukup untuk iuran "
+            f"{format_rupiah(cost)} ({fmt_month(first)}..{fmt_month(last)}).",
             code="over_budget",
             fits=0,
         )

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 from cakupan.accounts.roles import ENROL, REVIEW_LINKS, VIEW_PROGRAMME
 from cakupan.exports import csv_writer
 from cakupan.funding.forms import EnrolForm
-from cakupan.funding.months import parse_month
 from cakupan.funding.selectors import programme_scope
 from cakupan.membership.forms import MappingForm, UploadForm
 from cakupan.membership.importing import FileProblem, HeaderProblem, map_columns, read_table
@@ -31,6 +30,7 @@ from cakupan.membership.services import (
     review_decide,
 )
 from cakupan.membership.template_file import template_csv, template_xlsx
+from cakupan.months import parse_month
 from cakupan.registry.models import NikAccessLog
 from cakupan.registry.selectors import worker_get, worker_scope
 from cakupan.registry.services import nik_display

@@ -16,6 +16,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from cakupan.bulk import insert_rows
+from cakupan.money import format_number
 from cakupan.regions.models import Level, Region
 from cakupan.regions.services import regions_load_builtin
 from cakupan.registry.models import DemoDataset, Heir, Occupation, Worker
@@ -618,7 +619,7 @@ def demo_load(
     with transaction.atomic():
         present = Worker.objects.filter(source=Worker.Source.DEMO).count()
         if present and not replace:
-            count = f"{present:,}".replace(",", ".")  # Indonesian thousands separator
+            count = format_number(present)
             raise DemoError(
                 f"Basis data sudah berisi {count} pekerja demo. Jalankan lagi dengan "
                 "--replace untuk menggantinya."

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from cakupan.money import format_rupiah
 from cakupan.rules.errors import RuleInputError
 from cakupan.rules.events import Death, DisabilityEntry, Event, WorkAccident, event_from_dict
 from cakupan.rules.inputs import parse_bool, parse_choice, parse_date, parse_int
@@ -33,7 +34,7 @@ NOT_PAYABLE = "not_payable"
 
 def rupiah(amount: int) -> str:
     """Rp 1.000.000, the Indonesian way of writing an amount."""
-    return "Rp " + f"{amount:,}".replace(",", ".")
+    return format_rupiah(amount)
 
 
 @dataclass(frozen=True)

@@ -7,28 +7,20 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from cakupan import months
 from cakupan.rules.errors import RuleInputError
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 def parse_month(value: object, field: str = "month") -> date:
     """A contribution month as the first day of that month, from a date or "YYYY-MM"."""
-    if isinstance(value, datetime):
-        return date(value.year, value.month, 1)
-    if isinstance(value, date):
-        return value.replace(day=1)
-    if isinstance(value, str):
-        match = _MONTH.match(value.strip())
-        if match and 1 <= int(match.group(2)) <= 12:
-            return date(int(match.group(1)), int(match.group(2)), 1)
-    raise RuleInputError(
-        field=field,
-        code="invalid_month",
-        message=f"Bulan iuran {value!r} tidak dikenali; tulis dalam format TTTT-BB, mis. 2026-11.",
-        message_en=f"Month {value!r} not understood; write it as YYYY-MM, e.g. 2026-11.",
-    )
+    try:
+        return months.parse_month(value)
+    except months.MonthInvalid as e:
+        raise RuleInputError(
+            field=field, code="invalid_month", message=str(e), message_en=e.message_en
+        ) from None
 
 
 # Dates outside these years are typing mistakes; bounding them also keeps schedules that count

@@ -28,6 +28,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, cast
 
+from cakupan.months import MonthInvalid, parse_month
 from cakupan.rules.errors import RuleInputError, RuleSetError
 
 ENV_DIR = "CAKUPAN_RULES_DIR"
@@ -379,9 +380,8 @@ class _Section:
 
 def _month_of(text: str, section: _Section, key: str) -> date:
     try:
-        year, month = text.split("-")
-        return date(int(year), int(month), 1)
-    except ValueError:
+        return parse_month(text)
+    except MonthInvalid:
         raise section.fail(f"{key!r} must be a month written YYYY-MM, got {text!r}") from None
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from cakupan.funding.eligibility import ineligible_reason, validate_eligibility
 from cakupan.funding.forms import ProgrammeForm
-from cakupan.funding.months import add_months, month_range, months_between, parse_month
 from cakupan.funding.selectors import cost_of, eligibility_summary
 from cakupan.funding.services import FundingInvalid, programme_create, sponsor_create
+from cakupan.months import add_months, month_range, months_between, parse_month
 
 WORKERS = pl.DataFrame(
     {
