@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 
 from cakupan.apikit import AUTH, BodyNotObject, FieldErrors, ObjectBodyParser
 from cakupan.calculate.api import router as calculate_router
+from cakupan.errors import Refused
 from cakupan.funding.api import router as funding_router
 from cakupan.membership.api import router as membership_router
 from cakupan.regions.api import router as regions_router
@@ -166,11 +167,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
-@api.exception_handler(Throttled)
-def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-    response = api.create_response(request, {"detail": str(exc)}, status=429)
-    response["Retry-After"] = str(exc.retry_after)
-    return response
+@api.exception_handler(Refused)
+def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    """Every refusal a user can fix, in one shape: 422 (429 for a rate limit) naming the field."""
+    if isinstance(exc, Throttled):
+        response = api.create_response(request, {"detail": exc.message}, status=exc.status)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    return api.create_response(request, {"detail": [exc.detail()]}, status=exc.status)
 
 
 @api.exception_handler(FieldErrors)

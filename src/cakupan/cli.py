@@ -388,7 +388,12 @@ def manage(ctx: typer.Context) -> None:
 
 
 def main() -> None:
-    app()
+    from cakupan.errors import Refused
+
+    try:
+        app()
+    except Refused as e:  # what a user can fix: the message and exit 2, never a traceback
+        raise SystemExit(fail(str(e)).exit_code) from None
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import get_usage
+
+from cakupan.errors import Refused
 
 # group → the setting that holds its rate ("20/m": twenty a minute).
 RATES = {
@@ -15,14 +17,17 @@ RATES = {
 }
 
 
-class Throttled(Exception):
+class Throttled(Refused):
     """Too many requests of one kind from one user: wait `retry_after` seconds."""
+
+    status = 429
 
     def __init__(self, retry_after: int):
         self.retry_after = max(1, retry_after)
         super().__init__(
+            "rate_limited",
             _("Too many checks in a short time. Try again in %(s)d seconds.")
-            % {"s": self.retry_after}
+            % {"s": self.retry_after},
         )
 
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cakupan.accounts.models import User
+from cakupan.errors import Refused
 from cakupan.funding.eligibility import ineligible_reason
 from cakupan.funding.models import FundingProgramme
 from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
@@ -20,13 +21,12 @@ from cakupan.registry.models import Worker
 from cakupan.rules import contribution
 
 
-class EnrolmentRefused(Exception):
+class EnrolmentRefused(Refused):
     """The enrolment cannot be made; the message (Indonesian) says why and what would work."""
 
     def __init__(self, message: str, *, code: str, fits: int | None = None):
-        self.code = code
         self.fits = fits
-        super().__init__(message)
+        super().__init__(code, message)
 
 
 def membership_number(worker_id: int, category: str = "bpu") -> str:
@@ -305,8 +305,11 @@ def import_batch_cancel(*, batch: ImportBatch) -> None:
     flag.touch()
 
 
-class ReviewInvalid(Exception):
+class ReviewInvalid(Refused):
     """The decision cannot be carried out (Indonesian message); the case stays open."""
+
+    def __init__(self, message: str):
+        super().__init__("review_invalid", message, "decision")
 
 
 @transaction.atomic

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from cakupan.accounts.models import User
 from cakupan.accounts.roles import VIEW_FULL_NIK, VIEW_WORKER, Role
+from cakupan.errors import Refused
 from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Occupation, Worker
 from cakupan.registry.nik import (
@@ -99,8 +100,10 @@ class WorkerFilters:
     vulnerable: bool | None = None
 
 
-class SearchRefused(Exception):
+class SearchRefused(Refused):
     """A search this user may not make (a NIK prefix without the right to whole NIKs)."""
+
+    where = "query"
 
 
 def nik_search_digits(q: str) -> str | None:
@@ -124,7 +127,11 @@ def worker_list(*, user: User, filters: WorkerFilters | None = None) -> QuerySet
         qs = qs.filter(nik=digits)
     elif digits:
         if not user.has_perm(VIEW_FULL_NIK):
-            raise SearchRefused(_("Search by the whole 16-digit NIK, or by part of the name."))
+            raise SearchRefused(
+                "nik_prefix_refused",
+                _("Search by the whole 16-digit NIK, or by part of the name."),
+                "q",
+            )
         # A range instead of LIKE 'prefix%', which SQLite cannot answer from the index.
         upper = digits[:-1] + chr(ord(digits[-1]) + 1)
         qs = qs.filter(nik__gte=digits, nik__lt=upper)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from cakupan.errors import Bilingual, Refused
 
-class RuleInputError(ValueError):
+
+class RuleInputError(Refused, ValueError):
     """Input the engine cannot compute with; the user fixes it, so every field is for them.
 
     `field` is the path of the offending input ("income", "children[2]",
@@ -13,18 +15,16 @@ class RuleInputError(ValueError):
     """
 
     def __init__(self, *, field: str, code: str, message: str, message_en: str) -> None:
-        super().__init__(f"{field}: {message_en}")
-        self.field = field
-        self.code = code
-        self.message = message
+        super().__init__(code, Bilingual(message, message_en), field)
+        self.message_id = message
         self.message_en = message_en
 
     def to_dict(self) -> dict[str, str]:
         """Plain JSON form, the body of a 422 response."""
         return {
-            "field": self.field,
+            "field": self.field or "",
             "code": self.code,
-            "message": self.message,
+            "message": self.message_id,
             "message_en": self.message_en,
         }
 
