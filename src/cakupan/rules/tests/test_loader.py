@@ -184,6 +184,7 @@ def test_operator_supplement_adds_a_disability_row(
             "wage": 1_000_000,
             "disability": [{"item": "thumb_right"}],
         },
+        as_of=date(2026, 12, 1),
         rules=book,
     )
     assert result.line("disability_0_thumb_right").amount == 12_000_000
@@ -221,7 +222,8 @@ def test_engine_imports_no_django() -> None:
     code = (
         "import sys, cakupan.rules as r; "
         "r.contribution(category='bpu', income=1, month='2026-01'); "
-        "r.benefits_from_dict({'type': 'jkm', 'event_date': '2026-01-01'}); "
+        "import datetime; r.benefits_from_dict({'type': 'jkm', 'event_date': '2026-01-01'}, "
+        "as_of=datetime.date(2026, 12, 1)); "
         "assert 'django' not in sys.modules, 'django imported'"
     )
     completed = subprocess.run(
