@@ -465,6 +465,8 @@ class BenefitCalculator:
             self.form = BenefitForm(data, initial=initial)
             self.disability = DisabilityFormSet(data, prefix="disability")
             self.children = ChildFormSet(data, prefix="children")
+        # The date picker offers no day after today; the engine refuses one anyway.
+        self.form.fields["event_date"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.errors: list[str] = []
         self._rows: dict[str, list[int]] = {"disability": [], "children": []}
         self._transport: list[str] = []

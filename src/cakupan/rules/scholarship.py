@@ -245,17 +245,21 @@ def _check_birth(
     window = rules.posthumous_window
     after = (child.birth_date - event_date).days
     if after > window.days:
+        # The officer is told when the limit itself is not settled (confidence below H).
+        unsure = window.confidence != "H"
         raise RuleInputError(
             field=field,
             code="born_after_window",
             message=f"{_cap(who)} lahir {child.birth_date}, {after} hari setelah "
             f"kejadian ({event_date}); anak yang lahir setelah kejadian hanya dihitung bila "
-            f"lahir paling lama {window.days} hari sesudahnya ({window.basis} "
-            f"[{window.confidence}]). Periksa tanggal lahir dan tanggal kejadian.",
+            f"lahir paling lama {window.days} hari sesudahnya ({window.basis}"
+            f"{'; batas ini belum dipastikan BPJS' if unsure else ''}). Periksa tanggal "
+            "lahir dan tanggal kejadian.",
             message_en=f"{_cap(who_en)} was born on {child.birth_date}, {after} days "
             f"after the event ({event_date}); a child born after the event counts only when "
-            f"born at most {window.days} days after it ({window.basis} "
-            f"[{window.confidence}]). Check the birth date and the event date.",
+            f"born at most {window.days} days after it ({window.basis}"
+            f"{'; a limit not yet confirmed by BPJS' if unsure else ''}). Check the birth "
+            "date and the event date.",
         )
     if child.birth_date > as_of:
         raise RuleInputError(

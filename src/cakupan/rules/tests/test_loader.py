@@ -152,6 +152,28 @@ def test_bracket_table_with_a_hole_fails(tmp_path: Path) -> None:
         load_rules(tmp_path, packaged=False)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('selection = ["chosen", "eldest"]', 'selection = ["youngest"]', "selection must list"),
+        ('selection = ["chosen", "eldest"]', "selection = []", "selection must list"),
+        ("days = 300", "days = -1", "must not be negative"),
+        ('confidence = "L"', 'confidence = "low"', "confidence must be H, M or L"),
+        ("max_children = 2", "max_children = 0", "max_children must be at least 1"),
+    ],
+)
+def test_malformed_scholarship_selection_or_window_fails(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    """The selection rule and the posthumous window are data, checked when the rules load."""
+    data = Path(__file__).parents[1] / "data" / "scholarship_pp82_2019.toml"
+    text = data.read_text(encoding="utf-8")
+    assert old in text
+    write(tmp_path, "s.toml", text.replace(old, new).replace("scholarship-pp82-2019", "s2"))
+    with pytest.raises(RuleSetError, match=message):
+        load_rules(tmp_path, packaged=False)
+
+
 SUPPLEMENT = """\
 [supplement]
 id = "disability-extra"
