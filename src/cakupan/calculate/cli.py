@@ -48,6 +48,8 @@ OFFICE_TZ = ZoneInfo("Asia/Jakarta")
 
 def _today() -> date:
     return datetime.now(OFFICE_TZ).date()
+
+
 EVENT_ID = {"jkk": "kecelakaan kerja (JKK)", "jkm": "meninggal bukan karena kerja (JKM)"}
 
 

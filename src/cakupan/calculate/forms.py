@@ -276,9 +276,7 @@ class ChildForm(RuleErrorMixin, forms.Form):
 
 
 DisabilityFormSet = formset_factory(DisabilityForm, extra=3, max_num=10, absolute_max=10)
-ChildFormSet = formset_factory(
-    ChildForm, extra=2, max_num=MAX_CHILDREN, absolute_max=MAX_CHILDREN
-)
+ChildFormSet = formset_factory(ChildForm, extra=2, max_num=MAX_CHILDREN, absolute_max=MAX_CHILDREN)
 
 TRANSPORT_MODES = ("land", "sea", "air")
 

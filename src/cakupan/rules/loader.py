@@ -638,7 +638,11 @@ def _parse_scholarship(meta: RuleMeta, body: _Section) -> ScholarshipRules:
     if set(minimum) != {"jkk", "jkm"}:
         raise months.fail("give exactly jkk and jkm")
     selection = body.strings("selection")
-    if not selection or set(selection) - set(SELECTION_KEYS) or len(set(selection)) < len(selection):
+    if (
+        not selection
+        or set(selection) - set(SELECTION_KEYS)
+        or len(set(selection)) < len(selection)
+    ):
         raise body.fail(f"selection must list some of {', '.join(SELECTION_KEYS)}, each once")
     window = body.section("posthumous_window")
     posthumous = PosthumousWindow(

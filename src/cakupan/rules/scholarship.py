@@ -139,7 +139,7 @@ def _school_year_text(year: int) -> str:
 
 
 def _who(n: int, child: Child) -> tuple[str, str]:
-    """"anak ke-2 (Budi)" / "child 2 (Budi)": how a message names a child."""
+    """ "anak ke-2 (Budi)" / "child 2 (Budi)": how a message names a child."""
     name = f" ({child.name})" if child.name else ""
     return f"anak ke-{n + 1}{name}", f"child {n + 1}{name}"
 
@@ -474,8 +474,9 @@ def _max_children_reason(
     rule_en = ", then ".join(_SELECTION_TEXT[c][1] for c in rules.selection)
     return Reason(
         "max_children",
-        f"Beasiswa diberikan kepada paling banyak {rules.max_children} anak ({rules.meta.citation}); "
-        f"yang menerima: {' dan '.join(n[0] for n in names)} (urutan: {rule_id}).",
+        f"Beasiswa diberikan kepada paling banyak {rules.max_children} anak "
+        f"({rules.meta.citation}); yang menerima: {' dan '.join(n[0] for n in names)} "
+        f"(urutan: {rule_id}).",
         f"The scholarship goes to at most {rules.max_children} children "
         f"({rules.meta.citation}); receiving it: {' and '.join(n[1] for n in names)} "
         f"(order: {rule_en}).",

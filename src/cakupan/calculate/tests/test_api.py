@@ -317,9 +317,7 @@ def test_jkm_after_40_months_pays_42_million_now_and_schedules_two_children(offi
     assert data["total_now"] == sum(line["amount"] for line in now_lines)
     assert data["total_now"] == 42_000_000 + 1_500_000 + 2_000_000
     scholarship_now = [line for line in data["lines"] if line["code"].startswith("scholarship")]
-    assert {line["school_year"] for line in scholarship_now} == {
-        f"{school_year}/{school_year + 1}"
-    }
+    assert {line["school_year"] for line in scholarship_now} == {f"{school_year}/{school_year + 1}"}
     assert data["total_later"] == sum(line["amount"] for line in data["schedule"])
     assert all(line["school_year"] > scholarship_now[0]["school_year"] for line in data["schedule"])
     assert data["total"] == data["total_now"] + data["total_after_arrears"] + data["total_later"]

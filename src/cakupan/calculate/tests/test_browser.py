@@ -90,7 +90,9 @@ def test_contribution_then_benefit_calculator(page, live_server, malang, make_us
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_third_child_is_added_and_listed_with_max_children(page, live_server, malang, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_third_child_is_added_and_listed_with_max_children(
+    page, live_server, malang, make_user
+) -> None:  # type: ignore[no-untyped-def]
     """No JS framework: the add button posts the form through htmx, which swaps only the form."""
     import datetime as dt
 

@@ -208,11 +208,18 @@ def test_school_years_already_over_are_due_now_marked_low_confidence() -> None:
             "type": "jkm",
             "event_date": "2024-03-01",
             "contribution_months": 40,
-            "children": [{**BUDI, "year_in_level": 1, "level": "tk_sd", "birth_date": "2016-01-01"}],
+            "children": [
+                {**BUDI, "year_in_level": 1, "level": "tk_sd", "birth_date": "2016-01-01"}
+            ],
         }
     )
     now = scholarship_now(result)
-    assert [line.school_year for line in now] == ["2023/2024", "2024/2025", "2025/2026", "2026/2027"]
+    assert [line.school_year for line in now] == [
+        "2023/2024",
+        "2024/2025",
+        "2025/2026",
+        "2026/2027",
+    ]
     assert [line.confidence for line in now] == ["L", "L", "L", "H"]
     assert result.scholarships.current_school_year == "2026/2027"  # type: ignore[union-attr]
     assert min(line.school_year for line in result.schedule) == "2027/2028"  # type: ignore[type-var]
@@ -325,4 +332,7 @@ def test_each_headline_is_the_sum_of_its_own_lines(case: tuple[dict[str, Any], d
         else:  # never a school year before birth, nor (not yet in school) before school age
             assert first >= born
             if child["level"] == "not_in_school":
-                assert first.year - born.year - ((first.month, first.day) < (born.month, born.day)) >= 4
+                assert (
+                    first.year - born.year - ((first.month, first.day) < (born.month, born.day))
+                    >= 4
+                )
