@@ -18,6 +18,7 @@ from pydantic import AfterValidator, ConfigDict
 
 from cakupan.accounts.roles import USE_CALCULATOR
 from cakupan.apikit import Text, auth_for
+from cakupan.calculate.forms import MAX_CHILDREN
 from cakupan.rules import RuleInputError, benefits_from_dict, contribution, load_rules
 
 router = Router(tags=["calculate"])
@@ -137,6 +138,11 @@ class ChildIn(Strict):
     )
     pu_consecutive_months: int = Field(0, ge=0, le=600)
     registered_heir: bool = True
+    chosen: bool = Field(
+        False,
+        description="The heirs' choice of who receives the scholarship when more children "
+        "qualify than allowed; unchosen places go to the eldest eligible",
+    )
 
 
 class IncapacityIn(Strict):
@@ -175,8 +181,10 @@ class EventIn(Strict):
     )
     children: list[ChildIn] | None = Field(
         None,
-        max_length=10,
-        description="At most 2 (1 before 2019-12-02); jkm, or jkk with death/total_disability",
+        max_length=MAX_CHILDREN,
+        description="Every child registered as an heir; at most 2 receive the scholarship (1 "
+        "before 2019-12-02), the others get the reason max_children. Only for jkm, or jkk "
+        "with death/total_disability",
     )
     wage: Rupiah | None = Field(
         None, description="jkk: the wage contributions were paid on (BPU: bracket base)"
@@ -199,13 +207,22 @@ class ScholarshipYearOut(Schema):
     level: str
     year_in_level: int
     amount: int
+    when: Literal["past", "current", "later"] = Field(
+        ...,
+        description="Against today's school year: past and current are due now (in lines), "
+        "later is paid in its own school year (in schedule)",
+    )
 
 
 class ChildScholarshipOut(Schema):
-    index: int
+    index: int = Field(..., description="Position in the input children, from 0")
     name: str
-    eligible: bool
-    reasons: list[NoteOut]
+    birth_date: dt.date
+    chosen: bool
+    eligible: bool = Field(..., description="Receives the scholarship")
+    reasons: list[NoteOut] = Field(
+        ..., description="Why not: age_limit, married, working, not_heir, max_children, …"
+    )
     schedule: list[ScholarshipYearOut]
     total: int
 
@@ -214,6 +231,8 @@ class ScholarshipsOut(Schema):
     rule_id: str
     basis: str
     confidence: str
+    max_children: int
+    current_school_year: str = Field(..., examples=["2026/2027"])
     children: list[ChildScholarshipOut]
     total: int
 
@@ -224,24 +243,39 @@ class BenefitLineOut(Schema):
     label_en: str
     amount: int | None = Field(..., description="None: medical care as incurred (no ceiling)")
     calculation: str
-    payable: Literal["now", "after_arrears", "not_payable"]
+    payable: Literal["now", "after_arrears", "not_payable", "later"] = Field(
+        ...,
+        description="In lines: now, after_arrears or not_payable; in schedule: later or "
+        "not_payable",
+    )
     rule_id: str
     basis: str
     confidence: Literal["H", "M", "L"]
     note: str
     note_en: str
+    child: int | None = Field(..., description="A scholarship instalment: the child's index")
+    school_year: str | None = Field(..., description="A scholarship instalment: its school year")
 
 
 class BenefitsOut(Schema):
     event_type: str
     event_date: dt.date
+    as_of: dt.date = Field(..., description="Today (Asia/Jakarta), the date the answer is for")
     wage: int | None
     months_in_arrears: int
-    lines: list[BenefitLineOut]
+    lines: list[BenefitLineOut] = Field(
+        ..., description="Due now, with this school year's scholarship instalments"
+    )
+    schedule: list[BenefitLineOut] = Field(
+        ..., description="Scholarship instalments of later school years, per child per year"
+    )
     scholarships: ScholarshipsOut | None
-    total: int = Field(..., description="total_now + total_after_arrears")
-    total_now: int
-    total_after_arrears: int
+    total: int = Field(..., description="total_now + total_after_arrears + total_later")
+    total_now: int = Field(..., description="Sum of the lines payable now")
+    total_after_arrears: int = Field(
+        ..., description="Sum of the lines held until the arrears are paid"
+    )
+    total_later: int = Field(..., description="Sum of the later schedule")
     as_incurred: bool = Field(..., description="Medical care has no amount yet")
     rule_ids: list[str]
 
@@ -278,15 +312,17 @@ def contribution_post(request: HttpRequest, payload: ContributionIn) -> Status:
     "/calculate/benefits",
     response={200: BenefitsOut, 422: ErrorOut},
     summary="Benefits after a work accident (JKK) or a death not from work (JKM)",
-    description="Itemised benefit lines with amount, calculation, payable status under the "
-    "arrears rules and the legal basis; the scholarship schedule per child per school year; "
-    "totals payable now and after the arrears are paid.",
+    description="Itemised benefit lines due now (with this school year's scholarship "
+    "instalments) with amount, calculation, payable status under the arrears rules and the "
+    "legal basis; the later scholarship schedule per child per school year; the amount paid "
+    "now, held until the arrears are paid, scheduled later, and the total. An event after "
+    "today (Asia/Jakarta) is refused.",
     auth=auth_for(USE_CALCULATOR),
 )
 def benefits_post(request: HttpRequest, payload: EventIn) -> Status:
     event = payload.model_dump(mode="json", by_alias=True, exclude_none=True)
     try:
-        result = benefits_from_dict(event)
+        result = benefits_from_dict(event, as_of=timezone.localdate())
     except RuleInputError as e:
         return _unprocessable(e)
     return Status(200, result.to_dict())

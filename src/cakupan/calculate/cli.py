@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -19,6 +20,7 @@ from rich.table import Table
 
 from cakupan.cliutil import console, fail
 from cakupan.rules import (
+    BenefitLine,
     BenefitResult,
     ContributionResult,
     RuleInputError,
@@ -36,8 +38,18 @@ PAYABLE_ID = {
     "now": "dibayar sekarang",
     "after_arrears": "setelah tunggakan dilunasi",
     "not_payable": "tidak dibayar",
+    "later": "pada tahun ajarannya",
 }
-PAYABLE_STYLE = {"now": "green", "after_arrears": "yellow", "not_payable": "red"}
+PAYABLE_STYLE = {"now": "green", "after_arrears": "yellow", "not_payable": "red", "later": "cyan"}
+# The office's calendar day, as the web pages and the API use it (settings.TIME_ZONE), without
+# loading Django.
+OFFICE_TZ = ZoneInfo("Asia/Jakarta")
+
+
+def _today() -> date:
+    return datetime.now(OFFICE_TZ).date()
+
+
 EVENT_ID = {"jkk": "kecelakaan kerja (JKK)", "jkm": "meninggal bukan karena kerja (JKM)"}
 
 
@@ -172,10 +184,11 @@ def benefits_cmd(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Keluaran JSON lengkap.")] = False,
 ) -> None:
-    """Benefits after a work accident (JKK) or a death not from work (JKM), itemised."""
+    """Benefits after a work accident (JKK) or a death not from work (JKM), itemised: what is
+    paid now, what waits for the arrears, the later scholarship schedule, and the total."""
     data = _read_event(file)
     try:
-        result = benefits_from_dict(data)
+        result = benefits_from_dict(data, as_of=_today())
     except RuleInputError as e:
         raise fail(f"kolom {e.field!r}: {e.message}") from None
     except RuleSetError as e:
@@ -186,38 +199,57 @@ def benefits_cmd(
         _print_benefits(result)
 
 
-def _print_benefits(result: BenefitResult) -> None:
-    head = (
-        f"[bold]Manfaat {EVENT_ID.get(result.event_type, result.event_type)}[/bold] — kejadian "
-        f"{result.event_date.isoformat()}, tunggakan iuran {result.months_in_arrears} bulan"
-    )
-    if result.wage is not None:
-        head += f", upah {rupiah(result.wage)}"
-    console.print(head, highlight=False)
-    table = Table(show_lines=True)
+def _lines_table(lines: tuple[BenefitLine, ...], title: str) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=True)
     table.add_column("Manfaat · dasar hukum")
     table.add_column("Jumlah", justify="right", no_wrap=True)
     table.add_column("Status", no_wrap=True)
-    for line in result.lines:
-        style = PAYABLE_STYLE.get(line.payable, "")
+    for line in lines:
         table.add_row(
             f"[bold]{escape(line.label_id)}[/bold]\n{escape(line.calculation)}\n"
             f"[dim]{escape(f'{line.basis} [{line.confidence}]')}[/dim]",
             _amount(line.amount),
-            f"[{style}]{PAYABLE_ID.get(line.payable, line.payable)}[/{style}]",
+            _status(line),
         )
-    console.print(table, highlight=False)
+    return table
+
+
+def _status(line: BenefitLine) -> str:
+    style = PAYABLE_STYLE.get(line.payable, "")
+    text = PAYABLE_ID.get(line.payable, line.payable)
+    if line.payable == "later" and "tunggakan" in line.note:
+        text += ", setelah tunggakan dilunasi"
+    return f"[{style}]{text}[/{style}]"
+
+
+def _print_benefits(result: BenefitResult) -> None:
+    head = (
+        f"[bold]Manfaat {EVENT_ID.get(result.event_type, result.event_type)}[/bold] — kejadian "
+        f"{result.event_date.isoformat()}, dihitung per {result.as_of.isoformat()}, tunggakan "
+        f"iuran {result.months_in_arrears} bulan"
+    )
+    if result.wage is not None:
+        head += f", upah {rupiah(result.wage)}"
+    console.print(head, highlight=False)
+    console.print(_lines_table(result.lines, "Jatuh tempo sekarang"), highlight=False)
     for line in result.lines:
         if line.note:
             console.print(f"• {escape(line.label_id)}: {escape(line.note)}", highlight=False)
     if result.scholarships is not None:
         _print_scholarships(result)
+    # The three amounts apart, each the sum of its own lines; then their sum.
     console.print(f"Dibayar sekarang: [bold]{rupiah(result.total_now)}[/bold]", highlight=False)
-    console.print(
-        f"Setelah tunggakan dilunasi: [bold]{rupiah(result.total_after_arrears)}[/bold]",
-        highlight=False,
-    )
-    total = f"Jumlah manfaat: [bold]{rupiah(result.total)}[/bold]"
+    if result.months_in_arrears:
+        console.print(
+            f"Ditahan sampai tunggakan dilunasi: [bold]{rupiah(result.total_after_arrears)}[/bold]",
+            highlight=False,
+        )
+    if result.scholarships is not None:
+        console.print(
+            f"Jadwal beasiswa tahun ajaran berikutnya: [bold]{rupiah(result.total_later)}[/bold]",
+            highlight=False,
+        )
+    total = f"Jumlah seluruhnya: [bold]{rupiah(result.total)}[/bold]"
     if result.as_incurred:
         total += " + perawatan medis sesuai tagihan (tanpa plafon)"
     console.print(total, highlight=False)
@@ -225,32 +257,40 @@ def _print_benefits(result: BenefitResult) -> None:
 
 
 def _print_scholarships(result: BenefitResult) -> None:
+    """Each child's instalments, one row per school year, with the status of its line."""
     scholarships = result.scholarships
     assert scholarships is not None
     levels = default_rules().vocabulary(result.event_date, field="event_date").education_levels
+    lines = {(line.child, line.school_year): line for line in (*result.lines, *result.schedule)}
     console.print(
         "[bold]Beasiswa pendidikan anak[/bold] "
-        + escape(f"({scholarships.basis} [{scholarships.confidence}])"),
+        + escape(
+            f"({scholarships.basis} [{scholarships.confidence}]; paling banyak "
+            f"{scholarships.max_children} anak; tahun ajaran ini {scholarships.current_school_year})"
+        ),
         highlight=False,
     )
     for child in scholarships.children:
         who = f"Anak {child.index + 1}" + (f" ({escape(child.name)})" if child.name else "")
         if not child.eligible:
             reasons = escape(" ".join(r.message for r in child.reasons))
-            console.print(f"{who}: [red]tidak berhak[/red] — {reasons}", highlight=False)
+            console.print(f"{who}: [red]tidak menerima[/red] — {reasons}", highlight=False)
             continue
         table = Table(title=f"{who}: {rupiah(child.total)}", title_justify="left")
         table.add_column("Tahun ajaran", no_wrap=True)
         table.add_column("Jenjang")
         table.add_column("Tahun ke", justify="right")
         table.add_column("Jumlah", justify="right", no_wrap=True)
+        table.add_column("Status")
         for year in child.schedule:
             term = levels.get(year.level)
+            line = lines[(child.index, year.school_year)]
             table.add_row(
                 year.school_year,
                 term.label_id if term else year.level,
                 str(year.year_in_level),
                 rupiah(year.amount),
+                _status(line) + (" (tahun ajaran sudah lewat)" if year.when == "past" else ""),
             )
         console.print(table, highlight=False)
     console.print(f"Jumlah beasiswa: {rupiah(scholarships.total)}", highlight=False)

@@ -24,6 +24,11 @@ from cakupan.rules import RuleInputError, default_rules
 from cakupan.rules.loader import DisabilityItem, Term, Vocabulary
 
 MAX_RUPIAH = 10**12
+# Children one event may list (the API's bound too): any real family, bounded so a request
+# stays small. Only the rule set's max_children of them receive the scholarship.
+MAX_CHILDREN = 20
+# The name of the button that adds a child row instead of calculating.
+ADD_CHILD = "add_child"
 # Dates the engine computes with; a schedule from a year like 9999 would run off the calendar.
 DATE_RANGE = [MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(2100, 12, 31))]
 _PATH = re.compile(r"^(?P<name>[a-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>.+))?$")
@@ -236,6 +241,11 @@ class ChildForm(RuleErrorMixin, AsciiDigitsForm):
     registered_heir = forms.BooleanField(
         label=_("Registered as an heir"), required=False, initial=True
     )
+    chosen = forms.BooleanField(
+        label=_("Chosen by the heirs for the scholarship"),
+        required=False,
+        help_text=_("Only when more than two children qualify; otherwise the eldest receive it"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -263,6 +273,8 @@ class ChildForm(RuleErrorMixin, AsciiDigitsForm):
             "working": data["working"],
             "registered_heir": data["registered_heir"],
         }
+        if data["chosen"]:
+            child["chosen"] = True
         if data.get("name"):
             child["name"] = data["name"]
         if data.get("year_in_level") is not None:
@@ -271,7 +283,7 @@ class ChildForm(RuleErrorMixin, AsciiDigitsForm):
 
 
 DisabilityFormSet = formset_factory(DisabilityForm, extra=3, max_num=10, absolute_max=10)
-ChildFormSet = formset_factory(ChildForm, extra=2, max_num=2, absolute_max=2)
+ChildFormSet = formset_factory(ChildForm, extra=2, max_num=MAX_CHILDREN, absolute_max=MAX_CHILDREN)
 
 TRANSPORT_MODES = ("land", "sea", "air")
 
@@ -417,20 +429,63 @@ class BenefitForm(RuleErrorMixin, AsciiDigitsForm):
         return event, transport_fields
 
 
+def _as_typed(bound: forms.Form) -> dict[str, Any]:
+    """What was typed into a bound form, as the initial values of an unbound one."""
+    return {name: bound[name].value() for name in bound.fields}
+
+
+def _retyped(formset_class: Any, data: Any, prefix: str, more: int = 0) -> Any:
+    """An unbound formset showing the rows typed into `data`, plus `more` empty rows: the form
+    comes back as it was, with no error shown for rows the officer has not finished."""
+    bound = formset_class(data, prefix=prefix)
+    rows = bound.forms
+    grown = formset_factory(
+        formset_class.form,
+        extra=min(len(rows) + more, formset_class.absolute_max),
+        max_num=formset_class.max_num,
+        absolute_max=formset_class.absolute_max,
+    )(prefix=prefix)
+    for old, new in zip(rows, grown.forms, strict=False):
+        new.initial = _as_typed(old)
+    return grown
+
+
 class BenefitCalculator:
-    """The benefit form with its two formsets, parsed together into one engine event."""
+    """The benefit form with its two formsets, parsed together into one engine event.
+
+    Posted with the ADD_CHILD button, it calculates nothing: the form comes back as typed
+    with one more child row.
+    """
+
+    max_children = MAX_CHILDREN
 
     def __init__(self, data: Any = None) -> None:
         initial = {"event_date": timezone.localdate()}
-        self.form = BenefitForm(data, initial=initial)
-        self.disability = DisabilityFormSet(data, prefix="disability")
-        self.children = ChildFormSet(data, prefix="children")
+        self.adding_child = data is not None and ADD_CHILD in data
+        if self.adding_child:
+            self.form = BenefitForm(initial=_as_typed(BenefitForm(data)))
+            self.disability = _retyped(DisabilityFormSet, data, "disability")
+            self.children = _retyped(ChildFormSet, data, "children", more=1)
+            # The officer types into the new row next.
+            self.children.forms[-1].fields["name"].widget.attrs["autofocus"] = True
+        else:
+            self.form = BenefitForm(data, initial=initial)
+            self.disability = DisabilityFormSet(data, prefix="disability")
+            self.children = ChildFormSet(data, prefix="children")
+        # The date picker offers no day after today; the engine refuses one anyway.
+        self.form.fields["event_date"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.errors: list[str] = []
         self._rows: dict[str, list[int]] = {"disability": [], "children": []}
         self._transport: list[str] = []
 
     def is_valid(self) -> bool:
+        if self.adding_child:
+            return False
         return all([self.form.is_valid(), self.disability.is_valid(), self.children.is_valid()])
+
+    @property
+    def can_add_child(self) -> bool:
+        return self.children.total_form_count() < MAX_CHILDREN
 
     @property
     def has_errors(self) -> bool:

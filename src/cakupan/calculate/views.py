@@ -12,6 +12,8 @@ from typing import Any
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django_htmx.http import reswap
 
 from cakupan.accounts.roles import USE_CALCULATOR
 from cakupan.calculate.forms import (
@@ -62,11 +64,17 @@ def benefits_view(request: HttpRequest) -> HttpResponse:
     result = None
     if request.method == "POST" and calculator.is_valid():
         try:
-            result = benefits_from_dict(calculator.event())
+            # Today in the office's time zone: an event after it is refused, and only this
+            # school year's scholarship instalment is paid now.
+            result = benefits_from_dict(calculator.event(), as_of=timezone.localdate())
         except RuleInputError as e:
             calculator.attach_error(e)
     context: dict[str, Any] = {"calc": calculator, "result": result}
     if result is not None:
         context["levels"] = vocabulary(result.event_date).education_levels
     context["disability_items"] = disability_items()
+    if calculator.adding_child and request.htmx:
+        # Only the form changes (one more child row); the last result stays on the page.
+        response = render(request, "calculate/_benefit_form.html", {**context, "oob": True})
+        return reswap(response, "none")
     return _render(request, "calculate/benefits.html", "calculate/_benefit_result.html", context)

@@ -24,16 +24,23 @@ contributions_for_month(*, month, income, sector, funding, jht=None, business_ow
     funding as strings or integer codes (`codes(month=...)` gives their order). Result
     columns: bracket, base, gross/discount/net per programme, total; `.to_polars()`.
 
-benefits(event: WorkAccident | Death, *, rules=None) -> BenefitResult
-benefits_from_dict(data: dict, *, rules=None) -> BenefitResult
+benefits(event: WorkAccident | Death, *, as_of: date, rules=None) -> BenefitResult
+benefits_from_dict(data: dict, *, as_of: date, rules=None) -> BenefitResult
 event_from_dict(data: dict) -> WorkAccident | Death
-    Itemised benefits. BenefitResult: event_type, event_date, wage, months_in_arrears,
-    lines (BenefitLine: code, label_id, label_en, amount (None = medical care as incurred),
-    calculation, payable ("now" | "after_arrears" | "not_payable"), rule_id, basis,
-    confidence (H/M/L), note, note_en), scholarships (ScholarshipResult or None: per child
-    eligible, reasons, schedule of ScholarshipYear(school_year, level, year_in_level,
-    amount), total), total (payable lines with an amount) = total_now +
-    total_after_arrears, as_incurred, rule_ids.
+    Itemised benefits as of `as_of` (today: the engine never reads the clock; an event
+    after it is refused). BenefitResult: event_type, event_date, as_of, wage,
+    months_in_arrears, lines (due now: BenefitLine: code, label_id, label_en, amount
+    (None = medical care as incurred), calculation, payable ("now" | "after_arrears" |
+    "not_payable"), rule_id, basis, confidence (H/M/L), note, note_en, child and
+    school_year for a scholarship instalment of this school year or one already over),
+    schedule (scholarship instalments of later school years, payable "later" |
+    "not_payable"), scholarships (ScholarshipResult or None: max_children,
+    current_school_year, per child eligible (= receives it), chosen, reasons (age_limit,
+    married, working, not_heir, min_contribution, not_enrolled, finished,
+    no_remaining_years, max_children), schedule of ScholarshipYear(school_year, level,
+    year_in_level, amount, when = past | current | later), total), total_now (lines
+    payable now), total_after_arrears (lines held until the arrears are paid), total_later
+    (the schedule), total = the three summed, as_incurred, rule_ids.
 
 Every result has `.to_dict()` returning plain JSON types. Bad input raises RuleInputError
 (field, code, message in Indonesian, message_en; `.to_dict()` for a 422 body). A broken
@@ -75,8 +82,9 @@ Unknown keys are refused. Dates are "YYYY-MM-DD", amounts integer Rupiah.
       "months_in_arrears": 0,                      consecutive unpaid months at the event
       "contribution_months": 40,                   months contributed; required for a JKM
                                                    scholarship
-      "children": [                                at most 2 (1 before 2019-12-02), only for
-        {                                          jkm, or jkk with death/total_disability
+      "children": [                                every child registered as an heir; at most 2
+        {                                          receive it (1 before 2019-12-02); only for
+                                                   jkm, or jkk with death/total_disability
           "name": "Ani",                           optional
           "birth_date": "2014-08-20",              required
           "level": "not_in_school" | "tk_sd" | "smp" | "sma" | "s1" | "not_enrolled"
@@ -86,7 +94,8 @@ Unknown keys are refused. Dates are "YYYY-MM-DD", amounts integer Rupiah.
           "married": false,
           "working": "no" | "pu" | "bpu" | "intern" | "other",
           "pu_consecutive_months": 0,
-          "registered_heir": true
+          "registered_heir": true,
+          "chosen": false                          the heirs' choice of recipient
         }
       ],
       -- jkk only --

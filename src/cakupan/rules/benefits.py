@@ -1,8 +1,13 @@
 """Benefits after a work accident (JKK) or a death not from work (JKM), itemised and cited.
 
 Each line carries its amount in whole Rupiah (None for medical care recorded as incurred),
-the rule set and regulation it comes from, its confidence, and whether it is payable now,
-only after the arrears are paid, or not at all (DOMAIN.md §3 arrears).
+the rule set and regulation it comes from, its confidence, and when it is paid: now, only
+after the arrears are paid, not at all (DOMAIN.md §3 arrears), or — for a scholarship
+instalment of a later school year — later, in its own school year. The result keeps three
+amounts apart, each the sum of its own lines: what is paid now, what is held until the
+arrears are paid, and the later scholarship schedule; their sum is the total.
+
+The as-of date (today) is an input: the engine never reads the clock.
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ from cakupan.rules.loader import (
     RuleMeta,
     resolve_rules,
 )
-from cakupan.rules.scholarship import ScholarshipResult, scholarships
+from cakupan.rules.scholarship import LATER, PAST, ScholarshipResult, scholarships
 
 NOW = "now"
 AFTER_ARREARS = "after_arrears"
 NOT_PAYABLE = "not_payable"
+# A scholarship instalment of a later school year (only on `BenefitResult.schedule`).
+LATER_YEAR = "later"
 
 
 def rupiah(amount: int) -> str:
@@ -52,6 +59,9 @@ class BenefitLine:
     confidence: str
     note: str = ""
     note_en: str = ""
+    # A scholarship instalment names its child (index in the input) and its school year.
+    child: int | None = None
+    school_year: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,33 +76,42 @@ class BenefitLine:
             "confidence": self.confidence,
             "note": self.note,
             "note_en": self.note_en,
+            "child": self.child,
+            "school_year": self.school_year,
         }
 
 
 @dataclass(frozen=True)
 class BenefitResult:
-    """Every benefit line of one event, with totals.
+    """Every benefit line of one event, with three amounts kept apart.
 
-    `total` sums the lines with a known amount that are payable (now or after arrears);
-    it equals `total_now + total_after_arrears`. `as_incurred` is true when medical care
-    has no amount yet (it has no ceiling).
+    `lines` are due now: lump sums, funeral, periodic benefits paid at once, medical care,
+    and the scholarship instalments of this school year (and of school years already over).
+    `schedule` holds the scholarship instalments of later school years, per child per year.
+    `total_now` sums the lines payable now, `total_after_arrears` those held until the
+    arrears are paid, `total_later` the schedule (nothing when not payable);
+    `total = total_now + total_after_arrears + total_later`. `as_incurred` is true when
+    medical care has no amount yet (it has no ceiling).
     """
 
     event_type: str
     event_date: date
+    as_of: date
     wage: int | None
     months_in_arrears: int
     lines: tuple[BenefitLine, ...]
+    schedule: tuple[BenefitLine, ...]
     scholarships: ScholarshipResult | None
     total: int
     total_now: int
     total_after_arrears: int
+    total_later: int
     as_incurred: bool
     rule_ids: tuple[str, ...]
 
     def line(self, code: str) -> BenefitLine:
-        """The line with this code (KeyError if absent)."""
-        for line in self.lines:
+        """The line with this code, due now or scheduled (KeyError if absent)."""
+        for line in (*self.lines, *self.schedule):
             if line.code == code:
                 return line
         raise KeyError(code)
@@ -101,26 +120,31 @@ class BenefitResult:
         return {
             "event_type": self.event_type,
             "event_date": self.event_date.isoformat(),
+            "as_of": self.as_of.isoformat(),
             "wage": self.wage,
             "months_in_arrears": self.months_in_arrears,
             "lines": [line.to_dict() for line in self.lines],
+            "schedule": [line.to_dict() for line in self.schedule],
             "scholarships": self.scholarships.to_dict() if self.scholarships else None,
             "total": self.total,
             "total_now": self.total_now,
             "total_after_arrears": self.total_after_arrears,
+            "total_later": self.total_later,
             "as_incurred": self.as_incurred,
             "rule_ids": list(self.rule_ids),
         }
 
 
 class _Lines:
-    """Collects lines, deciding each one's payability from the arrears rule set."""
+    """Collects lines due now and the later schedule, deciding each one's payability from the
+    arrears rule set."""
 
     def __init__(self, event_type: str, months_in_arrears: int, arrears: ArrearsRules) -> None:
         self.event_type = event_type
         self.months = months_in_arrears
         self.arrears = arrears
         self.lines: list[BenefitLine] = []
+        self.schedule: list[BenefitLine] = []
         self.rule_ids: list[str] = []
 
     def use(self, meta: RuleMeta) -> None:
@@ -140,13 +164,28 @@ class _Lines:
         note: str = "",
         note_en: str = "",
         confidence_key: str = "",
+        arrears_key: str = "",
+        later: bool = False,
+        child: int | None = None,
+        school_year: str | None = None,
     ) -> None:
+        """Add a line due now, or with `later` one of the later schedule.
+
+        `arrears_key` is the code the arrears rule set knows the line by (default `code`),
+        `confidence_key` the one of the rule set's line_confidence.
+        """
         self.use(meta)
-        payable, arrears_note, arrears_note_en = self._payable(code)
+        payable, arrears_note, arrears_note_en = self._payable(arrears_key or code)
+        if later and payable != NOT_PAYABLE:
+            # A later school year is paid in that year; arrears only make it conditional.
+            if payable == AFTER_ARREARS:
+                arrears_note = "Hanya bila tunggakan iuran sudah dilunasi."
+                arrears_note_en = "Only once the arrears are paid."
+            payable = LATER_YEAR
         if arrears_note:
             note = f"{note} {arrears_note}".strip()
             note_en = f"{note_en} {arrears_note_en}".strip()
-        self.lines.append(
+        (self.schedule if later else self.lines).append(
             BenefitLine(
                 code=code,
                 label_id=label_id,
@@ -159,6 +198,8 @@ class _Lines:
                 confidence=confidence or meta.confidence_of(confidence_key or code),
                 note=note,
                 note_en=note_en,
+                child=child,
+                school_year=school_year,
             )
         )
 
@@ -534,7 +575,9 @@ def _jkm_lines(event: Death, book: RuleBook, lines: _Lines) -> None:
     )
 
 
-def _scholarship(event: Event, book: RuleBook, lines: _Lines) -> ScholarshipResult | None:
+def _scholarship(
+    event: Event, book: RuleBook, lines: _Lines, as_of: date
+) -> ScholarshipResult | None:
     if not event.children:
         return None
     if isinstance(event, WorkAccident) and not (event.death or event.total_disability):
@@ -557,35 +600,100 @@ def _scholarship(event: Event, book: RuleBook, lines: _Lines) -> ScholarshipResu
             message_en=f"Give contribution_months: a {event.type.upper()} scholarship needs at "
             f"least {minimum} months of contributions.",
         )
+    vocabulary = book.vocabulary(event.event_date, field="event_date")
     result = scholarships(
         event_type=event.type,
         event_date=event.event_date,
+        as_of=as_of,
         contribution_months=event.contribution_months,
         children=event.children,
         rules=rules,
-        vocabulary=book.vocabulary(event.event_date, field="event_date"),
+        vocabulary=vocabulary,
     )
     lines.use(rules.meta)
-    if result.total:
-        eligible = sum(1 for c in result.children if c.eligible)
-        lines.add(
-            "scholarship",
-            f"Beasiswa pendidikan anak ({eligible} anak)",
-            f"Children's education scholarship ({eligible} children)",
-            result.total,
-            " + ".join(rupiah(c.total) for c in result.children if c.total),
-            rules.meta,
-            note="Dibayar per tahun ajaran dengan bukti terdaftar di sekolah.",
-            note_en="Paid per school year on proof of enrolment.",
-        )
+    levels = vocabulary.education_levels
+    for outcome in result.children:
+        child = event.children[outcome.index]
+        name = f" ({outcome.name})" if outcome.name else ""
+        for year in outcome.schedule:
+            term = levels.get(year.level)
+            level_id = term.label_id if term else year.level
+            level_en = term.label_en if term else year.level
+            if year.when == PAST:
+                note = "Tahun ajaran yang sudah lewat: dibayar dengan bukti terdaftar di sekolah "
+                note += "pada tahun itu."
+                note_en = "A school year already over: paid on proof of enrolment in that year."
+                confidence_key = "scholarship_past"
+            else:
+                if year.when == LATER:
+                    note = "Dibayar pada tahun ajaran itu dengan bukti terdaftar di sekolah."
+                    note_en = "Paid in that school year on proof of enrolment."
+                else:
+                    note = "Tahun ajaran ini: dibayar dengan bukti terdaftar di sekolah."
+                    note_en = "This school year: paid on proof of enrolment."
+                # The weaker figures behind this child's schedule mark each of its lines.
+                confidence_key = (
+                    "not_yet_in_school"
+                    if child.level == "not_in_school"
+                    else "working_exception"
+                    if child.working != "no"
+                    else "scholarship"
+                )
+            once = rules.mode == "one_off"
+            lines.add(
+                f"scholarship_{outcome.index}_{year.start_year}",
+                f"Beasiswa anak ke-{outcome.index + 1}{name}: "
+                + (
+                    "pembayaran sekali"
+                    if once
+                    else f"{level_id} tahun ke-{year.year_in_level}, tahun ajaran "
+                    f"{year.school_year}"
+                ),
+                f"Scholarship, child {outcome.index + 1}{name}: "
+                + (
+                    "one payment"
+                    if once
+                    else f"{level_en} year {year.year_in_level}, school year {year.school_year}"
+                ),
+                year.amount,
+                f"{rupiah(year.amount)} " + ("sekali" if once else "per tahun ajaran"),
+                rules.meta,
+                note=note,
+                note_en=note_en,
+                confidence_key=confidence_key,
+                arrears_key="scholarship",
+                later=year.when == LATER,
+                child=outcome.index,
+                school_year=year.school_year,
+            )
     return result
 
 
-def benefits(event: Event, *, rules: RuleBook | None = None) -> BenefitResult:
+def _as_of(as_of: object, event_date: date) -> date:
+    """The as-of date (today), checked against the event: an event cannot lie in the future."""
+    day = parse_date(as_of, "as_of")
+    if event_date > day:
+        raise RuleInputError(
+            field="event_date",
+            code="event_in_future",
+            message=f"Tanggal kejadian {event_date.isoformat()} setelah hari ini "
+            f"({day.isoformat()}); manfaat dihitung hanya untuk kejadian yang sudah terjadi. "
+            "Periksa tanggal kejadian.",
+            message_en=f"The event date {event_date.isoformat()} is after today "
+            f"({day.isoformat()}); benefits are computed only for an event that has happened. "
+            "Check the event date.",
+        )
+    return day
+
+
+def benefits(event: Event, *, as_of: date, rules: RuleBook | None = None) -> BenefitResult:
     """All benefit lines for a work accident (WorkAccident) or a non-work death (Death).
 
-    The event date chooses every rule set (a JKM death in 2019-06 uses PP 44/2015).
-    Raises RuleInputError with the path of the first bad field.
+    `as_of` is today for the caller (the engine never reads the clock): an event after it is
+    refused, and scholarship instalments are due now for this school year (and years already
+    over) and later for later school years. The event date chooses every rule set (a JKM
+    death in 2019-06 uses PP 44/2015). Raises RuleInputError with the path of the first bad
+    field.
     """
     book = resolve_rules(rules)
     if not isinstance(event, WorkAccident | Death):
@@ -596,6 +704,7 @@ def benefits(event: Event, *, rules: RuleBook | None = None) -> BenefitResult:
             message_en="The event type must be jkk or jkm.",
         )
     event = replace(event, event_date=parse_date(event.event_date, "event_date"))
+    today = _as_of(as_of, event.event_date)
     months = parse_int(
         event.months_in_arrears,
         "months_in_arrears",
@@ -610,25 +719,35 @@ def benefits(event: Event, *, rules: RuleBook | None = None) -> BenefitResult:
         wage = _jkk_lines(event, book, lines)
     else:
         _jkm_lines(event, book, lines)
-    result = _scholarship(event, book, lines)
-    counted = [line for line in lines.lines if line.amount is not None]
-    now = sum(line.amount or 0 for line in counted if line.payable == NOW)
-    later = sum(line.amount or 0 for line in counted if line.payable == AFTER_ARREARS)
+    result = _scholarship(event, book, lines, today)
+
+    def total(items: list[BenefitLine], payable: str) -> int:
+        return sum(line.amount or 0 for line in items if line.payable == payable)
+
+    now = total(lines.lines, NOW)
+    held = total(lines.lines, AFTER_ARREARS)
+    later = total(lines.schedule, LATER_YEAR)
     return BenefitResult(
         event_type=event.type,
         event_date=event.event_date,
+        as_of=today,
         wage=wage,
         months_in_arrears=months,
         lines=tuple(lines.lines),
+        schedule=tuple(lines.schedule),
         scholarships=result,
-        total=now + later,
+        total=now + held + later,
         total_now=now,
-        total_after_arrears=later,
+        total_after_arrears=held,
+        total_later=later,
         as_incurred=any(line.amount is None for line in lines.lines),
         rule_ids=tuple(lines.rule_ids),
     )
 
 
-def benefits_from_dict(data: Mapping[str, Any], *, rules: RuleBook | None = None) -> BenefitResult:
-    """Benefits for an event described as JSON (see the package docstring for the schema)."""
-    return benefits(event_from_dict(data), rules=rules)
+def benefits_from_dict(
+    data: Mapping[str, Any], *, as_of: date, rules: RuleBook | None = None
+) -> BenefitResult:
+    """Benefits for an event described as JSON (see the package docstring for the schema),
+    as of `as_of` (today)."""
+    return benefits(event_from_dict(data), as_of=as_of, rules=rules)

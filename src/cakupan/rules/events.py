@@ -61,7 +61,8 @@ class Child:
     `school_start_year` optionally fixes when a not_in_school child starts TK–SD year 1
     (the calendar year its school year begins). `working` is no, pu, bpu, intern or other;
     `pu_consecutive_months` counts consecutive months of PU work for the Permenaker 1/2025
-    exception.
+    exception. `chosen` marks the heirs' choice of who receives the scholarship when more
+    children qualify than the rule set allows.
     """
 
     birth_date: date
@@ -73,6 +74,7 @@ class Child:
     working: str = "no"
     pu_consecutive_months: int = 0
     registered_heir: bool = True
+    chosen: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ def _child(data: object, path: str) -> Child:
             "working",
             "pu_consecutive_months",
             "registered_heir",
+            "chosen",
         ),
     )
     return Child(
@@ -218,6 +221,7 @@ def _child(data: object, path: str) -> Child:
         working=f.get("working", _str, "no"),
         pu_consecutive_months=f.get("pu_consecutive_months", _int, 0),
         registered_heir=f.get("registered_heir", parse_bool, True),
+        chosen=f.get("chosen", parse_bool, False),
     )
 
 

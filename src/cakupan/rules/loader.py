@@ -252,13 +252,37 @@ class SchoolLevel:
     max_years: int
 
 
+# How children are ordered when more qualify than a scholarship rule set allows: "chosen"
+# puts the heirs' choice first, "eldest" the earlier birth date; ties keep the input order.
+SELECTION_KEYS = ("chosen", "eldest")
+
+
+@dataclass(frozen=True)
+class PosthumousWindow:
+    """How long after the event a child may be born and still count, and on what basis.
+
+    It is a presumption of paternity from civil law, not a BPJS figure, hence its own
+    citation and confidence.
+    """
+
+    days: int
+    basis: str
+    confidence: str
+
+
 @dataclass(frozen=True)
 class ScholarshipRules:
-    """Who among the children gets a scholarship, and how much per school year."""
+    """Who among the children gets a scholarship, and how much per school year.
+
+    `selection` orders the qualifying children (SELECTION_KEYS) and the first
+    `max_children` receive it.
+    """
 
     meta: RuleMeta
     mode: str
     max_children: int
+    selection: tuple[str, ...]
+    posthumous_window: PosthumousWindow
     max_per_child: int
     one_off_amount: int
     min_contribution_months: Mapping[str, int]
@@ -613,10 +637,31 @@ def _parse_scholarship(meta: RuleMeta, body: _Section) -> ScholarshipRules:
     months.done()
     if set(minimum) != {"jkk", "jkm"}:
         raise months.fail("give exactly jkk and jkm")
+    selection = body.strings("selection")
+    if (
+        not selection
+        or set(selection) - set(SELECTION_KEYS)
+        or len(set(selection)) < len(selection)
+    ):
+        raise body.fail(f"selection must list some of {', '.join(SELECTION_KEYS)}, each once")
+    window = body.section("posthumous_window")
+    posthumous = PosthumousWindow(
+        days=window.amount("days"),
+        basis=window.get("basis", str),
+        confidence=window.get("confidence", str),
+    )
+    window.done()
+    if posthumous.confidence not in CONFIDENCE_LEVELS:
+        raise window.fail("confidence must be H, M or L")
+    max_children = body.amount("max_children")
+    if max_children < 1:
+        raise body.fail("max_children must be at least 1")
     return ScholarshipRules(
         meta=meta,
         mode=mode,
-        max_children=body.amount("max_children"),
+        max_children=max_children,
+        selection=selection,
+        posthumous_window=posthumous,
         max_per_child=body.amount("max_per_child"),
         one_off_amount=body.amount("one_off_amount", 0),
         min_contribution_months=minimum,

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from cakupan.calculate.forms import indonesian
+from cakupan.rules import BenefitLine, BenefitResult, ScholarshipYear
 from cakupan.rules.benefits import rupiah as _rupiah
 
 register = template.Library()
@@ -39,4 +40,19 @@ def pick(terms: Any, code: str) -> str:
 
 @register.filter
 def payable_class(payable: str) -> str:
-    return {"now": "now", "after_arrears": "later", "not_payable": "never"}.get(payable, "")
+    return {"now": "now", "after_arrears": "later", "not_payable": "never", "later": "sched"}.get(
+        payable, ""
+    )
+
+
+@register.filter
+def instalments(result: BenefitResult, child: int) -> list[tuple[ScholarshipYear, BenefitLine]]:
+    """One child's school years, each with its line (due now or scheduled later), in order:
+    `{% for year, line in result|instalments:child.index %}`."""
+    if result.scholarships is None:
+        return []
+    lines = {
+        line.school_year: line for line in (*result.lines, *result.schedule) if line.child == child
+    }
+    outcome = result.scholarships.children[child]
+    return [(year, lines[year.school_year]) for year in outcome.schedule]

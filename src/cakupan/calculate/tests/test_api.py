@@ -146,6 +146,7 @@ def test_scholarship_schedule_per_child(officer) -> None:  # type: ignore[no-unt
         "level": "tk_sd",
         "year_in_level": 1,
         "amount": 1_500_000,
+        "when": "past",  # 2025/2026 is over by now: due now, in lines
     }
     assert not budi["eligible"] and budi["reasons"][0]["code"] == "age_limit"
 
@@ -170,10 +171,23 @@ def test_stmb_from_and_to_dates_use_the_alias(officer) -> None:  # type: ignore[
                 "type": "jkm",
                 "event_date": "2026-03-15",
                 "contribution_months": 40,
-                "children": [{"birth_date": "2015-01-01", "level": "smp", "year_in_level": 1}] * 3,
+                "children": [
+                    {"birth_date": "2015-01-01", "level": "smp", "year_in_level": 1, "chosen": True}
+                ]
+                * 3,
             },
-            "children[2]",
-            "too_many_children",
+            "children[2].chosen",
+            "too_many_chosen",
+        ),
+        (
+            {
+                "type": "jkm",
+                "event_date": "2026-03-15",
+                "contribution_months": 40,
+                "children": [{"birth_date": "2027-03-01", "level": "not_in_school"}],
+            },
+            "children[0].birth_date",
+            "born_after_window",
         ),
         (
             {"type": "jkk", "event_date": "2026-03-15", "wage": 1, "disability": [{"item": "x"}]},
@@ -254,5 +268,81 @@ def test_openapi_documents_inputs_and_outputs() -> None:
         event["properties"]
     )
     assert "from" in schemas["IncapacityIn"]["properties"]
-    assert {"lines", "scholarships", "total_now"} <= set(schemas["BenefitsOut"]["properties"])
+    assert {"lines", "schedule", "scholarships", "total_now", "total_later"} <= set(
+        schemas["BenefitsOut"]["properties"]
+    )
+    assert "chosen" in schemas["ChildIn"]["properties"]
     assert "transport" in schemas["ContributionIn"]["properties"]["sector"]["description"]
+
+
+# Issue 8: what is paid when. The server passes today (Asia/Jakarta) as the as-of date.
+
+
+def _tomorrow() -> str:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+
+
+def test_a_future_event_is_422_naming_event_date(officer) -> None:  # type: ignore[no-untyped-def]
+    r = _post(officer, BENEFITS, {"type": "jkm", "event_date": _tomorrow()})
+    assert r.status_code == 422, r.content
+    (error,) = r.json()["detail"]
+    assert error["loc"] == ["body", "event_date"] and error["type"] == "event_in_future"
+    assert "setelah hari ini" in error["msg"]
+
+
+def test_jkm_after_40_months_pays_42_million_now_and_schedules_two_children(officer) -> None:  # type: ignore[no-untyped-def]
+    """DOMAIN.md §5-§6: 42,000,000 now; each child this school year's instalment now and the
+    later school years apart; the total is the sum of the three."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    school_year = today.year if today.month >= 7 else today.year - 1
+    body = {
+        "type": "jkm",
+        "event_date": today.isoformat(),
+        "contribution_months": 40,
+        "children": [
+            {"name": "Ani", "birth_date": "2019-01-10", "level": "tk_sd", "year_in_level": 3},
+            {"name": "Budi", "birth_date": "2012-02-01", "level": "smp", "year_in_level": 1},
+        ],
+    }
+    r = _post(officer, BENEFITS, body)
+    assert r.status_code == 200, r.content
+    data = r.json()
+    now_lines = [line for line in data["lines"] if line["payable"] == "now"]
+    assert data["total_now"] == sum(line["amount"] for line in now_lines)
+    assert data["total_now"] == 42_000_000 + 1_500_000 + 2_000_000
+    scholarship_now = [line for line in data["lines"] if line["code"].startswith("scholarship")]
+    assert {line["school_year"] for line in scholarship_now} == {f"{school_year}/{school_year + 1}"}
+    assert data["total_later"] == sum(line["amount"] for line in data["schedule"])
+    assert all(line["school_year"] > scholarship_now[0]["school_year"] for line in data["schedule"])
+    assert data["total"] == data["total_now"] + data["total_after_arrears"] + data["total_later"]
+    assert data["total"] == 42_000_000 + data["scholarships"]["total"]
+
+
+def test_three_children_two_scheduled_one_max_children(officer) -> None:  # type: ignore[no-untyped-def]
+    body = {
+        "type": "jkm",
+        "event_date": "2026-03-15",
+        "contribution_months": 40,
+        "children": [
+            {"name": "Ani", "birth_date": "2015-01-01", "level": "smp", "year_in_level": 1},
+            {"name": "Budi", "birth_date": "2010-01-01", "level": "sma", "year_in_level": 1},
+            {"name": "Citra", "birth_date": "2018-01-01", "level": "tk_sd", "year_in_level": 3},
+        ],
+    }
+    r = _post(officer, BENEFITS, body)
+    assert r.status_code == 200, r.content
+    ani, budi, citra = r.json()["scholarships"]["children"]
+    assert ani["eligible"] and budi["eligible"] and ani["schedule"] and budi["schedule"]
+    assert not citra["eligible"] and citra["schedule"] == []
+    assert [reason["code"] for reason in citra["reasons"]] == ["max_children"]
+    # the heirs' choice wins over age
+    body["children"][2]["chosen"] = True
+    ani, budi, citra = _post(officer, BENEFITS, body).json()["scholarships"]["children"]
+    assert citra["eligible"] and citra["chosen"] and budi["eligible"]
+    assert [reason["code"] for reason in ani["reasons"]] == ["max_children"]

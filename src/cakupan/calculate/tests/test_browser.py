@@ -87,3 +87,51 @@ def test_contribution_then_benefit_calculator(page, live_server, malang, make_us
     page.click("#calc-form button[type=submit]")
     page.locator("tr[data-code^=disability_0]").wait_for()
     assert page.locator("#err-disability-0-function_loss_percent").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_third_child_is_added_and_listed_with_max_children(
+    page, live_server, malang, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    """No JS framework: the add button posts the form through htmx, which swaps only the form."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    make_user("bpjs_officer", username="rina")
+    page.goto(f"{live_server.url}/hitung/manfaat/")
+    page.fill("#id_username", "rina")
+    page.fill("#id_password", "Rahasia-kuat-2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/hitung/manfaat/")
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    page.fill("#id_event_date", tomorrow.isoformat())
+    page.click("#calc-form button.primary")
+    page.locator("#err-event_date").wait_for()
+    assert "setelah hari ini" in page.locator("#err-event_date").inner_text()
+
+    page.fill("#id_event_date", "2026-03-15")
+    page.fill("#id_contribution_months", "40")
+    for n, (name, born, level, year) in enumerate(
+        [("Ani", "2015-01-01", "smp", "1"), ("Budi", "2010-01-01", "sma", "1")]
+    ):
+        page.fill(f"#id_children-{n}-name", name)
+        page.fill(f"#id_children-{n}-birth_date", born)
+        page.select_option(f"#id_children-{n}-level", level)
+        page.fill(f"#id_children-{n}-year_in_level", year)
+    assert page.locator("#id_children-2-name").count() == 0
+    page.click("[data-testid=add-child]")
+    page.locator("#id_children-2-name").wait_for()
+    assert page.input_value("#id_children-0-name") == "Ani"  # what was typed stays
+    page.fill("#id_children-2-name", "Citra")
+    page.fill("#id_children-2-birth_date", "2018-01-01")
+    page.select_option("#id_children-2-level", "tk_sd")
+    page.fill("#id_children-2-year_in_level", "3")
+    page.click("#calc-form button.primary")
+    page.locator("[data-testid=child-2]").wait_for()
+    reason = page.locator("[data-testid=child-2] [data-reason=max_children]")
+    assert "paling banyak 2 anak" in reason.inner_text()
+    assert page.locator("[data-testid=child-0] tbody tr").count() > 0
+    assert page.locator("[data-testid=child-2] tbody tr").count() == 0
+    _shot(page, "benefits-three-children.png")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from cakupan.calculate.cli import OFFICE_TZ
 from cakupan.cli import app
+from cakupan.rules.benefits import rupiah
 
 runner = CliRunner()
 OJOL_2026_11 = ["--income", "1.000.000", "--month", "2026-11", "--sector", "transport"]
@@ -96,7 +99,7 @@ def test_contribution_bad_input_exits_2_naming_the_option(args: list[str], named
 def test_benefits_jkm_death_is_42_million(tmp_path: Path) -> None:
     result = _benefits(tmp_path, {"type": "jkm", "event_date": "2026-03-15"})
     assert result.exit_code == 0, result.output
-    assert "Jumlah manfaat: Rp 42.000.000" in result.stdout
+    assert "Jumlah seluruhnya: Rp 42.000.000" in result.stdout
     assert "dibayar sekarang" in result.stdout and "PP 82/2019" in result.stdout
 
 
@@ -106,7 +109,7 @@ def test_benefits_jkk_death_at_the_lowest_bracket_is_70_million(tmp_path: Path) 
     data = json.loads(result.stdout)
     assert data["total"] == 70_000_000 and data["wage"] == 1_000_000
     table = _benefits(tmp_path, event).stdout
-    assert "Jumlah manfaat: Rp 70.000.000 + perawatan medis sesuai tagihan" in table
+    assert "Jumlah seluruhnya: Rp 70.000.000 + perawatan medis sesuai tagihan" in table
 
 
 def test_benefits_arrears_and_the_scholarship_schedule(tmp_path: Path) -> None:
@@ -122,9 +125,13 @@ def test_benefits_arrears_and_the_scholarship_schedule(tmp_path: Path) -> None:
     }
     out = _benefits(tmp_path, event).stdout
     assert "Dibayar sekarang: Rp 10.000.000" in out  # the funeral, at once
-    assert "setelah tunggakan dilunasi" in out
+    # lump sum, periodic benefit and Ani's TK-SD instalments from 2025/26 to this school year
+    today = datetime.now(OFFICE_TZ).date()
+    due_years = (today.year if today.month >= 7 else today.year - 1) - 2025 + 1
+    held = rupiah(32_000_000 + 1_500_000 * min(due_years, 5))
+    assert f"Ditahan sampai tunggakan dilunasi: {held}" in out
     assert "2025/2026" in out and "TK-SD" in out and "S1/vokasi" in out
-    assert "Anak 2 (Budi): tidak berhak" in out
+    assert "Anak 2 (Budi): tidak menerima" in out
 
 
 def test_benefits_reads_stdin() -> None:
@@ -142,8 +149,8 @@ CHILD = {"birth_date": "2015-01-01", "level": "smp", "year_in_level": 1}
     [
         (
             {"type": "jkm", "event_date": "2026-03-15", "contribution_months": 40}
-            | {"children": [CHILD] * 3},
-            "children[2]",
+            | {"children": [CHILD | {"chosen": True}] * 3},
+            "children[2].chosen",
         ),
         (
             {"type": "jkk", "event_date": "2026-03-15", "wage": 1_000_000}
@@ -215,3 +222,37 @@ def test_an_operator_adds_a_disability_row(tmp_path: Path, monkeypatch) -> None:
     assert broken.exit_code == 2 and "disability-extra-2026" in broken.stderr
     assert "replaces = true" in broken.stderr
     assert "Traceback" not in broken.output
+
+
+def test_benefits_future_event_exits_2_naming_event_date(tmp_path: Path) -> None:
+    """The command passes today as the as-of date: an event after it is refused."""
+    from datetime import timedelta
+
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    result = _benefits(tmp_path, {"type": "jkm", "event_date": tomorrow})
+    assert result.exit_code == 2
+    assert "event_date" in result.stderr and "setelah hari ini" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_benefits_three_children_two_scheduled_one_max_children(tmp_path: Path) -> None:
+    event = {
+        "type": "jkm",
+        "event_date": "2026-03-15",
+        "contribution_months": 40,
+        "children": [
+            {"name": "Ani", "birth_date": "2015-01-01", "level": "smp", "year_in_level": 1},
+            {"name": "Budi", "birth_date": "2010-01-01", "level": "sma", "year_in_level": 1},
+            {"name": "Citra", "birth_date": "2018-01-01", "level": "tk_sd", "year_in_level": 3},
+        ],
+    }
+    result = _benefits(tmp_path, event)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Anak 3 (Citra): tidak menerima" in out and "paling banyak 2 anak" in out
+    data = json.loads(_benefits(tmp_path, event, "--json").stdout)
+    assert data["total"] == data["total_now"] + data["total_after_arrears"] + data["total_later"]
+    # the table shows the three amounts apart, each the sum of its own lines
+    assert f"Dibayar sekarang: {rupiah(data['total_now'])}" in out
+    assert f"Jadwal beasiswa tahun ajaran berikutnya: {rupiah(data['total_later'])}" in out
+    assert f"Jumlah seluruhnya: {rupiah(data['total'])}" in out

@@ -166,24 +166,21 @@ def test_benefit_disability_over_100_percent_is_marked_on_its_row(officer) -> No
 
 
 def test_benefit_errors_without_a_field_name_it(officer) -> None:  # type: ignore[no-untyped-def]
-    # before PP 82/2019 only one child may be submitted: the second row carries the message
+    # a scholarship follows only a death or total disability: the message names the children
     r = officer.post(
         BENEFITS,
         _benefit_post(
-            event_date="2019-06-01",
-            contribution_months="80",
+            type="jkk",
+            wage="1000000",
             **{
                 "children-0-birth_date": "2010-01-01",
                 "children-0-level": "smp",
                 "children-0-year_in_level": "1",
-                "children-1-birth_date": "2012-01-01",
-                "children-1-level": "tk_sd",
-                "children-1-year_in_level": "3",
             },
         ),
     )
     body = r.content.decode()
-    assert "children[1]: Paling banyak 1 anak" in body
+    assert "children: Beasiswa hanya untuk kematian" in body
     r = officer.post(BENEFITS, _benefit_post(type="jkk"))  # neither wage nor income
     assert 'id="err-wage"' in r.content.decode()
 
@@ -231,3 +228,101 @@ def test_a_link_from_a_worker_page_prefills_the_occupation(client, make_user) ->
     client.force_login(make_user("bpjs_officer"))
     body = client.get("/hitung/iuran/?occupation=ojol&funding=csr").content.decode()
     assert '<option value="ojol" selected' in body and '<option value="csr" selected>' in body
+
+
+# Issue 8: what is paid when; any number of children; dates checked against today.
+
+
+def test_benefit_future_event_is_refused_next_to_the_date(officer) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    body = officer.post(BENEFITS, _benefit_post(event_date=tomorrow.isoformat())).content.decode()
+    assert 'id="err-event_date"' in body and "setelah hari ini" in body
+    assert 'data-testid="total"' not in body
+
+
+def test_benefit_add_child_shows_a_third_row_keeping_what_was_typed(officer) -> None:  # type: ignore[no-untyped-def]
+    data = _benefit_post(
+        add_child="1",
+        **{"children-0-name": "Ani", "children-0-birth_date": "2015-01-01"},
+    )
+    body = officer.post(BENEFITS, data).content.decode()
+    assert 'name="children-2-birth_date"' in body and 'name="children-3-birth_date"' not in body
+    assert 'name="children-TOTAL_FORMS" value="3"' in body
+    assert 'value="Ani"' in body and 'value="2015-01-01"' in body
+    assert "Tambah anak" in body and "Dipilih ahli waris sebagai penerima beasiswa" in body
+    assert 'data-testid="benefit-result"' not in body and 'class="error"' not in body
+    # through htmx only the form comes back (out of band); the result stays as it was
+    r = officer.post(BENEFITS, data, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="result")
+    fragment = r.content.decode()
+    assert 'hx-swap-oob="true"' in fragment and 'name="children-2-birth_date"' in fragment
+    assert r["HX-Reswap"] == "none"
+
+
+def test_benefit_three_children_two_receive_one_max_children(officer) -> None:  # type: ignore[no-untyped-def]
+    rows = {
+        "children-TOTAL_FORMS": "3",
+        "children-2-working": "no",
+        "children-2-registered_heir": "on",
+        "contribution_months": "40",
+    }
+    for n, (name, born, level, year) in enumerate(
+        [
+            ("Ani", "2015-01-01", "smp", "1"),
+            ("Budi", "2010-01-01", "sma", "1"),
+            ("Citra", "2018-01-01", "tk_sd", "3"),
+        ]
+    ):
+        rows |= {
+            f"children-{n}-name": name,
+            f"children-{n}-birth_date": born,
+            f"children-{n}-level": level,
+            f"children-{n}-year_in_level": year,
+        }
+    body = officer.post(BENEFITS, _benefit_post(**rows)).content.decode()
+    assert 'data-testid="child-2"' in body and 'data-reason="max_children"' in body
+    text = _text(body)
+    assert "paling banyak 2 anak" in text and "tidak menerima" in text
+    assert "Beasiswa tahun ajaran berikutnya" in text and "Jatuh tempo sekarang" in text
+    # the three amounts stand apart, and each is the sum of its own lines
+    headline = {
+        testid: _amount(body, f'data-testid="{testid}"')
+        for testid in ("total-now", "total-later", "total")
+    }
+    # the lines due now, and each child's rows of later school years
+    now = re.findall(
+        r'data-code="[^"]+" data-payable="now">\s*<td>.*?</td>\s*<td class="num"><strong>'
+        r"(Rp [\d.]+)<",
+        body,
+        re.S,
+    )
+    later = re.findall(
+        r'data-payable="later">(?:<td>[^<]*</td>){2}<td class="num">\d+</td>'
+        r'<td class="num">(Rp [\d.]+)<',
+        body,
+    )
+    assert headline["total-now"] == sum(_rupiah(a) for a in now)
+    assert headline["total-later"] == sum(_rupiah(a) for a in later) > 0
+    assert headline["total"] == headline["total-now"] + headline["total-later"]
+    # in English the engine's reason and the page's words are English; the language the
+    # request activates is put back afterwards, so no later test runs in English
+    from django.utils import translation
+
+    with translation.override(translation.get_language()):
+        officer.post("/i18n/setlang/", {"language": "en", "next": BENEFITS})
+        english = _text(officer.post(BENEFITS, _benefit_post(**rows)).content.decode())
+    assert "at most 2 children" in english and "does not receive it" in english
+    assert "Scholarships of later school years" in english
+
+
+def _rupiah(text: str) -> int:
+    return int(text.removeprefix("Rp ").replace(".", ""))
+
+
+def _amount(body: str, marker: str) -> int:
+    match = re.search(re.escape(marker) + r">(Rp [\d.]+)<", body)
+    assert match, marker
+    return _rupiah(match.group(1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,15 +13,18 @@ from hypothesis import strategies as st
 from cakupan.rules import BenefitResult, RuleInputError, benefits, benefits_from_dict
 from cakupan.rules.events import Death, WorkAccident
 
+# A fixed "today": the engine never reads the clock, so every figure here is reproducible.
+AS_OF = date(2026, 12, 1)
+
 
 def jkk(**fields: Any) -> BenefitResult:
     return benefits_from_dict(
-        {"type": "jkk", "event_date": "2026-03-10", "wage": 1_000_000, **fields}
+        {"type": "jkk", "event_date": "2026-03-10", "wage": 1_000_000, **fields}, as_of=AS_OF
     )
 
 
 def jkm(**fields: Any) -> BenefitResult:
-    return benefits_from_dict({"type": "jkm", "event_date": "2026-03-10", **fields})
+    return benefits_from_dict({"type": "jkm", "event_date": "2026-03-10", **fields}, as_of=AS_OF)
 
 
 def amounts(result: BenefitResult) -> dict[str, int | None]:
@@ -73,7 +77,7 @@ def test_jkk_death_lowest_bracket_70_million() -> None:
 def test_jkk_income_maps_to_bracket_base() -> None:
     """DOMAIN.md §4: a BPU's wage is the bracket base (income 3,000,000 → base 2,950,000)."""
     fields = {"type": "jkk", "event_date": "2026-03-10", "income": 3_000_000, "death": True}
-    result = benefits_from_dict(fields)
+    result = benefits_from_dict(fields, as_of=AS_OF)
     assert result.wage == 2_950_000
     assert result.line("death").amount == 48 * 2_950_000
     assert "bpu-contribution-pp44-2015" in result.rule_ids
@@ -222,11 +226,9 @@ def test_three_months_in_arrears_is_still_within_the_limit() -> None:
 
 
 def test_dataclass_input_equals_json_input() -> None:
-    from datetime import date
-
     event = WorkAccident(event_date=date(2026, 3, 10), wage=1_000_000, death=True)
-    assert benefits(event).to_dict() == jkk(death=True).to_dict()
-    assert benefits(Death(event_date=date(2026, 3, 10))).total == 42_000_000
+    assert benefits(event, as_of=AS_OF).to_dict() == jkk(death=True).to_dict()
+    assert benefits(Death(event_date=date(2026, 3, 10)), as_of=AS_OF).total == 42_000_000
 
 
 def test_to_dict_is_json_serialisable() -> None:

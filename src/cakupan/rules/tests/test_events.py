@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -72,7 +73,7 @@ def test_parses_a_death() -> None:
 )
 def test_bad_json_names_the_path(data: Any, field: str, code: str) -> None:
     with pytest.raises(RuleInputError) as caught:
-        benefits_from_dict(data)
+        benefits_from_dict(data, as_of=date(2026, 12, 1))
     error = caught.value
     assert (error.field, error.code) == (field, code)
     assert set(error.to_dict()) == {"field", "code", "message", "message_en"}
@@ -88,5 +89,5 @@ def test_dates_outside_1900_2100_are_refused_naming_the_field() -> None:
         "children": [{"birth_date": "2020-01-01", "level": "not_in_school"}],
     }
     with pytest.raises(RuleInputError) as exc:
-        benefits_from_dict(event)
+        benefits_from_dict(event, as_of=date(2026, 12, 1))
     assert (exc.value.field, exc.value.code) == ("event_date", "date_out_of_range")

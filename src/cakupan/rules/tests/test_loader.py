@@ -152,6 +152,28 @@ def test_bracket_table_with_a_hole_fails(tmp_path: Path) -> None:
         load_rules(tmp_path, packaged=False)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('selection = ["chosen", "eldest"]', 'selection = ["youngest"]', "selection must list"),
+        ('selection = ["chosen", "eldest"]', "selection = []", "selection must list"),
+        ("days = 300", "days = -1", "must not be negative"),
+        ('confidence = "L"', 'confidence = "low"', "confidence must be H, M or L"),
+        ("max_children = 2", "max_children = 0", "max_children must be at least 1"),
+    ],
+)
+def test_malformed_scholarship_selection_or_window_fails(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    """The selection rule and the posthumous window are data, checked when the rules load."""
+    data = Path(__file__).parents[1] / "data" / "scholarship_pp82_2019.toml"
+    text = data.read_text(encoding="utf-8")
+    assert old in text
+    write(tmp_path, "s.toml", text.replace(old, new).replace("scholarship-pp82-2019", "s2"))
+    with pytest.raises(RuleSetError, match=message):
+        load_rules(tmp_path, packaged=False)
+
+
 SUPPLEMENT = """\
 [supplement]
 id = "disability-extra"
@@ -184,6 +206,7 @@ def test_operator_supplement_adds_a_disability_row(
             "wage": 1_000_000,
             "disability": [{"item": "thumb_right"}],
         },
+        as_of=date(2026, 12, 1),
         rules=book,
     )
     assert result.line("disability_0_thumb_right").amount == 12_000_000
@@ -221,7 +244,8 @@ def test_engine_imports_no_django() -> None:
     code = (
         "import sys, cakupan.rules as r; "
         "r.contribution(category='bpu', income=1, month='2026-01'); "
-        "r.benefits_from_dict({'type': 'jkm', 'event_date': '2026-01-01'}); "
+        "import datetime; r.benefits_from_dict({'type': 'jkm', 'event_date': '2026-01-01'}, "
+        "as_of=datetime.date(2026, 12, 1)); "
         "assert 'django' not in sys.modules, 'django imported'"
     )
     completed = subprocess.run(
