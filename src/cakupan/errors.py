@@ -58,5 +58,5 @@ class Refused(Exception):
 
     def detail(self) -> dict[str, object]:
         """The API's error item, like pydantic's: where, what, which code."""
-        loc: list[str] = [self.where, *self.field.split(".")] if self.field else [self.where]
+        loc: list[str] = [self.where, self.field] if self.field else [self.where]
         return {"loc": loc, "msg": self.message, "type": self.code}

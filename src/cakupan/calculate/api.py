@@ -19,7 +19,7 @@ from pydantic import AfterValidator, ConfigDict
 from cakupan.accounts.roles import USE_CALCULATOR
 from cakupan.apikit import Text, auth_for
 from cakupan.calculate.forms import MAX_CHILDREN
-from cakupan.rules import RuleInputError, benefits_from_dict, contribution, load_rules
+from cakupan.rules import benefits_from_dict, contribution, load_rules
 
 router = Router(tags=["calculate"])
 
@@ -280,10 +280,6 @@ class BenefitsOut(Schema):
     rule_ids: list[str]
 
 
-def _unprocessable(e: RuleInputError) -> Status:
-    return Status(422, {"detail": [{"loc": ["body", e.field], "msg": e.message, "type": e.code}]})
-
-
 @router.post(
     "/calculate/contribution",
     response={200: ContributionOut, 422: ErrorOut},
@@ -293,18 +289,16 @@ def _unprocessable(e: RuleInputError) -> Status:
     auth=auth_for(USE_CALCULATOR),
 )
 def contribution_post(request: HttpRequest, payload: ContributionIn) -> Status:
-    try:
-        result = contribution(
-            category=payload.category,
-            income=payload.income,
-            month=payload.month or timezone.localdate().strftime("%Y-%m"),
-            programmes=["jht"] if payload.jht else None,
-            sector=payload.sector,
-            funding=payload.funding,
-            business_owner=payload.business_owner,
-        )
-    except RuleInputError as e:
-        return _unprocessable(e)
+    # a RuleInputError is a Refused: the API's one handler answers 422 naming the field
+    result = contribution(
+        category=payload.category,
+        income=payload.income,
+        month=payload.month or timezone.localdate().strftime("%Y-%m"),
+        programmes=["jht"] if payload.jht else None,
+        sector=payload.sector,
+        funding=payload.funding,
+        business_owner=payload.business_owner,
+    )
     return Status(200, result.to_dict())
 
 
@@ -321,8 +315,5 @@ def contribution_post(request: HttpRequest, payload: ContributionIn) -> Status:
 )
 def benefits_post(request: HttpRequest, payload: EventIn) -> Status:
     event = payload.model_dump(mode="json", by_alias=True, exclude_none=True)
-    try:
-        result = benefits_from_dict(event, as_of=timezone.localdate())
-    except RuleInputError as e:
-        return _unprocessable(e)
+    result = benefits_from_dict(event, as_of=timezone.localdate())
     return Status(200, result.to_dict())
