@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cakupan.accounts.roles import MANAGE_PROGRAMME, VIEW_PROGRAMME
+from cakupan.formkit import apply_errors
 from cakupan.funding.forms import ProgrammeForm, SponsorForm
 from cakupan.funding.selectors import (
     eligibility_summary,
@@ -21,7 +22,6 @@ from cakupan.funding.selectors import (
 from cakupan.funding.services import FundingInvalid, programme_create, sponsor_create
 from cakupan.membership.forms import UploadForm
 from cakupan.membership.selectors import programme_imports
-from cakupan.web.forms import apply_errors
 
 
 @login_required

@@ -194,7 +194,7 @@ def test_indonesian_even_for_an_english_browser(officer_client) -> None:  # type
 def test_a_locked_sqlite_database_is_a_503_not_an_error(officer_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from django.db import OperationalError
 
-    from cakupan.web import views
+    from cakupan.registry import views
 
     def locked(**kwargs):  # type: ignore[no-untyped-def]
         raise OperationalError("database is locked")

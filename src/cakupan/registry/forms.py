@@ -1,4 +1,4 @@
-"""Forms of the web app: they parse input; the services decide what is valid."""
+"""Forms of the registry pages: they parse input; the services decide what is valid."""
 
 from __future__ import annotations
 
@@ -9,13 +9,6 @@ from cakupan.formkit import AsciiDigitsForm
 from cakupan.regions.selectors import city_kecamatan, city_kelurahan
 from cakupan.registry.models import Disability, Heir, Sex
 from cakupan.registry.selectors import occupation_list
-
-
-def apply_errors(form: forms.Form, errors: dict[str, list[str]]) -> None:
-    """Put a service's field errors next to the form's fields (others above the form)."""
-    for field, msgs in errors.items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
 
 
 def kelurahan_choices() -> list:

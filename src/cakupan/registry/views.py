@@ -1,0 +1,411 @@
+"""Pages of the worker registry: search, detail, register and edit, heirs, export, the NIK
+check and the hospital desk's protection check. Thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cakupan.accounts.roles import (
+    ADD_WORKER,
+    CHANGE_WORKER,
+    CHECK_NIK,
+    ENROL,
+    EXPORT_WORKER,
+    VERIFY_MEMBERSHIP,
+    VIEW_WORKER,
+)
+from cakupan.exports import csv_writer
+from cakupan.formkit import apply_errors
+from cakupan.funding.forms import EnrolForm
+from cakupan.funding.selectors import programme_scope
+from cakupan.membership.selectors import payer_for_month, worker_memberships
+from cakupan.regions.selectors import city_kecamatan, city_kelurahan
+from cakupan.registry.forms import HeirForm, NikCheckForm, WorkerForm
+from cakupan.registry.models import Heir, NikAccessLog, Sector, Worker
+from cakupan.registry.nik import mask_nik, normalise_nik
+from cakupan.registry.selectors import (
+    SearchRefused,
+    WorkerFilters,
+    nik_check_many,
+    nik_search_digits,
+    occupation_list,
+    worker_get,
+    worker_list,
+)
+from cakupan.registry.services import (
+    HeirData,
+    WorkerData,
+    WorkerInvalid,
+    access_log_write,
+    heir_add,
+    heir_remove,
+    nik_search_log,
+    personal_display,
+    worker_create,
+    worker_update,
+)
+from cakupan.throttle import Throttled, throttle
+
+
+def _filters(request: HttpRequest) -> WorkerFilters:
+    g = request.GET
+    vulnerable = {"1": True, "0": False}.get(g.get("vulnerable", ""))
+    return WorkerFilters(
+        q=g.get("q", "")[:100],
+        kecamatan=g.get("kecamatan", "")[:13],
+        kelurahan=g.get("kelurahan", "")[:13],
+        occupation=g.get("occupation", "")[:40],
+        sector=g.get("sector", "")[:20],
+        sex=g.get("sex", "")[:1],
+        vulnerable=vulnerable,
+    )
+
+
+def _searched(request: HttpRequest, filters: WorkerFilters) -> QuerySet[Worker]:
+    """The filtered workers; a NIK search counts against the user's rate and may be refused."""
+    if filters.q and nik_search_digits(filters.q):
+        throttle(request, "nik-search")
+    return worker_list(user=request.user, filters=filters)
+
+
+def _throttled(request: HttpRequest, e: Throttled) -> HttpResponse:
+    response = render(request, "web/error.html", {"code": 429, "message": str(e)}, status=429)
+    response["Retry-After"] = str(e.retry_after)
+    return response
+
+
+@login_required
+@permission_required(VIEW_WORKER, raise_exception=True)
+def worker_list_view(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request)
+    refusal, retry_after = "", 0
+    try:
+        qs = _searched(request, filters)
+    except SearchRefused as e:
+        refusal, qs = str(e), Worker.objects.none()
+    except Throttled as e:
+        refusal, retry_after, qs = str(e), e.retry_after, Worker.objects.none()
+    page = Paginator(qs, settings.CAKUPAN_PAGE_SIZE).get_page(request.GET.get("page"))
+    nik_search_log(user=request.user, q=filters.q, workers=page.object_list, path=request.path)
+    rows = [(w, mask_nik(w.nik)) for w in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "rows": rows,
+        "refusal": refusal,
+        "filters": filters,
+        "query": query.urlencode(),
+        "kecamatan": city_kecamatan(),
+        "kelurahan": city_kelurahan(kecamatan=filters.kecamatan) if filters.kecamatan else [],
+        "occupations": occupation_list(),
+        "sectors": Sector.choices,
+    }
+    partial = request.htmx and request.htmx.target == "results"
+    # htmx does not swap an error answer in: the refusal is shown in the results instead
+    response = render(
+        request,
+        "registry/_worker_rows.html" if partial else "registry/worker_list.html",
+        context,
+        status=429 if retry_after and not partial else 200,
+    )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@login_required
+@permission_required(VIEW_WORKER, raise_exception=True)
+def kelurahan_options(request: HttpRequest) -> HttpResponse:
+    """htmx: the kelurahan <option>s of the chosen kecamatan."""
+    kec = request.GET.get("kecamatan", "")[:13]
+    return render(
+        request,
+        "registry/_kelurahan_options.html",
+        {"kelurahan": city_kelurahan(kecamatan=kec) if kec else []},
+    )
+
+
+@login_required
+@permission_required(EXPORT_WORKER, raise_exception=True)
+def worker_export(request: HttpRequest) -> StreamingHttpResponse:
+    """CSV of the filtered list; whole NIKs and phones only for roles with the right, each one
+    logged."""
+    filters = _filters(request)
+    try:
+        qs = _searched(request, filters)
+    except Throttled as e:
+        return _throttled(request, e)
+    except SearchRefused as e:
+        return render(request, "web/error.html", {"code": 400, "message": str(e)}, status=400)
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv_writer(Echo())
+
+    def rows() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow(
+            [
+                "nik",
+                "nama",
+                "tanggal_lahir",
+                "jenis_kelamin",
+                "kode_kelurahan",
+                "kelurahan",
+                "kecamatan",
+                "pekerjaan",
+                "sektor",
+                "no_hp",
+                "desil",
+                "disabilitas",
+            ]
+        )
+        chunk: list[Worker] = []
+        for w in qs.iterator(chunk_size=2000):
+            chunk.append(w)
+            if len(chunk) == 2000:
+                yield from _export_lines(chunk)
+                chunk = []
+        yield from _export_lines(chunk)
+
+    def _export_lines(chunk: list[Worker]) -> Iterator[str]:
+        # the path, not the query: a NIK typed in the search must not be stored
+        shown = personal_display(
+            user=request.user, workers=chunk, action=NikAccessLog.Action.EXPORT, path=request.path
+        )
+        nik_search_log(user=request.user, q=filters.q, workers=chunk, path=request.path)
+        for w in chunk:
+            yield writer.writerow(
+                [
+                    shown[w.pk].nik,
+                    w.full_name,
+                    w.birth_date.isoformat(),
+                    w.sex,
+                    w.kelurahan_id,
+                    w.kelurahan.name,
+                    w.kelurahan.parent.name if w.kelurahan.parent else "",
+                    w.occupation.code,
+                    w.occupation.sector,
+                    shown[w.pk].phone,
+                    w.welfare_decile or "",
+                    w.disability,
+                ]
+            )
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="pekerja-{stamp}.csv"'
+    return response
+
+
+def _worker_or_404(request: HttpRequest, pk: int) -> Worker:
+    worker = worker_get(user=request.user, pk=pk)
+    if worker is None:
+        raise Http404
+    return worker
+
+
+@login_required
+@permission_required(VIEW_WORKER, raise_exception=True)
+def worker_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, _worker_or_404(request, pk), HeirForm())
+
+
+def _render_detail(
+    request: HttpRequest, worker: Worker, heir_form: HeirForm, status: int = 200
+) -> HttpResponse:
+    shown = personal_display(
+        user=request.user, workers=[worker], action=NikAccessLog.Action.VIEW, path=request.path
+    )[worker.pk]
+    whole = shown.nik == worker.nik
+    heirs = [(h, h.nik if whole or not h.nik else mask_nik(h.nik)) for h in worker.heirs.all()]
+    context = {
+        "worker": worker,
+        "nik": shown.nik,
+        "phone": shown.phone,
+        "heirs": heirs,
+        "heir_form": heir_form,
+        "can_change": request.user.has_perm(CHANGE_WORKER),
+        "memberships": worker_memberships(worker=worker),
+        "enrol_form": EnrolForm(programmes=programme_scope(user=request.user))
+        if request.user.has_perm(ENROL)
+        else None,
+    }
+    return render(request, "registry/worker_detail.html", context, status=status)
+
+
+def _form_to_data(form: WorkerForm) -> WorkerData:
+    c = form.cleaned_data
+    return WorkerData(
+        nik=c["nik"],
+        full_name=c["full_name"],
+        birth_date=c["birth_date"],
+        sex=c["sex"],
+        kelurahan=c["kelurahan"],
+        occupation=c["occupation"],
+        phone=c.get("phone", ""),
+        welfare_decile=c.get("welfare_decile"),
+        disability=c.get("disability", ""),
+    )
+
+
+@login_required
+@permission_required(ADD_WORKER, raise_exception=True)
+def worker_create_view(request: HttpRequest) -> HttpResponse:
+    form = WorkerForm(request.POST or None)
+    existing = None
+    if request.method == "POST" and form.is_valid():
+        data = _form_to_data(form)
+        try:
+            worker = worker_create(data=data, created_by=request.user)
+        except WorkerInvalid as e:
+            apply_errors(form, e.errors)
+            existing = e.existing
+        else:
+            for w in data.warnings:
+                messages.warning(request, w.message)
+            messages.success(request, _("Worker %(name)s registered.") % {"name": worker.full_name})
+            return redirect("web:worker_detail", pk=worker.pk)
+    return render(
+        request, "registry/worker_form.html", {"form": form, "existing": existing, "worker": None}
+    )
+
+
+@login_required
+@permission_required(CHANGE_WORKER, raise_exception=True)
+def worker_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker_or_404(request, pk)
+    initial = dataclasses.asdict(WorkerData.from_worker(worker))
+    form = WorkerForm(request.POST or None, initial=initial)
+    existing = None
+    if request.method == "POST" and form.is_valid():
+        data = _form_to_data(form)
+        try:
+            worker_update(worker=worker, data=data)
+        except WorkerInvalid as e:
+            apply_errors(form, e.errors)
+            existing = e.existing
+        else:
+            for w in data.warnings:
+                messages.warning(request, w.message)
+            messages.success(request, _("Changes saved."))
+            return redirect("web:worker_detail", pk=worker.pk)
+    elif request.method == "GET":
+        personal_display(
+            user=request.user, workers=[worker], action=NikAccessLog.Action.VIEW, path=request.path
+        )
+    return render(
+        request, "registry/worker_form.html", {"form": form, "existing": existing, "worker": worker}
+    )
+
+
+@login_required
+@permission_required(CHANGE_WORKER, raise_exception=True)
+@require_POST
+def heir_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    worker = _worker_or_404(request, pk)
+    form = HeirForm(request.POST)
+    if form.is_valid():
+        c = form.cleaned_data
+        try:
+            heir_add(
+                worker=worker,
+                data=HeirData(
+                    full_name=c["full_name"],
+                    birth_date=c["birth_date"],
+                    relation=c["relation"],
+                    nik=c.get("nik", ""),
+                    sex=c.get("sex", ""),
+                ),
+            )
+        except WorkerInvalid as e:
+            apply_errors(form, e.errors)
+        else:
+            messages.success(request, _("Heir added."))
+            return redirect("web:worker_detail", pk=worker.pk)
+    return _render_detail(request, worker, form, status=422)
+
+
+@login_required
+@permission_required(CHANGE_WORKER, raise_exception=True)
+@require_POST
+def heir_remove_view(request: HttpRequest, pk: int, heir_pk: int) -> HttpResponse:
+    worker = _worker_or_404(request, pk)
+    heir = get_object_or_404(Heir, pk=heir_pk, worker=worker)
+    heir_remove(heir=heir)
+    messages.success(request, _("Heir removed."))
+    return redirect("web:worker_detail", pk=worker.pk)
+
+
+@login_required
+@permission_required(CHECK_NIK, raise_exception=True)
+def nik_check_view(request: HttpRequest) -> HttpResponse:
+    form = NikCheckForm(request.POST or None)
+    results = None
+    if request.method == "POST" and form.is_valid():
+        niks = [line.strip() for line in form.cleaned_data["niks"].splitlines() if line.strip()][
+            :500
+        ]
+        results = nik_check_many(niks)
+    return render(request, "registry/nik_check.html", {"form": form, "results": results})
+
+
+@login_required
+@permission_required(VERIFY_MEMBERSHIP, raise_exception=True)
+def verify_view(request: HttpRequest) -> HttpResponse:
+    """A hospital clerk types a NIK: is this person registered, a member, and does anybody pay
+    this month? The NIK is shown masked and the form posts, so it never lands in a URL."""
+    # POST, so that a NIK never lands in a URL, a browser history or a server log.
+    raw = request.POST.get("nik", "").strip()[:40] if request.method == "POST" else ""
+    empty = request.method == "POST" and not raw
+    result = worker = membership = None
+    if raw:
+        try:
+            throttle(request, "verify")
+        except Throttled as e:
+            return _throttled(request, e)
+        nik = normalise_nik(raw)
+        result = nik_check_many([nik])[0]
+        worker = (
+            Worker.objects.filter(nik=nik).select_related("kelurahan").first()
+            if result.valid
+            else None
+        )
+        # every check is logged, also one that found nobody: enumeration leaves a trace
+        access_log_write(
+            user=request.user,
+            action=NikAccessLog.Action.VERIFY,
+            workers=[worker],
+            path=request.path,
+        )
+        if worker is not None:
+            membership = payer_for_month(worker=worker, month=timezone.localdate().replace(day=1))
+    return render(
+        request,
+        "registry/verify.html",
+        {
+            "raw": raw,
+            "empty": empty,
+            "result": result,
+            "worker": worker,
+            "masked": mask_nik(worker.nik) if worker else "",
+            "membership": membership,
+            # a payer recorded for this month; whether it paid is the ledger's (coming) answer
+            "protected": bool(membership and membership[1]),
+            "month": timezone.localdate(),
+        },
+    )
