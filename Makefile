@@ -29,6 +29,8 @@ setup: $(VENV)/.stamp-run
 # Translations are compiled before pytest starts: Django caches a catalogue at its first use.
 test: $(VENV)/.stamp-test
 	$(BIN)/python -m cakupan.bootstrap
+	$(BIN)/lint-imports --no-cache
+	CAKUPAN_VAR=$$(mktemp -d) $(BIN)/cakupan manage makemigrations --check --dry-run
 	$(BIN)/pytest -q
 	@if [ -n "$$CAKUPAN_TEST_POSTGRES_URL" ]; then \
 		echo "== the same suite on PostgreSQL =="; \
@@ -52,7 +54,9 @@ messages: $(VENV)/.stamp-run
 	cd src/cakupan && ../../$(BIN)/cakupan manage makemessages -l id --no-location --no-obsolete -i 'tests/*' -i 'rules/*'
 
 lint: $(VENV)/.stamp-test
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) var
