@@ -11,8 +11,8 @@ from cakupan.formkit import AsciiDigitsForm
 from cakupan.funding.models import Sponsor, SponsorType
 from cakupan.funding.services import MAX_COHORT_CAP
 from cakupan.regions.selectors import city_kecamatan
-from cakupan.registry.models import Sector
 from cakupan.registry.selectors import occupation_list
+from cakupan.registry.vocabulary import sector_choices
 
 
 class MonthField(forms.DateField):
@@ -60,7 +60,7 @@ class ProgrammeForm(AsciiDigitsForm):
     sectors = forms.MultipleChoiceField(
         label=_("Only these sectors"),
         required=False,
-        choices=Sector.choices,
+        choices=sector_choices,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
     kecamatan = forms.MultipleChoiceField(

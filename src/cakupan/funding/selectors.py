@@ -123,14 +123,15 @@ def programme_budget(*, programme: FundingProgramme) -> ProgrammeBudget:
 def eligibility_summary(eligibility: dict) -> list[str]:
     """A programme's eligibility in words (Indonesian), one line per condition."""
     from cakupan.regions.models import Region
-    from cakupan.registry.models import Occupation, Sector
+    from cakupan.registry.models import Occupation
+    from cakupan.registry.vocabulary import sector_choices
 
     lines = []
     if codes := eligibility.get("occupations"):
         names = dict(Occupation.objects.filter(code__in=codes).values_list("code", "name"))
         lines.append("Pekerjaan: " + ", ".join(names.get(c, c) for c in codes))
     if codes := eligibility.get("sectors"):
-        labels = dict(Sector.choices)
+        labels = dict(sector_choices())
         lines.append("Sektor: " + ", ".join(str(labels.get(c, c)) for c in codes))
     for key, label in (("kecamatan", "Kecamatan"), ("kelurahan", "Kelurahan")):
         if codes := eligibility.get(key):

@@ -11,7 +11,8 @@ from cakupan.funding.eligibility import LISTS, validate_eligibility
 from cakupan.funding.models import FundingProgramme, Sponsor, SponsorType
 from cakupan.months import add_months, fmt_month, month_start, months_between
 from cakupan.regions.models import Level, Region
-from cakupan.registry.models import Occupation, Sector
+from cakupan.registry.models import Occupation
+from cakupan.registry.vocabulary import sector_codes
 from cakupan.rules import RuleInputError, contribution
 
 MAX_MONTHS = 60
@@ -158,7 +159,7 @@ def _known_codes(eligibility: dict) -> dict[str, set[str]]:
             )
         )
     if "sectors" in asked:
-        known["sectors"] = set(Sector.values)
+        known["sectors"] = set(sector_codes())
     for key, level in (("kecamatan", Level.KECAMATAN), ("kelurahan", Level.VILLAGE)):
         if key in asked:
             known[key] = set(

@@ -15,6 +15,7 @@ from cakupan.membership.models import FundingAssignment, Membership
 from cakupan.regions.models import Level, Region
 from cakupan.regions.selectors import city_kelurahan
 from cakupan.registry.models import Occupation, Worker
+from cakupan.registry.vulnerability import vulnerable_sql
 
 # How a sponsor sees the programmes of other sponsors: never by name.
 OTHER_SPONSOR = "pemberi dana lain"
@@ -50,8 +51,7 @@ def registry_frame() -> pl.DataFrame:
     w, o, r = Worker._meta.db_table, Occupation._meta.db_table, Region._meta.db_table
     sql = (
         "SELECT w.id, w.nik, w.full_name, w.birth_date, w.sex, w.kelurahan_id, o.code, o.sector, "
-        "r.parent_id, CASE WHEN o.vulnerable OR w.disability <> '' OR w.welfare_decile <= 4 "
-        "THEN 1 ELSE 0 END "
+        f"r.parent_id, CASE WHEN {vulnerable_sql()} THEN 1 ELSE 0 END "
         f"FROM {w} w JOIN {o} o ON o.id = w.occupation_id JOIN {r} r ON r.code = w.kelurahan_id"
     )
     schema = {

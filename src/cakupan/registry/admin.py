@@ -6,7 +6,8 @@ from django.http import HttpRequest, HttpResponse
 
 from cakupan.registry.models import Heir, NikAccessLog, Occupation, Worker
 from cakupan.registry.nik import mask_nik
-from cakupan.registry.services import mask_phone, personal_display
+from cakupan.registry.phones import mask_phone
+from cakupan.registry.services import personal_display
 
 
 @admin.register(Occupation)

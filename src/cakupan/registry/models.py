@@ -12,19 +12,7 @@ from django.db import NotSupportedError, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-
-class Sector(models.TextChoices):
-    """Economic sector of an occupation; the PP 50/2025 discount depends on it."""
-
-    TRANSPORT = "transport", _("Transport")
-    CONSTRUCTION = "construction", _("Construction")
-    AGRICULTURE = "agriculture", _("Agriculture and fishery")
-    TRADE = "trade", _("Trade")
-    SERVICES = "services", _("Services")
-    DOMESTIC = "domestic", _("Domestic work")
-    COMMUNITY = "community", _("Community service")
-    CREATIVE = "creative", _("Creative and arts")
-    OTHER = "other", _("Other")
+from cakupan.registry.vocabulary import sector_choices
 
 
 class Sex(models.TextChoices):
@@ -47,7 +35,8 @@ class Occupation(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100)
-    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices)
+    # the sectors of the rules vocabulary (the PP 50/2025 discount depends on them)
+    sector = models.CharField(_("sector"), max_length=20, choices=sector_choices)
     vulnerable = models.BooleanField(
         _("vulnerable worker"),
         default=False,
@@ -174,10 +163,12 @@ class Worker(models.Model):
 
     @property
     def is_vulnerable(self) -> bool:
-        return bool(
-            self.occupation.vulnerable
-            or self.disability
-            or (self.welfare_decile is not None and self.welfare_decile <= 4)
+        from cakupan.registry.vulnerability import is_vulnerable
+
+        return is_vulnerable(
+            occupation_vulnerable=self.occupation.vulnerable,
+            disability=self.disability,
+            welfare_decile=self.welfare_decile,
         )
 
 

@@ -23,6 +23,7 @@ from cakupan.registry.nik import (
     parse_nik,
     region_state,
 )
+from cakupan.registry.vulnerability import vulnerable_q
 
 
 def _region_lookup(niks: Iterable[str]):  # type: ignore[no-untyped-def]
@@ -149,8 +150,7 @@ def worker_list(*, user: User, filters: WorkerFilters | None = None) -> QuerySet
     if f.sex:
         qs = qs.filter(sex=f.sex)
     if f.vulnerable is not None:
-        vulnerable = Q(occupation__vulnerable=True) | ~Q(disability="") | Q(welfare_decile__lte=4)
-        qs = qs.filter(vulnerable if f.vulnerable else ~vulnerable)
+        qs = qs.filter(vulnerable_q() if f.vulnerable else ~vulnerable_q())
     return qs.order_by("full_name", "id")
 
 
@@ -184,7 +184,7 @@ def registry_counts(*, user: User, city_code: str) -> RegistryCounts:
         workers=Count("id"),
         vulnerable=Count(
             "id",
-            filter=Q(occupation__vulnerable=True) | ~Q(disability="") | Q(welfare_decile__lte=4),
+            filter=vulnerable_q(),
         ),
         women=Count("id", filter=Q(sex="P")),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,6 +19,7 @@ from cakupan.regions.models import Level, Region
 from cakupan.registry.models import Heir, NikAccessLog, Occupation, Worker
 from cakupan.registry.names import name_problem
 from cakupan.registry.nik import NikProblem, is_nik_shaped, mask_nik, normalise_nik
+from cakupan.registry.phones import is_valid_phone, mask_phone, normalise_phone
 from cakupan.registry.selectors import nik_check, nik_search_digits
 from cakupan.rules.inputs import age_on
 
@@ -63,29 +63,6 @@ class WorkerData:
             welfare_decile=worker.welfare_decile,
             disability=worker.disability,
         )
-
-
-# [0-9], not \d: only ASCII digits are stored (see cakupan.digits).
-_PHONE_RE = re.compile(r"^(?:\+?62|0)8[0-9]{7,12}\Z")
-
-
-def normalise_phone(raw: str) -> str:
-    """'+62 812-3456-7890' → '081234567890'; Indonesian mobile numbers only. Digits of any
-    script are read as ASCII ones ('０８１２…' → '0812…')."""
-    digits = re.sub(r"[\s\-().]", "", ascii_digits(str(raw or "")))
-    if digits.startswith("+62"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("62"):
-        digits = "0" + digits[2:]
-    return digits
-
-
-def mask_phone(phone: str) -> str:
-    """'081234567890' → '0812••••••90': the operator prefix and two last digits, enough to
-    recognise a number the worker reads out, not enough to call it."""
-    if len(phone) < 8:
-        return "•" * len(phone)
-    return phone[:4] + "•" * (len(phone) - 6) + phone[-2:]
 
 
 def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict[str, list[str]]:
@@ -135,7 +112,7 @@ def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict
         err("occupation", f"Pekerjaan '{data.occupation}' tidak ada di katalog. Pilih dari daftar.")
     if data.phone:
         phone = normalise_phone(data.phone)
-        if not _PHONE_RE.match(phone):
+        if not is_valid_phone(phone):
             err("phone", "Nomor HP tidak sah. Contoh yang benar: 081234567890.")
         else:
             data.phone = phone

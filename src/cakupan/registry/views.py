@@ -33,7 +33,7 @@ from cakupan.funding.selectors import programme_scope
 from cakupan.membership.selectors import payer_for_month, worker_memberships
 from cakupan.regions.selectors import city_kecamatan, city_kelurahan
 from cakupan.registry.forms import HeirForm, NikCheckForm, WorkerForm
-from cakupan.registry.models import Heir, NikAccessLog, Sector, Worker
+from cakupan.registry.models import Heir, NikAccessLog, Worker
 from cakupan.registry.nik import mask_nik, normalise_nik
 from cakupan.registry.selectors import (
     SearchRefused,
@@ -56,6 +56,7 @@ from cakupan.registry.services import (
     worker_create,
     worker_update,
 )
+from cakupan.registry.vocabulary import sector_choices
 from cakupan.throttle import Throttled, throttle
 
 
@@ -111,7 +112,7 @@ def worker_list_view(request: HttpRequest) -> HttpResponse:
         "kecamatan": city_kecamatan(),
         "kelurahan": city_kelurahan(kecamatan=filters.kecamatan) if filters.kecamatan else [],
         "occupations": occupation_list(),
-        "sectors": Sector.choices,
+        "sectors": sector_choices(),
     }
     partial = request.htmx and request.htmx.target == "results"
     # htmx does not swap an error answer in: the refusal is shown in the results instead

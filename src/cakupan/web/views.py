@@ -14,11 +14,11 @@ from cakupan.accounts.roles import (
 )
 from cakupan.membership.selectors import funded_member_count
 from cakupan.regions.selectors import city_code
-from cakupan.registry.models import Sector
 from cakupan.registry.selectors import (
     registry_counts,
     worker_scope,
 )
+from cakupan.registry.vocabulary import sector_label
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -52,7 +52,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     month = timezone.localdate().replace(day=1)
     funded = funded_member_count(workers=worker_scope(user=user), month=month)
     top = max((n for _c, _n, n in counts.by_kecamatan), default=0) or 1
-    sectors = dict(Sector.choices)
     return render(
         request,
         "web/dashboard.html",
@@ -63,6 +62,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "kecamatan_rows": [
                 (c, name, n, round(100 * n / top)) for c, name, n in counts.by_kecamatan
             ],
-            "sector_rows": [(sectors.get(s, s), n) for s, n in counts.by_sector],
+            "sector_rows": [(sector_label(s), n) for s, n in counts.by_sector],
         },
     )

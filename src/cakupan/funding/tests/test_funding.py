@@ -85,7 +85,7 @@ def test_cost_follows_the_discount_months_sector_and_funder(malang) -> None:  # 
 @pytest.mark.django_db
 def test_eligibility_summary_in_words(malang) -> None:  # type: ignore[no-untyped-def]
     assert eligibility_summary({"sectors": ["transport"], "min_age": 18}) == [
-        "Sektor: Transportasi",
+        "Sektor: Transportasi (ojol, opang, sopir, kurir)",
         "Usia minimal 18 tahun",
     ]
 
