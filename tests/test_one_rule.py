@@ -99,7 +99,9 @@ def test_sectors_come_from_the_rules_vocabulary() -> None:
     assert sector_codes() == vocabulary
     assert {c for c, _l in Occupation._meta.get_field("sector").choices} == vocabulary
     assert set(Occupation.objects.values_list("sector", flat=True)) <= vocabulary
-    form_sectors = {c for c, _l in ProgrammeForm(sponsors=Sponsor.objects.none()).fields["sectors"].choices}
+    form_sectors = {
+        c for c, _l in ProgrammeForm(sponsors=Sponsor.objects.none()).fields["sectors"].choices
+    }
     assert form_sectors - {""} == vocabulary
 
 
