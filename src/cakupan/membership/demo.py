@@ -1,6 +1,6 @@
 """Demo funding: the sponsors, programmes and memberships of a synthetic Kota Malang.
 
-Modelled on the city's public figures (DOMAIN.md §1): the city budget (APBD) funds its
+Modelled on the city's public figures (docs/regulations.md §1): the city budget (APBD) funds its
 incentive-receiving workers (RT/RW heads, Linmas, Quran teachers, cadres), the tobacco-excise
 share (DBHCHT) funds vulnerable ojol drivers, farmers and labourers, a hospital's CSR funds
 103 ojol drivers, and some workers pay for themselves. Set-based, deterministic by seed.

@@ -2,7 +2,7 @@
 
 Each line carries its amount in whole Rupiah (None for medical care recorded as incurred),
 the rule set and regulation it comes from, its confidence, and when it is paid: now, only
-after the arrears are paid, not at all (DOMAIN.md §3 arrears), or — for a scholarship
+after the arrears are paid, not at all (docs/regulations.md §3 arrears), or — for a scholarship
 instalment of a later school year — later, in its own school year. The result keeps three
 amounts apart, each the sum of its own lines: what is paid now, what is held until the
 arrears are paid, and the later scholarship schedule; their sum is the total.

@@ -23,7 +23,7 @@ def _post(client, path: str, body: dict):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("body", "total"),
     [
-        ({"income": 1_000_000, "month": "2025-06"}, 16_800),  # DOMAIN.md §3
+        ({"income": 1_000_000, "month": "2025-06"}, 16_800),  # docs/regulations.md §3
         ({"income": 1_000_000, "month": "2025-06", "jht": True}, 36_800),  # §3 with JHT
         ({"income": 1_000_000, "month": "2026-11", "sector": "transport", "funding": "csr"}, 8_400),
         (
@@ -295,7 +295,7 @@ def test_a_future_event_is_422_naming_event_date(officer) -> None:  # type: igno
 
 
 def test_jkm_after_40_months_pays_42_million_now_and_schedules_two_children(officer) -> None:  # type: ignore[no-untyped-def]
-    """DOMAIN.md §5-§6: 42,000,000 now; each child this school year's instalment now and the
+    """docs/regulations.md §5-§6: 42,000,000 now; each child this school year's instalment now and the
     later school years apart; the total is the sum of the three."""
     from django.utils import timezone
 

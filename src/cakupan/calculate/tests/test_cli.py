@@ -32,7 +32,7 @@ def _benefits(tmp_path: Path, event: object, *args: str):  # type: ignore[no-unt
 @pytest.mark.parametrize(
     ("args", "total"),
     [
-        (["--income", "1000000", "--month", "2025-06"], "Rp 16.800"),  # DOMAIN.md §3
+        (["--income", "1000000", "--month", "2025-06"], "Rp 16.800"),  # docs/regulations.md §3
         (["--income", "1000000", "--month", "2025-06", "--jht"], "Rp 36.800"),
         ([*OJOL_2026_11, "--funding", "csr"], "Rp 8.400"),
         ([*OJOL_2026_11, "--funding", "apbd"], "Rp 16.800"),
@@ -138,7 +138,7 @@ def test_benefits_reads_stdin() -> None:
     event = json.dumps({"type": "jkm", "event_date": "2019-06-01"})
     result = runner.invoke(app, ["rules", "benefits", "-", "--json"], input=event)
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["total"] == 24_000_000  # PP 44/2015, DOMAIN.md §5
+    assert json.loads(result.stdout)["total"] == 24_000_000  # PP 44/2015, docs/regulations.md §5
 
 
 CHILD = {"birth_date": "2015-01-01", "level": "smp", "year_in_level": 1}

@@ -1,4 +1,4 @@
-"""Benefits: the DOMAIN.md §3-§5 golden figures, arrears, disability table, bad input."""
+"""Benefits: the docs/regulations.md §3-§5 golden figures, arrears, disability table, bad input."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def amounts(result: BenefitResult) -> dict[str, int | None]:
 
 
 def test_jkm_death_42_million() -> None:
-    """DOMAIN.md §5: 20,000,000 + 24 × 500,000 + 10,000,000 = Rp 42,000,000."""
+    """docs/regulations.md §5: 20,000,000 + 24 × 500,000 + 10,000,000 = Rp 42,000,000."""
     result = jkm()
     assert amounts(result) == {
         "lump_sum": 20_000_000,
@@ -45,7 +45,7 @@ def test_jkm_death_42_million() -> None:
 
 
 def test_jkm_death_june_2019_is_24_million() -> None:
-    """DOMAIN.md §5: before PP 82/2019, 16,200,000 + 24 × 200,000 + 3,000,000 = 24,000,000."""
+    """docs/regulations.md §5: before PP 82/2019, 16,200,000 + 24 × 200,000 + 3,000,000 = 24,000,000."""
     result = jkm(event_date="2019-06-15")
     assert amounts(result) == {"lump_sum": 16_200_000, "periodic": 4_800_000, "funeral": 3_000_000}
     assert result.total == 24_000_000
@@ -57,12 +57,12 @@ def test_jkm_death_june_2019_is_24_million() -> None:
     [("2015-07-01", 24_000_000), ("2019-12-01", 24_000_000), ("2019-12-02", 42_000_000)],
 )
 def test_jkm_generation_boundary_is_promulgation_day(event_date: str, total: int) -> None:
-    """DOMAIN.md §5: PP 82/2019 applies to deaths from 2019-12-02."""
+    """docs/regulations.md §5: PP 82/2019 applies to deaths from 2019-12-02."""
     assert jkm(event_date=event_date).total == total
 
 
 def test_jkk_death_lowest_bracket_70_million() -> None:
-    """DOMAIN.md §4 worked example: 48 × 1,000,000 + 12,000,000 + 10,000,000 = 70,000,000."""
+    """docs/regulations.md §4 worked example: 48 × 1,000,000 + 12,000,000 + 10,000,000 = 70,000,000."""
     result = jkk(death=True)
     assert amounts(result) == {
         "medical_care": None,
@@ -75,7 +75,7 @@ def test_jkk_death_lowest_bracket_70_million() -> None:
 
 
 def test_jkk_income_maps_to_bracket_base() -> None:
-    """DOMAIN.md §4: a BPU's wage is the bracket base (income 3,000,000 → base 2,950,000)."""
+    """docs/regulations.md §4: a BPU's wage is the bracket base (income 3,000,000 → base 2,950,000)."""
     fields = {"type": "jkk", "event_date": "2026-03-10", "income": 3_000_000, "death": True}
     result = benefits_from_dict(fields, as_of=AS_OF)
     assert result.wage == 2_950_000
@@ -85,7 +85,7 @@ def test_jkk_income_maps_to_bracket_base() -> None:
 
 @pytest.mark.parametrize("wage", [1_000_000, 2_950_000, 20_700_000])
 def test_total_disability_56_times_wage_plus_12_million(wage: int) -> None:
-    """DOMAIN.md §4: 70% × 80 × wage = 56 × wage, plus Rp 12,000,000 periodic."""
+    """docs/regulations.md §4: 70% × 80 × wage = 56 × wage, plus Rp 12,000,000 periodic."""
     result = jkk(wage=wage, total_disability=True)
     assert result.line("total_disability").amount == 56 * wage
     assert result.line("total_disability_periodic").amount == 12_000_000
@@ -93,7 +93,7 @@ def test_total_disability_56_times_wage_plus_12_million(wage: int) -> None:
 
 
 def test_stmb_14_months_at_base_1_million() -> None:
-    """DOMAIN.md §4: 100% for months 1-12, then 50%: 12 × 1,000,000 + 2 × 500,000."""
+    """docs/regulations.md §4: 100% for months 1-12, then 50%: 12 × 1,000,000 + 2 × 500,000."""
     result = jkk(stmb={"months": 14})
     assert result.line("stmb_phase_1").amount == 12_000_000
     assert result.line("stmb_phase_2").amount == 1_000_000
@@ -101,7 +101,7 @@ def test_stmb_14_months_at_base_1_million() -> None:
 
 
 def test_stmb_days_count_end_minus_start_plus_one_over_divisor_30() -> None:
-    """DOMAIN.md §4 [L]: days = end − start + 1; daily = wage ÷ 30 (rounded down once)."""
+    """docs/regulations.md §4 [L]: days = end − start + 1; daily = wage ÷ 30 (rounded down once)."""
     result = jkk(stmb={"from": "2026-01-01", "to": "2026-01-10"})
     assert result.line("stmb_phase_1").amount == 1_000_000 * 10 // 30 == 333_333
     assert result.line("stmb_phase_1").confidence == "L"
@@ -110,7 +110,7 @@ def test_stmb_days_count_end_minus_start_plus_one_over_divisor_30() -> None:
 
 
 def test_stmb_before_pp82_is_6_months_100_then_6_months_75_then_50() -> None:
-    """DOMAIN.md §4 [L]: pre-PP 82/2019 generation."""
+    """docs/regulations.md §4 [L]: pre-PP 82/2019 generation."""
     result = jkk(event_date="2019-06-15", stmb={"months": 14})
     assert [line.amount for line in result.lines if line.code.startswith("stmb")] == [
         6_000_000,
@@ -121,7 +121,7 @@ def test_stmb_before_pp82_is_6_months_100_then_6_months_75_then_50() -> None:
 
 
 def test_partial_disability_one_eye_and_arm_function_loss() -> None:
-    """DOMAIN.md §4: one eye 35% × 80 × 1,000,000; arm 50% × 40% × 80 × 1,000,000."""
+    """docs/regulations.md §4: one eye 35% × 80 × 1,000,000; arm 50% × 40% × 80 × 1,000,000."""
     result = jkk(
         disability=[
             {"item": "eye_one"},
@@ -135,13 +135,13 @@ def test_partial_disability_one_eye_and_arm_function_loss() -> None:
 
 
 def test_left_handed_swaps_arm_percentages() -> None:
-    """DOMAIN.md §4: right 40, left 35, swapped for left-handed people."""
+    """docs/regulations.md §4: right 40, left 35, swapped for left-handed people."""
     result = jkk(left_handed=True, disability=[{"item": "arm_shoulder_left"}])
     assert result.line("disability_0_arm_shoulder_left").amount == 40 * 80 * 1_000_000 // 100
 
 
 def test_range_and_per_unit_items() -> None:
-    """DOMAIN.md §4: scalp 10-30 assessed; hearing reduction 6% per 10 dB (both ears)."""
+    """docs/regulations.md §4: scalp 10-30 assessed; hearing reduction 6% per 10 dB (both ears)."""
     result = jkk(
         disability=[
             {"item": "scalp", "percent": 20},
@@ -175,7 +175,7 @@ def test_bad_disability_entries(disability: list[dict[str, Any]], field: str, co
 
 
 def test_medical_bills_home_care_and_transport_caps() -> None:
-    """DOMAIN.md §4: medical care without ceiling; home care ≤ 20,000,000; land ≤ 5,000,000."""
+    """docs/regulations.md §4: medical care without ceiling; home care ≤ 20,000,000; land ≤ 5,000,000."""
     result = jkk(
         medical_bills=[75_000_000, 500_000],
         home_care=25_000_000,
@@ -192,7 +192,7 @@ def test_medical_bills_home_care_and_transport_caps() -> None:
 
 
 def test_jkm_two_months_in_arrears_funeral_now_rest_after_payment() -> None:
-    """DOMAIN.md §3 arrears (PP 44/2015 Art. 42): funeral at once, the rest after payment."""
+    """docs/regulations.md §3 arrears (PP 44/2015 Art. 42): funeral at once, the rest after payment."""
     result = jkm(months_in_arrears=2)
     payable = {line.code: line.payable for line in result.lines}
     assert payable == {"lump_sum": "after_arrears", "periodic": "after_arrears", "funeral": "now"}
@@ -201,7 +201,7 @@ def test_jkm_two_months_in_arrears_funeral_now_rest_after_payment() -> None:
 
 
 def test_jkk_two_months_in_arrears_medical_now_cash_after() -> None:
-    """DOMAIN.md §3 arrears: medical care at once; cash after recovery and payment."""
+    """docs/regulations.md §3 arrears: medical care at once; cash after recovery and payment."""
     result = jkk(months_in_arrears=2, stmb={"months": 2}, medical_bills=[1_000_000])
     assert result.line("medical_care").payable == "now"
     assert result.line("stmb_phase_1").payable == "after_arrears"
@@ -211,7 +211,7 @@ def test_jkk_two_months_in_arrears_medical_now_cash_after() -> None:
 
 @pytest.mark.parametrize("months", [4, 12])
 def test_more_than_3_months_in_arrears_nothing_payable(months: int) -> None:
-    """DOMAIN.md §3: beyond 3 months in arrears no JKK benefit and no JKM benefit at all."""
+    """docs/regulations.md §3: beyond 3 months in arrears no JKK benefit and no JKM benefit at all."""
     for result in (
         jkm(months_in_arrears=months),
         jkk(months_in_arrears=months, death=True, medical_bills=[500_000]),
@@ -221,7 +221,7 @@ def test_more_than_3_months_in_arrears_nothing_payable(months: int) -> None:
 
 
 def test_three_months_in_arrears_is_still_within_the_limit() -> None:
-    """DOMAIN.md §3: "more than 3" is the limit, so 3 months still pays the funeral now."""
+    """docs/regulations.md §3: "more than 3" is the limit, so 3 months still pays the funeral now."""
     assert jkm(months_in_arrears=3).total_now == 10_000_000
 
 

@@ -1,4 +1,4 @@
-"""Contributions: the DOMAIN.md §3 golden figures, every bracket row, bad input, properties."""
+"""Contributions: the docs/regulations.md §3 golden figures, every bracket row, bad input, properties."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cakupan.rules import ContributionResult, RuleInputError, contribution
 
-# DOMAIN.md §3 bracket table: (row, income_from, income_to, base); built by hand from the
+# docs/regulations.md §3 bracket table: (row, income_from, income_to, base); built by hand from the
 # table's prose so a wrong TOML row cannot agree with itself.
 ROWS: list[tuple[int, int, int | None, int]] = [
     (1, 0, 1_099_999, 1_000_000),
@@ -54,7 +54,7 @@ def bpu(
 
 
 def test_domain_table_has_33_rows_top_base_20_7_million() -> None:
-    """DOMAIN.md §3: 33 rows, the top row's base is Rp 20,700,000."""
+    """docs/regulations.md §3: 33 rows, the top row's base is Rp 20,700,000."""
     assert len(ROWS) == 33
     assert ROWS[-1][3] == 20_700_000
     assert ROWS[9] == (10, 2_700_000, 3_199_999, 2_950_000)
@@ -65,7 +65,7 @@ def test_domain_table_has_33_rows_top_base_20_7_million() -> None:
 def test_every_bracket_row_and_its_boundaries(
     row: int, income_from: int, income_to: int | None, base: int
 ) -> None:
-    """DOMAIN.md §3: each row's lower and upper income map to that row's base."""
+    """docs/regulations.md §3: each row's lower and upper income map to that row's base."""
     for income in (income_from, income_to if income_to is not None else 10**10):
         result = bpu(income, programmes=["jht"])
         assert (result.bracket, result.base) == (row, base)
@@ -78,7 +78,7 @@ def test_every_bracket_row_and_its_boundaries(
 
 
 def test_lowest_bracket_16_800() -> None:
-    """DOMAIN.md §3: JKK 10,000 + JKM 6,800 = Rp 16,800."""
+    """docs/regulations.md §3: JKK 10,000 + JKM 6,800 = Rp 16,800."""
     result = bpu(1_000_000)
     assert [(line.programme, line.net) for line in result.lines] == [
         ("jkk", 10_000),
@@ -89,7 +89,7 @@ def test_lowest_bracket_16_800() -> None:
 
 
 def test_lowest_bracket_with_jht_36_800() -> None:
-    """DOMAIN.md §3: with optional JHT 2% × 1,000,000 = 20,000 → Rp 36,800."""
+    """docs/regulations.md §3: with optional JHT 2% × 1,000,000 = 20,000 → Rp 36,800."""
     result = bpu(500_000, programmes=["jht"])
     assert result.line("jht").net == 20_000
     assert result.line("jht").mandatory is False
@@ -97,13 +97,13 @@ def test_lowest_bracket_with_jht_36_800() -> None:
 
 
 def test_top_bracket_213_800_and_627_800() -> None:
-    """DOMAIN.md §3: top row 207,000 + 6,800 = Rp 213,800; with JHT Rp 627,800."""
+    """docs/regulations.md §3: top row 207,000 + 6,800 = Rp 213,800; with JHT Rp 627,800."""
     assert bpu(20_200_000).total == 213_800
     assert bpu(75_000_000, programmes=["jht"]).total == 627_800
 
 
 def test_business_owner_must_take_jht() -> None:
-    """DOMAIN.md §2 [M]: a BPU business owner must also take JHT."""
+    """docs/regulations.md §2 [M]: a BPU business owner must also take JHT."""
     result = bpu(1_000_000, business_owner=True)
     assert result.line("jht").mandatory is True
     assert result.total == 36_800
@@ -111,7 +111,7 @@ def test_business_owner_must_take_jht() -> None:
 
 
 def test_csr_funded_ojol_november_2026_pays_8_400() -> None:
-    """DOMAIN.md §3 PP 50/2025: a CSR-funded ojol driver gets 50% off JKK and JKM."""
+    """docs/regulations.md §3 PP 50/2025: a CSR-funded ojol driver gets 50% off JKK and JKM."""
     result = bpu(1_000_000, month="2026-11", sector="transport", funding="csr")
     assert [(line.gross, line.discount, line.net) for line in result.lines] == [
         (10_000, 5_000, 5_000),
@@ -124,7 +124,7 @@ def test_csr_funded_ojol_november_2026_pays_8_400() -> None:
 
 @pytest.mark.parametrize("funding", ["apbd", "apbn"])
 def test_government_funded_ojol_november_2026_pays_16_800(funding: str) -> None:
-    """DOMAIN.md §3: no discount when the contribution is paid from APBD/APBN."""
+    """docs/regulations.md §3: no discount when the contribution is paid from APBD/APBN."""
     result = bpu(1_000_000, month="2026-11", sector="transport", funding=funding)
     assert result.total == 16_800
     assert result.total_discount == 0
@@ -134,7 +134,7 @@ def test_government_funded_ojol_november_2026_pays_16_800(funding: str) -> None:
 @pytest.mark.parametrize(
     ("sector", "month", "total"),
     [
-        ("transport", "2026-01", 8_400),  # DOMAIN.md §3: transport window opens 2026-01
+        ("transport", "2026-01", 8_400),  # docs/regulations.md §3: transport window opens 2026-01
         ("transport", "2027-03", 8_400),  # ... and closes after 2027-03
         ("transport", "2027-04", 16_800),
         ("transport", "2025-12", 16_800),
@@ -147,12 +147,12 @@ def test_government_funded_ojol_november_2026_pays_16_800(funding: str) -> None:
     ],
 )
 def test_discount_windows_by_sector(sector: str, month: str, total: int) -> None:
-    """DOMAIN.md §3 PP 50/2025 windows, self-paid."""
+    """docs/regulations.md §3 PP 50/2025 windows, self-paid."""
     assert bpu(1_000_000, month=month, sector=sector).total == total
 
 
 def test_jht_is_never_discounted_in_a_discount_month() -> None:
-    """DOMAIN.md §3: the PP 50/2025 discount is on JKK and JKM, not JHT."""
+    """docs/regulations.md §3: the PP 50/2025 discount is on JKK and JKM, not JHT."""
     result = bpu(20_200_000, month="2026-06", sector="transport", programmes=["jht"])
     assert result.line("jht").discount == 0
     assert result.line("jkk").net == 103_500

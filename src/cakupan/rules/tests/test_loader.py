@@ -65,7 +65,7 @@ def test_packaged_rule_sets_load_with_basis_and_confidence() -> None:
 
 
 def test_packaged_bracket_table_is_33_rows_to_20_7_million() -> None:
-    """DOMAIN.md §3: 33 rows, top row base 20,700,000 with no upper limit."""
+    """docs/regulations.md §3: 33 rows, top row base 20,700,000 with no upper limit."""
     rules = load_rules().contribution(date(2026, 1, 1))
     assert isinstance(rules, ContributionRules)
     assert len(rules.brackets) == 33
@@ -73,7 +73,7 @@ def test_packaged_bracket_table_is_33_rows_to_20_7_million() -> None:
 
 
 def test_generations_meet_on_2019_12_02() -> None:
-    """DOMAIN.md §5: PP 44/2015 from 2015-07-01 for events before 2019-12-02."""
+    """docs/regulations.md §5: PP 44/2015 from 2015-07-01 for events before 2019-12-02."""
     book = load_rules()
     assert book.jkm(date(2019, 12, 1)).meta.id == "jkm-pp44-2015"
     assert book.jkm(date(2019, 12, 2)).meta.id == "jkm-pp82-2019"
@@ -81,7 +81,7 @@ def test_generations_meet_on_2019_12_02() -> None:
 
 
 def test_disability_table_has_the_domain_rows_with_sources() -> None:
-    """DOMAIN.md §4: the rows seen in a source citing PP 82/2019 Lampiran III."""
+    """docs/regulations.md §4: the rows seen in a source citing PP 82/2019 Lampiran III."""
     table = load_rules().disability_table(date(2026, 1, 1))
     assert isinstance(table, DisabilityTable)
     percents = {code: item.percent for code, item in table.items.items()}

@@ -1,5 +1,5 @@
 """What is paid when (issue 8): now, held for arrears, later school years; the children who
-receive a scholarship; dates checked against the as-of date. Golden figures: DOMAIN.md §3-§6.
+receive a scholarship; dates checked against the as-of date. Golden figures: docs/regulations.md §3-§6.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def codes(result: BenefitResult, child: int) -> list[str]:
 
 
 def test_jkm_after_40_months_42_million_now_and_two_children_scheduled() -> None:
-    """DOMAIN.md §5-§6: Rp 42,000,000 plus both children's scholarships; only this school
+    """docs/regulations.md §5-§6: Rp 42,000,000 plus both children's scholarships; only this school
     year's instalment is paid now, the later school years stand apart."""
     result = jkm(contribution_months=40, children=[ANI, BUDI])
     assert [c.total for c in result.scholarships.children] == [84_000_000, 75_000_000]  # type: ignore[union-attr]
@@ -57,7 +57,7 @@ def test_jkm_after_40_months_42_million_now_and_two_children_scheduled() -> None
 
 
 def test_jkm_after_20_months_42_million_and_no_scholarship_with_the_reason() -> None:
-    """DOMAIN.md §5: JKM scholarships only after ≥ 3 years (36 months) of contributions."""
+    """docs/regulations.md §5: JKM scholarships only after ≥ 3 years (36 months) of contributions."""
     result = jkm(contribution_months=20, children=[ANI, BUDI])
     assert result.total == result.total_now == 42_000_000
     assert result.schedule == () and scholarship_now(result) == []
@@ -66,7 +66,7 @@ def test_jkm_after_20_months_42_million_and_no_scholarship_with_the_reason() -> 
 
 
 def test_jkk_death_lowest_bracket_70_million_plus_scholarships() -> None:
-    """DOMAIN.md §4/§6: 48 × 1,000,000 + 12,000,000 + 10,000,000, and scholarships with no
+    """docs/regulations.md §4/§6: 48 × 1,000,000 + 12,000,000 + 10,000,000, and scholarships with no
     minimum contribution period."""
     result = compute(
         {
@@ -82,7 +82,7 @@ def test_jkk_death_lowest_bracket_70_million_plus_scholarships() -> None:
 
 
 def test_three_children_two_eldest_scheduled_third_max_children() -> None:
-    """DOMAIN.md §6: at most 2 children; without the heirs' choice the two eldest eligible."""
+    """docs/regulations.md §6: at most 2 children; without the heirs' choice the two eldest eligible."""
     citra = {"name": "Citra", "birth_date": "2021-01-10", "level": "not_in_school"}
     result = jkm(contribution_months=40, children=[citra, ANI, BUDI])
     citra_out, ani_out, budi_out = result.scholarships.children  # type: ignore[union-attr]
@@ -226,7 +226,7 @@ def test_school_years_already_over_are_due_now_marked_low_confidence() -> None:
 
 
 def test_arrears_hold_this_years_instalment_and_make_later_years_conditional() -> None:
-    """DOMAIN.md §3: up to 3 months in arrears only the funeral is paid at once; the rest,
+    """docs/regulations.md §3: up to 3 months in arrears only the funeral is paid at once; the rest,
     this school year's scholarship included, once the heirs pay the arrears."""
     result = jkm(contribution_months=40, months_in_arrears=2, children=[ANI, BUDI])
     assert result.total_now == 10_000_000

@@ -1,4 +1,4 @@
-"""Scholarships (DOMAIN.md §5-§6): eligibility reasons, yearly schedule, limits, generations."""
+"""Scholarships (docs/regulations.md §5-§6): eligibility reasons, yearly schedule, limits, generations."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def jkm_death(children: list[dict[str, Any]], **fields: Any) -> BenefitResult:
 
 
 def test_full_schedule_87_million_per_child_174_million_for_two() -> None:
-    """DOMAIN.md §6: 8 × 1.5M + 3 × 2M + 3 × 3M + 5 × 12M = 87,000,000 per child; two children
+    """docs/regulations.md §6: 8 × 1.5M + 3 × 2M + 3 × 3M + 5 × 12M = 87,000,000 per child; two children
     174,000,000."""
     result = jkm_death([child(name="Ani"), child(name="Budi", birth_date="2021-10-01")])
     scholarships = result.scholarships
@@ -61,7 +61,7 @@ def test_full_schedule_87_million_per_child_174_million_for_two() -> None:
 
 
 def test_child_not_yet_in_school_starts_at_age_4_school_year() -> None:
-    """DOMAIN.md §6 [M]: paid once schooling starts; TK A at 4 on the school year's 1st day."""
+    """docs/regulations.md §6 [M]: paid once schooling starts; TK A at 4 on the school year's 1st day."""
     result = compute(
         {
             "type": "jkk",
@@ -77,13 +77,13 @@ def test_child_not_yet_in_school_starts_at_age_4_school_year() -> None:
 
 
 def test_midway_child_gets_only_remaining_years() -> None:
-    """DOMAIN.md §6: SMP year 2 → 2 × SMP + 3 × SMA + 5 × S1 = 73,000,000."""
+    """docs/regulations.md §6: SMP year 2 → 2 × SMP + 3 × SMA + 5 × S1 = 73,000,000."""
     result = jkm_death([child(birth_date="2013-09-01", level="smp", year_in_level=2)])
     assert result.scholarships.total == 2 * 2_000_000 + 3 * 3_000_000 + 5 * 12_000_000  # type: ignore[union-attr]
 
 
 def test_schedule_stops_at_age_23() -> None:
-    """DOMAIN.md §6: under 23; born 2005-01-01, S1 year 1 in 2025/26 → three years paid."""
+    """docs/regulations.md §6: under 23; born 2005-01-01, S1 year 1 in 2025/26 → three years paid."""
     result = compute(
         {
             "type": "jkm",
@@ -98,7 +98,7 @@ def test_schedule_stops_at_age_23() -> None:
 
 
 def test_jkm_under_36_months_gives_no_scholarship_with_reason() -> None:
-    """DOMAIN.md §5: JKM scholarships only after ≥ 3 years of contributions."""
+    """docs/regulations.md §5: JKM scholarships only after ≥ 3 years of contributions."""
     result = jkm_death([child()], contribution_months=35)
     outcome = result.scholarships.children[0]  # type: ignore[union-attr]
     assert not outcome.eligible
@@ -109,7 +109,7 @@ def test_jkm_under_36_months_gives_no_scholarship_with_reason() -> None:
 
 
 def test_jkk_scholarship_needs_no_contribution_period() -> None:
-    """DOMAIN.md §6: JKK scholarships need no minimum contribution period."""
+    """docs/regulations.md §6: JKK scholarships need no minimum contribution period."""
     result = compute(
         {
             "type": "jkk",
@@ -137,7 +137,7 @@ def test_jkk_scholarship_needs_no_contribution_period() -> None:
     ],
 )
 def test_not_eligible_reasons(fields: dict[str, Any], reason: str) -> None:
-    """DOMAIN.md §6: under 23, unmarried, not working, registered as heir, enrolled."""
+    """docs/regulations.md §6: under 23, unmarried, not working, registered as heir, enrolled."""
     outcome = jkm_death([child(**fields)]).scholarships.children[0]  # type: ignore[union-attr]
     assert not outcome.eligible
     assert reason in [r.code for r in outcome.reasons]
@@ -153,12 +153,12 @@ def test_not_eligible_reasons(fields: dict[str, Any], reason: str) -> None:
     ],
 )
 def test_permenaker_1_2025_working_exceptions(fields: dict[str, Any]) -> None:
-    """DOMAIN.md §6 [M]: PU up to 6 consecutive months, BPU, or intern stay eligible."""
+    """docs/regulations.md §6 [M]: PU up to 6 consecutive months, BPU, or intern stay eligible."""
     assert jkm_death([child(**fields)]).scholarships.children[0].eligible  # type: ignore[union-attr]
 
 
 def test_pp44_jkm_one_scholarship_after_five_years() -> None:
-    """DOMAIN.md §5: before PP 82/2019 one Rp 12,000,000 scholarship after 5 years."""
+    """docs/regulations.md §5: before PP 82/2019 one Rp 12,000,000 scholarship after 5 years."""
     event = {
         "type": "jkm",
         "event_date": "2019-06-15",
@@ -180,7 +180,7 @@ def test_pp44_jkm_one_scholarship_after_five_years() -> None:
 
 
 def test_pp44_jkk_one_off_scholarship_needs_no_period() -> None:
-    """DOMAIN.md §5: the JKK scholarship was a one-off Rp 12,000,000."""
+    """docs/regulations.md §5: the JKK scholarship was a one-off Rp 12,000,000."""
     result = compute(
         {
             "type": "jkk",
@@ -216,7 +216,7 @@ def test_jkm_scholarship_requires_contribution_months() -> None:
 
 
 def test_arrears_delay_scholarship_too() -> None:
-    """DOMAIN.md §3: scholarships are paid once the heirs pay the arrears."""
+    """docs/regulations.md §3: scholarships are paid once the heirs pay the arrears."""
     result = jkm_death([child()], months_in_arrears=1)
     due = [line for line in scholarship_lines(result) if line in result.lines]
     assert due and {line.payable for line in due} == {"after_arrears"}

@@ -82,7 +82,7 @@ def test_vectorised_equals_scalar(
 
 
 def test_integer_codes_and_polars_columns_give_the_same_result() -> None:
-    """DOMAIN.md §3 figures through the vectorised path: 8,400 / 16,800 / 36,800 / 213,800."""
+    """docs/regulations.md §3 figures through the vectorised path: 8,400 / 16,800 / 36,800 / 213,800."""
     incomes = [1_000_000, 1_000_000, 1_000_000, 25_000_000]
     sectors = ["transport", "transport", "trade", "trade"]
     funders = ["csr", "apbd", "self", "self"]
