@@ -51,6 +51,9 @@ def test_nik_check_page_and_api(make_user) -> None:  # type: ignore[no-untyped-d
     client = _officer(make_user)
     page = client.post("/nik/", {"niks": PROVINCE_99}).content.decode()
     assert "Kode provinsi 99" in page
+    # the machine code is an attribute for scripts, never text a clerk reads
+    assert 'data-code="unknown_province"' in page
+    assert "unknown_province" not in page.replace('data-code="unknown_province"', "")
     api = client.post(
         "/api/v1/nik/check", {"niks": [PROVINCE_99, JAKARTA]}, content_type="application/json"
     ).json()
