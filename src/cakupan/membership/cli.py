@@ -61,8 +61,7 @@ def enrol_import_cmd(
     """Check, link and enrol a list of workers (all or nothing unless --partial)."""
     django_setup()
     from cakupan.funding.models import FundingProgramme
-    from cakupan.membership.importing import COLUMNS, FileProblem, HeaderProblem
-    from cakupan.membership.imports import enrol_import
+    from cakupan.membership.imports import COLUMNS, FileProblem, HeaderProblem, enrol_import
 
     target = FundingProgramme.objects.select_related("sponsor").filter(pk=programme).first()
     if target is None:

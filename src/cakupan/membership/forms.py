@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cakupan.membership.importing import COLUMNS
+from cakupan.membership.imports import COLUMNS
 
 MAX_UPLOAD_MB = 200
 

@@ -1,48 +1,21 @@
-"""Reads for enrolment: the catalogue rows are checked against, the registry frame for linkage."""
+"""Reads for enrolment: the registry frame for linkage, funding clashes, value mappings, memberships."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import polars as pl
-from django.conf import settings
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 
-from cakupan.membership.importing import Catalogue
-from cakupan.membership.models import FundingAssignment, Membership
-from cakupan.regions.models import Level, Region
-from cakupan.regions.selectors import city_kelurahan
+from cakupan.membership.models import FundingAssignment, ImportValueMap, Membership
+from cakupan.months import fmt_month
+from cakupan.regions.models import Region
 from cakupan.registry.models import Occupation, Worker
 from cakupan.registry.vulnerability import vulnerable_sql
 
 # How a sponsor sees the programmes of other sponsors: never by name.
 OTHER_SPONSOR = "pemberi dana lain"
-
-
-def import_catalogue() -> Catalogue:
-    kel = list(city_kelurahan().values_list("code", "name", "parent_id"))
-    regions = Region.objects.filter(level=Level.KECAMATAN).values_list("code", "retired_on")
-    return Catalogue(
-        kelurahan={c: n for c, n, _p in kel},
-        kelurahan_parent={c: p for c, _n, p in kel},
-        occupations={
-            o.code: (o.name, o.sector, tuple(a for a in o.aliases.split("|") if a), o.vulnerable)
-            for o in Occupation.objects.filter(active=True)
-        },
-        region_state={code: ("retired" if retired else "active") for code, retired in regions},
-        loaded_regencies=frozenset(
-            Region.objects.filter(level=Level.KECAMATAN)
-            .values_list("parent_id", flat=True)
-            .distinct()
-        ),
-        regencies=frozenset(
-            Region.objects.filter(level=Level.REGENCY).values_list("code", flat=True)
-        ),
-        today=timezone.localdate(),
-        min_age=getattr(settings, "CAKUPAN_WORKER_MIN_AGE", 15),
-    )
 
 
 def registry_frame() -> pl.DataFrame:
@@ -74,6 +47,59 @@ def registry_frame() -> pl.DataFrame:
             parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
     frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
     return frame.with_columns(pl.col("vulnerable").cast(pl.Boolean))
+
+
+def funding_clashes(
+    *, worker_ids: list[int], first: dt.date, last: dt.date, sponsor_id: int | None = None
+) -> dict[int, tuple[int | None, str]]:
+    """Workers with any funded month in first..last: worker → (programme id, who pays which
+    months). Another sponsor is named only as "pemberi dana lain": the report is read by the
+    sponsor whose list it is, who must not learn whom other sponsors fund."""
+    found: dict[int, tuple[int | None, str]] = {}
+    wanted = set(worker_ids)
+    # a worker's own payment yields to a sponsor: only sponsors' funding clashes
+    qs = FundingAssignment.objects.filter(first_month__lte=last, programme__isnull=False).exclude(
+        last_month__lt=first
+    )
+    if len(wanted) <= 5000:
+        qs = qs.filter(membership__worker_id__in=wanted)
+    rows = qs.values_list(
+        "membership__worker_id",
+        "programme_id",
+        "programme__name",
+        "programme__sponsor_id",
+        "first_month",
+        "last_month",
+    )
+    for w, prog, prog_name, payer_sponsor, f, lm in rows.iterator(chunk_size=50_000):
+        if w in wanted:
+            payer = f"program {prog_name}" if payer_sponsor == sponsor_id else OTHER_SPONSOR
+            found[w] = (prog, f"Bulan {fmt_month(f)}..{fmt_month(lm)} sudah dibayar oleh {payer}")
+    return found
+
+
+def value_maps_offered(*, sponsor_id: int, exclude_batch_id: int | None = None) -> dict:
+    """What the sponsor's earlier lists mapped each (column, value key) to, the latest choice
+    first: offered again, pre-selected, for its next list."""
+    offered: dict[tuple[str, str], str] = {}
+    qs = ImportValueMap.objects.filter(batch__programme__sponsor_id=sponsor_id)
+    if exclude_batch_id is not None:
+        qs = qs.exclude(batch_id=exclude_batch_id)
+    for column, key, mapped_to in qs.order_by("-created_at", "-id").values_list(
+        "column", "key", "mapped_to"
+    ):
+        offered.setdefault((column, key), mapped_to)
+    return offered
+
+
+def value_maps_of(*, batch_id: int) -> dict[str, dict[str, str]]:
+    """The value mappings of a list: column → {value key: value it stands for}."""
+    maps: dict[str, dict[str, str]] = {}
+    for column, key, mapped_to in ImportValueMap.objects.filter(batch_id=batch_id).values_list(
+        "column", "key", "mapped_to"
+    ):
+        maps.setdefault(column, {})[key] = mapped_to
+    return maps
 
 
 def worker_memberships(*, worker: Worker) -> list[Membership]:

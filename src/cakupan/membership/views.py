@@ -16,7 +16,7 @@ from cakupan.exports import csv_writer
 from cakupan.funding.forms import EnrolForm
 from cakupan.funding.selectors import programme_scope
 from cakupan.membership.forms import MappingForm, UploadForm
-from cakupan.membership.importing import FileProblem, HeaderProblem, map_columns, read_table
+from cakupan.membership.imports import FileProblem, HeaderProblem, map_columns, read_table
 from cakupan.membership.models import ImportBatch, Membership, ReviewCase
 from cakupan.membership.runs import import_runs_reap
 from cakupan.membership.services import (
