@@ -476,7 +476,11 @@ def check_rows(
         )
     # A last guard before anything is saved: whatever path a row took, an accepted NIK is 16
     # ASCII digits (the database refuses anything else, and one refusal would fail the list).
-    misshapen = f.filter(~pl.col("nik_clean").str.contains(r"^[0-9]{16}$"))
+    # (A row already refused for its NIK keeps that one message.)
+    nik_refused = [p["row"] for p in rows_of if p["column"] == "nik" and p["severity"] == REJECTED]
+    misshapen = f.filter(
+        ~pl.col("nik_clean").str.contains(r"^[0-9]{16}$") & ~pl.col("_row").is_in(nik_refused)
+    )
     add(
         misshapen["_row"],
         "nik",
