@@ -164,7 +164,7 @@ def test_a_value_mapping_matches_case_and_spacing_aside(tmp_path: Path) -> None:
 def test_a_mapping_to_a_value_not_in_the_catalogue_is_refused(tmp_path: Path) -> None:
     from cakupan.membership.tests.test_imports import line, write
 
-    with pytest.raises(ValueError, match="'astronot'.*tidak ada di katalog"):
+    with pytest.raises(ValueError, match=r"'astronot'.*tidak ada di katalog"):
         enrol_import(
             path=write(tmp_path, [line(1)]),
             programme=programme(),
