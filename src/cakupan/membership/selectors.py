@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from cakupan.membership.models import FundingAssignment, ImportValueMap, Membership
+from cakupan.membership.models import (
+    FundingAssignment,
+    ImportBatch,
+    ImportProblem,
+    ImportValueMap,
+    Membership,
+)
 from cakupan.months import fmt_month
 from cakupan.regions.models import Region
 from cakupan.registry.models import Occupation, Worker
@@ -151,3 +158,64 @@ def programme_imports(*, programme, limit: int = 20) -> list:  # type: ignore[no
     if running and import_runs_reap(batch_ids=running):
         batches = list(programme.imports.select_related("uploaded_by")[:limit])
     return batches
+
+
+@dataclass(frozen=True)
+class ValueGroup:
+    """Rows of a list refused for one unrecognised value of one column ("Mitra Gojke" in the
+    occupation column — 12 rows), with the value pre-selected for it."""
+
+    column: str
+    value: str
+    rows: int
+    selected: str  # the suggestion, or what the sponsor's earlier list mapped it to
+    from_earlier_list: bool
+
+
+def value_groups(*, batch: ImportBatch) -> list[ValueGroup]:
+    """The unrecognised values of a checked list, most rows first, for the value-mapping step."""
+    from cakupan.membership.imports.check import value_key
+    from cakupan.membership.imports.problems import MAPPABLE, REJECTED, VALUE_CODES
+
+    rows = (
+        ImportProblem.objects.filter(
+            batch=batch, severity=REJECTED, code__in=VALUE_CODES, column__in=MAPPABLE
+        )
+        .exclude(value="")
+        .values("column", "value", "suggested")
+        .annotate(n=Count("id"))
+        .order_by("-n", "column", "value")
+    )
+    earlier = value_maps_offered(sponsor_id=batch.programme.sponsor_id, exclude_batch_id=batch.pk)
+    groups = []
+    for r in rows:
+        offered = earlier.get((r["column"], value_key(r["value"])))
+        groups.append(
+            ValueGroup(
+                column=r["column"],
+                value=r["value"],
+                rows=r["n"],
+                selected=offered or r["suggested"],
+                from_earlier_list=offered is not None,
+            )
+        )
+    return groups
+
+
+def value_choices() -> dict[str, list[tuple[str, str]]]:
+    """What each mappable column's values can be mapped to: (value, label)."""
+    from cakupan.regions.selectors import city_kelurahan
+
+    return {
+        "pekerjaan": [
+            (code, f"{name} ({code})")
+            for code, name in Occupation.objects.filter(active=True)
+            .order_by("name")
+            .values_list("code", "name")
+        ],
+        "kelurahan": [
+            (k.code, f"{k.name} (Kec. {k.parent.name})" if k.parent else k.name)
+            for k in city_kelurahan().select_related("parent").order_by("name")
+        ],
+        "jenis_kelamin": [("L", "L (laki-laki)"), ("P", "P (perempuan)")],
+    }
