@@ -75,6 +75,17 @@ def _value_key_expr(column: str) -> pl.Expr:
     )
 
 
+def _by_value(frame: pl.DataFrame, column: str) -> list[tuple[str | None, list[int]]]:
+    """Rows grouped by their value, case and spacing aside (the first spelling names the
+    group): one choice in the preview then maps them all, as apply_value_maps matches."""
+    return list(
+        frame.group_by(_value_key_expr(column).alias("_key"), maintain_order=True)
+        .agg(pl.col(column).first(), pl.col("_row"))
+        .select(column, "_row")
+        .iter_rows()
+    )
+
+
 ValueMaps = dict[str, dict[str, str]]  # column → {value_key of a cell: the value it stands for}
 
 
@@ -298,9 +309,7 @@ def check_rows(
             "Tulis tanggal dengan tahun 4 angka, mis. 1990-03-12 atau 12-03-1990.",
         )
     # jenis_kelamin: one problem per row, grouped by value so it can be mapped at once
-    for value, rows in (
-        f.filter(pl.col("sex").is_null()).group_by("jenis_kelamin").agg(pl.col("_row")).iter_rows()
-    ):
+    for value, rows in _by_value(f.filter(pl.col("sex").is_null()), "jenis_kelamin"):
         add(
             rows,
             "jenis_kelamin",
@@ -313,7 +322,7 @@ def check_rows(
     # kelurahan: one fuzzy suggestion per distinct unknown value
     kel_keys = {c: name_key(n) for c, n in kel_by_code.items()}
     unknown_kel = f.filter(pl.col("kel_code").is_null())
-    for value, rows in unknown_kel.group_by("kelurahan").agg(pl.col("_row")).iter_rows():
+    for value, rows in _by_value(unknown_kel, "kelurahan"):
         best = (
             process.extractOne(name_key(value or ""), kel_keys, scorer=fuzz.ratio, score_cutoff=70)
             if value
@@ -332,9 +341,7 @@ def check_rows(
             suggested=best[2] if best else None,
         )
     # pekerjaan: what the value most probably means, for a person to confirm
-    for value, rows in (
-        f.filter(pl.col("occ_code").is_null()).group_by("pekerjaan").agg(pl.col("_row")).iter_rows()
-    ):
+    for value, rows in _by_value(f.filter(pl.col("occ_code").is_null()), "pekerjaan"):
         code = words.suggest(value)
         add(
             rows,
