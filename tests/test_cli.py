@@ -279,7 +279,12 @@ def test_enrol_import_maps_values_and_suggests_the_mapping(tmp_path: Path) -> No
     assert second.exit_code == 0, second.output
     assert Worker.objects.count() == 3
     m = ImportValueMap.objects.get()
-    assert (m.column, m.value, m.key, m.mapped_to) == ("pekerjaan", "Mitra Gojke", "mitra gojke", "ojol")
+    assert (m.column, m.value, m.key, m.mapped_to) == (
+        "pekerjaan",
+        "Mitra Gojke",
+        "mitra gojke",
+        "ojol",
+    )
 
 
 @pytest.mark.usefixtures("malang")

@@ -141,9 +141,9 @@ def link_rows(
     # Eligibility is the programme's data applied to every row at once: one problem per rule
     # a row fails, on the column that rule is about, saying what the programme is for.
     eligibility = programme.eligibility or {}
-    failed = to_enrol.select("row", "registered", rules=ineligible_rules(
-        to_enrol, eligibility, as_of=first
-    )).filter(pl.col("rules").list.len() > 0)
+    failed = to_enrol.select(
+        "row", "registered", rules=ineligible_rules(to_enrol, eligibility, as_of=first)
+    ).filter(pl.col("rules").list.len() > 0)
     if failed.height:
         texts = eligibility_rule_texts(eligibility)
         each = failed.explode("rules")
