@@ -16,10 +16,11 @@ import polars as pl
 import polars.selectors as cs
 from django.conf import settings
 
-from cakupan.funding.eligibility import RULE_FIELD, ineligible_rules
+from cakupan.funding.eligibility import RULE_FIELD, ineligible_reason, ineligible_rules
 from cakupan.funding.models import FundingProgramme
 from cakupan.funding.selectors import eligibility_rule_texts
 from cakupan.linkage import TO_REVIEW, LinkageSettings, link
+from cakupan.membership.imports.check import Checked
 from cakupan.membership.imports.problems import NOT_ELIGIBLE, REJECTED, REVIEW, problems
 from cakupan.membership.selectors import funding_clashes, registry_frame
 
@@ -52,8 +53,11 @@ class Linked:
 
 
 def link_rows(
-    rows: pl.DataFrame, *, programme: FundingProgramme, first: dt.date, last: dt.date
+    checked: Checked, *, programme: FundingProgramme, first: dt.date, last: dt.date
 ) -> Linked:
+    """Link the checked rows; they are taken from `checked` (which keeps its problems and
+    counts) so that the memory they hold is freed once they are joined to their links."""
+    rows, checked.rows = checked.rows, checked.rows.clear()
     registry = registry_frame()
     attributes = registry.select(
         "worker_id",
@@ -69,7 +73,7 @@ def link_rows(
     )
     del registry  # the largest frame of an import; free it before the save
     linked = rows.join(links.drop("reason", "registry_status"), on="row", how="left")
-    del links
+    del links, rows
     found: list[pl.DataFrame] = []
 
     dups = linked.filter(pl.col("status") == "duplicate_in_file")
@@ -139,14 +143,16 @@ def link_rows(
         .drop(cs.ends_with("_registry"))
     )
     # Eligibility is the programme's data applied to every row at once: one problem per rule
-    # a row fails, on the column that rule is about, saying what the programme is for.
+    # a row fails, on the column that rule is about, saying what the programme is for. The
+    # rules a row fails are listed for the failing rows only (a list per row of a million-row
+    # list would cost memory for nothing).
     eligibility = programme.eligibility or {}
-    failed = to_enrol.select(
-        "row", "registered", rules=ineligible_rules(to_enrol, eligibility, as_of=first)
-    ).filter(pl.col("rules").list.len() > 0)
-    if failed.height:
+    refused = to_enrol.filter(ineligible_reason(to_enrol, eligibility, as_of=first).is_not_null())
+    if refused.height:
         texts = eligibility_rule_texts(eligibility)
-        each = failed.explode("rules")
+        each = refused.select(
+            "row", "registered", rules=ineligible_rules(refused, eligibility, as_of=first)
+        ).explode("rules")
         found.append(
             problems(
                 each["row"],
@@ -160,7 +166,7 @@ def link_rows(
                 ],
             )
         )
-        to_enrol = to_enrol.filter(~pl.col("row").is_in(failed["row"].to_list()))
+        to_enrol = to_enrol.filter(~pl.col("row").is_in(refused["row"].to_list()))
     return Linked(
         to_enrol=to_enrol.drop("registered"),
         already=already_rows.height,

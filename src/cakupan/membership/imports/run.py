@@ -246,7 +246,7 @@ def _enrol_import(
     # link: registry, double funding, eligibility
     say("link", checked.rows.height, total)
     pause_point("link")
-    linked = link_rows(checked.rows, programme=programme, first=first, last=last)
+    linked = link_rows(checked, programme=programme, first=first, last=last)
     all_problems = pl.concat([checked.problems, *linked.problems]).unique(maintain_order=True)
     all_problems = all_problems.sort("row", maintain_order=True)
     blank, example = checked.blank_rows, checked.example_rows
