@@ -344,8 +344,12 @@ def import_batch_discard(*, batch: ImportBatch) -> bool:
     return True
 
 
-class ValueMapInvalid(ValueError):
-    """A value mapping names a column or a value that does not exist (Indonesian message)."""
+class ValueMapInvalid(Refused, ValueError):
+    """A value mapping names a column or a value that does not exist (Indonesian message).
+    A ValueError too: a run given such a mapping ends failed with the message."""
+
+    def __init__(self, message: str):
+        super().__init__("value_map_invalid", message, "value_maps")
 
 
 def import_value_maps_set(

@@ -23,6 +23,8 @@ from cakupan.membership.imports.problems import PROBLEM_SCHEMA, REJECTED, WARNIN
 from cakupan.membership.imports.read import COLUMNS
 from cakupan.money import AmountInvalid, parse_rupiah
 from cakupan.registry.nik import RegionState, parse_nik, region_state, shown_value
+from cakupan.registry.phones import VALID as PHONE_VALID
+from cakupan.registry.phones import phone_expr
 
 _SEX = {
     "l": "L",
@@ -269,17 +271,8 @@ def check_rows(
         income=pl.col("penghasilan").replace_strict(
             income_found, default=None, return_dtype=pl.Int64
         ),
-        phone=pl.col("no_hp").fill_null("").str.replace_all(r"[\s\-().]", ""),
-    )
-    f = f.with_columns(
-        phone=pl.when(pl.col("phone").str.starts_with("+62"))
-        .then(pl.lit("0") + pl.col("phone").str.slice(3))
-        .when(pl.col("phone").str.contains(r"^628"))
-        .then(pl.lit("0") + pl.col("phone").str.slice(2))
-        # a number cell in Excel loses the leading 0: 81234567890
-        .when(pl.col("phone").str.contains(r"^8[0-9]{8,12}$"))
-        .then(pl.lit("0") + pl.col("phone"))
-        .otherwise(pl.col("phone")),
+        # the registry's phone rule, for a column (a leading 0 lost in Excel is put back)
+        phone=phone_expr("no_hp"),
     )
 
     # nama
@@ -370,9 +363,7 @@ def check_rows(
             "Tulis Rupiah bulat, mis. 1500000 atau 1.500.000.",
         )
     # no_hp (optional): an unusable number is dropped with a warning, the row stays
-    bad_phone = f.filter(
-        (pl.col("phone") != "") & ~pl.col("phone").str.contains(r"^08[0-9]{7,12}$")
-    )
+    bad_phone = f.filter((pl.col("phone") != "") & ~pl.col("phone").str.contains(PHONE_VALID))
     add(
         bad_phone["_row"],
         "no_hp",
@@ -382,7 +373,7 @@ def check_rows(
         "Contoh yang benar: 081234567890.",
     )
     f = f.with_columns(
-        phone=pl.when(pl.col("phone").str.contains(r"^08[0-9]{7,12}$"))
+        phone=pl.when(pl.col("phone").str.contains(PHONE_VALID))
         .then(pl.col("phone"))
         .otherwise(pl.lit(""))
     )
