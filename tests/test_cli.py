@@ -254,3 +254,53 @@ def test_enrol_list_shows_a_killed_import_as_failed_with_nothing_saved(tmp_path:
     assert listed.exit_code == 0, listed.output
     assert "Gagal" in listed.stdout and "Tidak ada yang disimpan" in listed.stdout
     assert ImportBatch.objects.get().status == ImportBatch.Status.FAILED
+
+
+@pytest.mark.usefixtures("malang")
+def test_enrol_import_maps_values_and_suggests_the_mapping(tmp_path: Path) -> None:
+    from cakupan.membership.models import ImportValueMap
+    from cakupan.registry.models import Worker
+
+    programme = _programme()
+    path = tmp_path / "daftar.csv"
+    path.write_text(
+        "nik,nama,tanggal_lahir,jenis_kelamin,kelurahan,pekerjaan\n"
+        "3573055203900001,Siti,12-03-1990,P,Lowokwaru,Mitra Gojke\n"
+        "3573051506880002,Budi,15-06-1988,L,Lowokwaru,mitra gojke\n"
+        "3573051708790003,Agus,17-08-1979,L,Lowokwaru,Driver Grab\n"
+    )
+    args = ["enrol", "import", str(path), "--programme", str(programme.pk)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 1
+    # the suggestion, ready to copy, and what to do (the command line may name its options)
+    assert "--map-value 'pekerjaan:Mitra Gojke=ojol'  (2 baris)" in first.stdout
+    assert "pakai --partial" in first.stdout and not Worker.objects.exists()
+    second = runner.invoke(app, [*args, "--map-value", "pekerjaan:Mitra Gojke=ojol"])
+    assert second.exit_code == 0, second.output
+    assert Worker.objects.count() == 3
+    m = ImportValueMap.objects.get()
+    assert (m.column, m.value, m.key, m.mapped_to) == (
+        "pekerjaan",
+        "Mitra Gojke",
+        "mitra gojke",
+        "ojol",
+    )
+
+
+@pytest.mark.usefixtures("malang")
+@pytest.mark.parametrize(
+    "bad", ["Mitra Gojek=ojol", "pekerjaan:Mitra Gojek", "nik:123=456", "pekerjaan:=ojol"]
+)
+def test_a_malformed_map_value_says_the_form_it_takes(tmp_path: Path, bad: str) -> None:
+    from cakupan.membership.models import ImportBatch
+
+    programme = _programme()
+    path = tmp_path / "daftar.csv"
+    path.write_text("nik,nama,tanggal_lahir,jenis_kelamin,kelurahan,pekerjaan\n")
+    result = runner.invoke(
+        app, ["enrol", "import", str(path), "--programme", str(programme.pk), "--map-value", bad]
+    )
+    assert result.exit_code == 2  # bad input
+    assert "'kolom:nilai di berkas=arti'" in result.stderr
+    assert "pekerjaan:Mitra Gojek=ojol" in result.stderr
+    assert not ImportBatch.objects.exists()

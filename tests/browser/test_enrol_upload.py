@@ -55,4 +55,4 @@ def test_upload_preview_and_report(page, live_server, malang, make_user, tmp_pat
     with page.expect_download() as download:
         page.click("[data-testid=report-link]")
     report = Path(download.value.path()).read_text(encoding="utf-8-sig")
-    assert report.splitlines()[1].startswith("4,kelurahan,Ditolak,unknown_kelurahan")
+    assert report.splitlines()[1].startswith("4,Kelurahan,Ditolak,unknown_kelurahan")

@@ -32,6 +32,10 @@ USE_CALCULATOR = "calculate.use_calculator"
 VIEW_PROGRAMME = "funding.view_fundingprogramme"
 MANAGE_PROGRAMME = "funding.manage_programme"
 ENROL = "membership.enrol"
+# Upload a list of workers to a programme in the user's scope, see its preview, map its values,
+# save or discard it. A sponsor has it for its own programmes (programme_scope); enrolling one
+# worker by hand and review decisions stay with officers (ENROL, REVIEW_LINKS).
+UPLOAD_LIST = "membership.upload_list"
 REVIEW_LINKS = "membership.review_links"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -50,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_PROGRAMME,
             MANAGE_PROGRAMME,
             ENROL,
+            UPLOAD_LIST,
             REVIEW_LINKS,
         }
     ),
@@ -67,13 +72,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_PROGRAMME,
             MANAGE_PROGRAMME,
             ENROL,
+            UPLOAD_LIST,
             REVIEW_LINKS,
         }
     ),
     # A sponsor sees only the workers its own programmes fund (scoped in the selectors) and
-    # never a whole NIK.
+    # never a whole NIK; it uploads lists to its own programmes only.
     Role.SPONSOR: frozenset(
-        {VIEW_WORKER, EXPORT_WORKER, VIEW_REGION, USE_CALCULATOR, VIEW_PROGRAMME}
+        {VIEW_WORKER, EXPORT_WORKER, VIEW_REGION, USE_CALCULATOR, VIEW_PROGRAMME, UPLOAD_LIST}
     ),
     # A hospital clerk only asks "is this person protected today?".
     Role.HOSPITAL: frozenset({VERIFY_MEMBERSHIP}),

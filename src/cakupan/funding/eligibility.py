@@ -70,31 +70,70 @@ def age_expr(birth: pl.Expr, today: dt.date) -> pl.Expr:
     )
 
 
+# Which worker field each rule is about: the column a refusal names is data, never guessed
+# from the reason's words.
+RULE_FIELD = {
+    "occupations": "occupation",
+    "sectors": "sector",
+    "kecamatan": "kecamatan",
+    "kelurahan": "kelurahan",
+    "vulnerable_only": "vulnerable",
+    "min_age": "birth_date",
+    "max_age": "birth_date",
+}
+
+
+def _checks(eligibility: dict, *, as_of: dt.date) -> list[tuple[str, pl.Expr, str]]:
+    """(rule key, condition a worker meets, reason when not) for each rule the programme has."""
+    age = age_expr(pl.col("birth_date"), as_of)
+    checks: list[tuple[str, pl.Expr, str]] = []
+    if occ := eligibility.get("occupations"):
+        checks.append(
+            ("occupations", pl.col("occupation").is_in(occ), "pekerjaan di luar sasaran program")
+        )
+    if sectors := eligibility.get("sectors"):
+        checks.append(
+            ("sectors", pl.col("sector").is_in(sectors), "sektor di luar sasaran program")
+        )
+    if kec := eligibility.get("kecamatan"):
+        checks.append(
+            ("kecamatan", pl.col("kecamatan").is_in(kec), "kecamatan di luar wilayah program")
+        )
+    if kel := eligibility.get("kelurahan"):
+        checks.append(
+            ("kelurahan", pl.col("kelurahan").is_in(kel), "kelurahan di luar wilayah program")
+        )
+    if eligibility.get("vulnerable_only"):
+        checks.append(("vulnerable_only", pl.col("vulnerable"), "bukan pekerja rentan"))
+    if (low := eligibility.get("min_age")) is not None:
+        checks.append(("min_age", age >= low, f"usia di bawah {low} tahun"))
+    if (high := eligibility.get("max_age")) is not None:
+        checks.append(("max_age", age <= high, f"usia di atas {high} tahun"))
+    return checks
+
+
+def ineligible_rules(frame: pl.DataFrame, eligibility: dict, *, as_of: dt.date) -> pl.Series:
+    """For each worker row, the keys of the programme's rules it fails (an empty list when
+    eligible), in the order of the rules. RULE_FIELD says which field each is about.
+
+    The frame needs the columns ineligible_reason needs."""
+    checks = _checks(eligibility, as_of=as_of)
+    if not checks:
+        return pl.Series("rules", [[]] * frame.height, dtype=pl.List(pl.String))
+    failed = [pl.when(~ok.fill_null(False)).then(pl.lit(key)) for key, ok, _msg in checks]
+    return frame.select(pl.concat_list(failed).list.drop_nulls().alias("rules"))["rules"]
+
+
 def ineligible_reason(frame: pl.DataFrame, eligibility: dict, *, as_of: dt.date) -> pl.Series:
     """For each worker row, why the programme cannot fund them (Indonesian), or null.
 
     The frame needs columns occupation (code), sector, kecamatan, kelurahan, vulnerable (bool)
     and birth_date (date).
     """
-    age = age_expr(pl.col("birth_date"), as_of)
-    checks: list[tuple[pl.Expr, str]] = []
-    if occ := eligibility.get("occupations"):
-        checks.append((pl.col("occupation").is_in(occ), "pekerjaan di luar sasaran program"))
-    if sectors := eligibility.get("sectors"):
-        checks.append((pl.col("sector").is_in(sectors), "sektor di luar sasaran program"))
-    if kec := eligibility.get("kecamatan"):
-        checks.append((pl.col("kecamatan").is_in(kec), "kecamatan di luar wilayah program"))
-    if kel := eligibility.get("kelurahan"):
-        checks.append((pl.col("kelurahan").is_in(kel), "kelurahan di luar wilayah program"))
-    if eligibility.get("vulnerable_only"):
-        checks.append((pl.col("vulnerable"), "bukan pekerja rentan"))
-    if (low := eligibility.get("min_age")) is not None:
-        checks.append((age >= low, f"usia di bawah {low} tahun"))
-    if (high := eligibility.get("max_age")) is not None:
-        checks.append((age <= high, f"usia di atas {high} tahun"))
+    checks = _checks(eligibility, as_of=as_of)
     if not checks:
         return pl.Series("reason", [None] * frame.height, dtype=pl.String)
-    reasons = [pl.when(~ok.fill_null(False)).then(pl.lit(msg)) for ok, msg in checks]
+    reasons = [pl.when(~ok.fill_null(False)).then(pl.lit(msg)) for _key, ok, msg in checks]
     joined = pl.concat_str(reasons, separator="; ", ignore_nulls=True)
     return frame.select(pl.when(joined == "").then(None).otherwise(joined).alias("reason"))[
         "reason"

@@ -120,23 +120,36 @@ def programme_budget(*, programme: FundingProgramme) -> ProgrammeBudget:
     return ProgrammeBudget(programme.budget, committed, members, programme.cohort_cap)
 
 
-def eligibility_summary(eligibility: dict) -> list[str]:
-    """A programme's eligibility in words (Indonesian), one line per condition."""
+def _eligibility_names(eligibility: dict) -> dict[str, dict[str, str]]:
+    """code → name for the codes an eligibility rule lists, per list key."""
     from cakupan.regions.models import Region
     from cakupan.registry.models import Occupation
     from cakupan.registry.vocabulary import sector_choices
 
+    names: dict[str, dict[str, str]] = {}
+    if codes := eligibility.get("occupations"):
+        names["occupations"] = dict(
+            Occupation.objects.filter(code__in=codes).values_list("code", "name")
+        )
+    if eligibility.get("sectors"):
+        names["sectors"] = {k: str(v) for k, v in sector_choices()}
+    for key in ("kecamatan", "kelurahan"):
+        if codes := eligibility.get(key):
+            names[key] = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    return names
+
+
+def eligibility_summary(eligibility: dict) -> list[str]:
+    """A programme's eligibility in words (Indonesian), one line per condition."""
+    names = _eligibility_names(eligibility)
     lines = []
     if codes := eligibility.get("occupations"):
-        names = dict(Occupation.objects.filter(code__in=codes).values_list("code", "name"))
-        lines.append("Pekerjaan: " + ", ".join(names.get(c, c) for c in codes))
+        lines.append("Pekerjaan: " + ", ".join(names["occupations"].get(c, c) for c in codes))
     if codes := eligibility.get("sectors"):
-        labels = dict(sector_choices())
-        lines.append("Sektor: " + ", ".join(str(labels.get(c, c)) for c in codes))
+        lines.append("Sektor: " + ", ".join(names["sectors"].get(c, c) for c in codes))
     for key, label in (("kecamatan", "Kecamatan"), ("kelurahan", "Kelurahan")):
         if codes := eligibility.get(key):
-            names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
-            lines.append(f"{label}: " + ", ".join(names.get(c, c) for c in codes))
+            lines.append(f"{label}: " + ", ".join(names[key].get(c, c) for c in codes))
     if eligibility.get("vulnerable_only"):
         lines.append("Hanya pekerja rentan")
     if (low := eligibility.get("min_age")) is not None:
@@ -144,3 +157,38 @@ def eligibility_summary(eligibility: dict) -> list[str]:
     if (high := eligibility.get("max_age")) is not None:
         lines.append(f"Usia maksimal {high} tahun")
     return lines
+
+
+def eligibility_rule_texts(eligibility: dict) -> dict[str, str]:
+    """Each rule of a programme as the sentence a refused row is told (Indonesian), by rule key
+    (see cakupan.funding.eligibility.RULE_FIELD): "Program ini hanya untuk pekerjaan: …"."""
+    names = _eligibility_names(eligibility)
+
+    def listed(key: str) -> str:
+        return ", ".join(
+            f"{names[key][c]} ({c})"
+            if key == "occupations" and c in names[key]
+            else names[key].get(c, c)
+            for c in eligibility[key]
+        )
+
+    texts = {}
+    if eligibility.get("occupations"):
+        texts["occupations"] = f"Program ini hanya untuk pekerjaan: {listed('occupations')}"
+    if eligibility.get("sectors"):
+        texts["sectors"] = f"Program ini hanya untuk sektor: {listed('sectors')}"
+    if codes := eligibility.get("kecamatan"):
+        kec = ", ".join(f"Kec. {names['kecamatan'].get(c, c)}" for c in codes)
+        texts["kecamatan"] = f"Program ini hanya untuk kelurahan di {kec}"
+    if eligibility.get("kelurahan"):
+        texts["kelurahan"] = f"Program ini hanya untuk kelurahan: {listed('kelurahan')}"
+    if eligibility.get("vulnerable_only"):
+        texts["vulnerable_only"] = (
+            "Program ini hanya untuk pekerja rentan (pekerjaan rentan, penyandang disabilitas "
+            "atau desil kesejahteraan 1-4)"
+        )
+    if (low := eligibility.get("min_age")) is not None:
+        texts["min_age"] = f"Program ini hanya untuk pekerja berusia minimal {low} tahun"
+    if (high := eligibility.get("max_age")) is not None:
+        texts["max_age"] = f"Program ini hanya untuk pekerja berusia paling tinggi {high} tahun"
+    return texts

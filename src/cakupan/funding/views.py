@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from cakupan.accounts.roles import MANAGE_PROGRAMME, VIEW_PROGRAMME
+from cakupan.accounts.roles import MANAGE_PROGRAMME, UPLOAD_LIST, VIEW_PROGRAMME
 from cakupan.formkit import apply_errors
 from cakupan.funding.forms import ProgrammeForm, SponsorForm
 from cakupan.funding.selectors import (
@@ -97,6 +97,7 @@ def programme_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "eligibility": eligibility_summary(programme.eligibility or {}),
             "imports": programme_imports(programme=programme),
             "upload_form": UploadForm(),
-            "can_enrol": request.user.has_perm("membership.enrol"),
+            # officers and the programme's own sponsor upload lists (the scope above)
+            "can_upload": request.user.has_perm(UPLOAD_LIST),
         },
     )

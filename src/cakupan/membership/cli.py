@@ -27,10 +27,28 @@ COUNT_LABELS = [
     ("existing", "pekerja terdaftar, didanai program ini"),
     ("already_enrolled", "sudah terdaftar di program ini"),
     ("review", "perlu ditinjau"),
-    ("rejected", "ditolak"),
+    ("rejected", "ditolak: data perlu diperbaiki"),
+    ("not_eligible", "di luar sasaran program"),
     ("warnings", "peringatan"),
     ("blank", "baris kosong dilewati"),
+    ("example", "baris contoh templat dilewati"),
 ]
+
+
+def parse_value_map(item: str) -> tuple[str, str, str]:
+    """'pekerjaan:Mitra Gojek=ojol' → ('pekerjaan', 'Mitra Gojek', 'ojol'); a malformed one stops
+    the command with the form it takes."""
+    from cakupan.membership.imports import MAPPABLE
+
+    column, colon, rest = item.partition(":")
+    value, equals, mapped_to = rest.rpartition("=")
+    column, value, mapped_to = column.strip(), value.strip(), mapped_to.strip()
+    if not colon or not equals or not value or not mapped_to or column not in MAPPABLE:
+        raise fail(
+            f"--map-value '{item}' tidak sah: tulis 'kolom:nilai di berkas=arti', mis. "
+            f"--map-value 'pekerjaan:Mitra Gojek=ojol'; kolom salah satu dari {', '.join(MAPPABLE)}."
+        )
+    return column, value, mapped_to
 
 
 def check_file(file: Path) -> None:
@@ -54,6 +72,13 @@ def enrol_import_cmd(
     map_: Annotated[
         list[str] | None, typer.Option("--map", help="Pemetaan kolom: 'Kolom Berkas=nik'")
     ] = None,
+    map_value: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map-value",
+            help="Arti sebuah nilai untuk setiap baris yang memuatnya: 'pekerjaan:Mitra Gojek=ojol' (boleh berulang)",
+        ),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option(help="Tulis laporan baris bermasalah ke CSV ini")
     ] = None,
@@ -61,8 +86,7 @@ def enrol_import_cmd(
     """Check, link and enrol a list of workers (all or nothing unless --partial)."""
     django_setup()
     from cakupan.funding.models import FundingProgramme
-    from cakupan.membership.importing import COLUMNS, FileProblem, HeaderProblem
-    from cakupan.membership.imports import enrol_import
+    from cakupan.membership.imports import COLUMNS, FileProblem, HeaderProblem, enrol_import
 
     target = FundingProgramme.objects.select_related("sponsor").filter(pk=programme).first()
     if target is None:
@@ -76,6 +100,7 @@ def enrol_import_cmd(
                 f"--map '{item}' tidak sah: tulis 'Kolom Berkas=kolom', kolom salah satu dari {', '.join(COLUMNS)}."
             )
         column_map[source] = column
+    value_maps = [parse_value_map(item) for item in map_value or []]
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -94,6 +119,7 @@ def enrol_import_cmd(
                 path=file,
                 programme=target,
                 column_map=column_map,
+                value_maps=value_maps,
                 partial=partial,
                 dry_run=dry_run,
                 progress=progress,
@@ -135,13 +161,55 @@ def enrol_import_cmd(
     if report is not None:
         safe_frame(outcome.problems).write_csv(report)
         console.print(f"Laporan: {report}", markup=False)
+    _hint_value_maps(outcome)
     console.print(
         outcome.message
         or ("Pemeriksaan selesai, tidak ada yang disimpan (--dry-run)." if dry_run else ""),
         markup=False,
     )
+    if outcome.refused and not partial and not outcome.committed and outcome.fits is None:
+        console.print(
+            "Perbaiki baris itu, petakan nilainya dengan --map-value, atau pakai --partial "
+            "untuk menyimpan baris yang sah saja.",
+            markup=False,
+        )
     if not outcome.committed and not dry_run and not outcome.unchanged:
         raise typer.Exit(1)
+
+
+def _hint_value_maps(outcome) -> None:  # type: ignore[no-untyped-def]
+    """One --map-value per unrecognised value with a suggestion (or the sponsor's earlier
+    choice), ready to copy."""
+    import polars as pl
+
+    from cakupan.membership.imports import MAPPABLE, VALUE_CODES, value_key
+    from cakupan.membership.selectors import value_maps_offered
+
+    unknown = outcome.problems.filter(
+        pl.col("code").is_in(VALUE_CODES)
+        & pl.col("column").is_in(MAPPABLE)
+        & pl.col("value").is_not_null()
+        & (pl.col("value") != "")
+    )
+    if not unknown.height:
+        return
+    earlier = value_maps_offered(
+        sponsor_id=outcome.batch.programme.sponsor_id, exclude_batch_id=outcome.batch.pk
+    )
+    groups = (
+        unknown.group_by("column", "value")
+        .agg(pl.col("suggested").first(), pl.len().alias("n"))
+        .sort("n", "value", descending=[True, False])
+    )
+    lines = []
+    for column, value, suggested, n in groups.iter_rows():
+        meaning = earlier.get((column, value_key(value))) or suggested
+        if meaning:
+            lines.append(f"  --map-value '{column}:{value}={meaning}'  ({n} baris)")
+    if lines:
+        console.print("Nilai yang tidak dikenal, dengan sarannya:", markup=False)
+        for line in lines[:30]:
+            console.print(line, markup=False, highlight=False)
 
 
 @enrol_app.command("list")

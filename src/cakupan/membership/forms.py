@@ -1,21 +1,23 @@
-"""Forms for uploads, column mapping and review decisions."""
+"""Forms for uploads and column mapping. (Saving the valid rows only, value mappings and review
+decisions are buttons and selects of the preview and the review queue.)"""
 
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cakupan.membership.importing import COLUMNS
+from cakupan.membership.imports import COLUMNS, column_label
 
 MAX_UPLOAD_MB = 200
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("List of workers (CSV or XLSX)"))
-    partial = forms.BooleanField(
-        label=_("Save the valid rows even if some are rejected"),
-        required=False,
-        help_text=_("Without this, one rejected row means nothing is saved"),
+    file = forms.FileField(
+        label=_("List of workers (CSV or XLSX)"),
+        help_text=_(
+            "Every row is checked first; you see what would be saved and choose before anything is."
+        ),
     )
 
     def clean_file(self):  # type: ignore[no-untyped-def]
@@ -30,21 +32,45 @@ class UploadForm(forms.Form):
 
 
 class MappingForm(forms.Form):
-    """One select per header of the file: which cakupan column it holds."""
+    """One select per header of the file: which cakupan column it holds, pre-set to what was
+    recognised; a column can be taken by one header only."""
 
-    def __init__(self, *args, headers: list[str], guesses: dict[str, str], **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        *args,  # type: ignore[no-untyped-def]
+        headers: list[str],
+        recognised: dict[str, str],
+        guesses: dict[str, str],
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        choices = [("", _("(ignore)")), *((c, c) for c in COLUMNS)]
-        inverse = {header: column for column, header in guesses.items()}
+        choices = [("", _("(ignore this column)")), *((c, column_label(c)) for c in COLUMNS)]
+        guessed = {header: column for column, header in guesses.items()}
         for i, header in enumerate(headers):
             self.fields[f"h{i}"] = forms.ChoiceField(
-                label=header, choices=choices, required=False, initial=inverse.get(header, "")
+                label=header,
+                choices=choices,
+                required=False,
+                initial=recognised.get(header) or guessed.get(header, ""),
             )
         self.headers = headers
 
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        taken: dict[str, str] = {}
+        for i, header in enumerate(self.headers):
+            column = data.get(f"h{i}")
+            if not column:
+                continue
+            if column in taken:
+                self.add_error(
+                    f"h{i}",
+                    gettext("“%(column)s” is already chosen for the column “%(other)s”.")
+                    % {"column": column_label(column), "other": taken[column]},
+                )
+            taken[column] = header
+        return data
+
     def column_map(self) -> dict[str, str]:
-        return {
-            h: self.cleaned_data[f"h{i}"]
-            for i, h in enumerate(self.headers)
-            if self.cleaned_data.get(f"h{i}")
-        }
+        """{file header: column}; "" for a header the user chose to ignore."""
+        return {h: self.cleaned_data.get(f"h{i}") or "" for i, h in enumerate(self.headers)}

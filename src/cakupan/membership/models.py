@@ -41,6 +41,9 @@ class Membership(models.Model):
         verbose_name_plural = _("memberships")
         permissions = [
             ("enrol", "Can enrol workers and import lists"),
+            # A sponsor uploads lists to its own programmes; enrolling one worker and deciding
+            # review cases stay with officers (enrol, review_links).
+            ("upload_list", "Can upload lists of workers to the programmes in its scope"),
             ("review_links", "Can decide whether two records are the same person"),
         ]
         constraints = [
@@ -97,6 +100,7 @@ class ImportBatch(models.Model):
         COMMITTED = "committed", _("Saved")
         CANCELLED = "cancelled", _("Cancelled")
         FAILED = "failed", _("Failed")
+        DISCARDED = "discarded", _("Discarded")
 
     programme = models.ForeignKey(
         "funding.FundingProgramme", on_delete=models.PROTECT, related_name="imports"
@@ -171,16 +175,21 @@ class ImportProblem(models.Model):
 
     class Severity(models.TextChoices):
         REJECTED = "rejected", _("Rejected")
+        NOT_ELIGIBLE = "not_eligible", _("Outside the programme's target")
         REVIEW = "review", _("To review")
         WARNING = "warning", _("Warning")
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="problems")
     row = models.PositiveIntegerField()
     column = models.CharField(max_length=40)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
+    severity = models.CharField(max_length=12, choices=Severity.choices)
     code = models.CharField(max_length=40)
     message = models.TextField()
     suggestion = models.CharField(max_length=200, blank=True)
+    # The cell as the file has it (for the columns whose values can be mapped), and the value
+    # the suggestion stands for: the preview groups rows by value with it pre-selected.
+    value = models.CharField(max_length=200, blank=True)
+    suggested = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["row", "id"]
@@ -188,6 +197,33 @@ class ImportProblem(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row} {self.column}: {self.code}"
+
+
+class ImportValueMap(models.Model):
+    """A person's choice for every row of a list holding a value: "Mitra Gojek" in the
+    occupation column means ojol. Kept with the list (who, when) and offered again for the
+    same sponsor's next list."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="value_maps")
+    column = models.CharField(max_length=40)
+    value = models.CharField(_("value in the file"), max_length=200)
+    key = models.CharField(max_length=200, help_text="the value, case and spacing aside")
+    mapped_to = models.CharField(_("means"), max_length=40)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["column", "value"]
+        verbose_name = _("value mapping")
+        verbose_name_plural = _("value mappings")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "column", "key"], name="one_map_per_value"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.column}: {self.value} → {self.mapped_to}"
 
 
 class ReviewCase(models.Model):

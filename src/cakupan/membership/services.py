@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import polars as pl
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from cakupan.accounts.models import User
+from cakupan.bulk import insert_rows
 from cakupan.errors import Refused
 from cakupan.funding.eligibility import ineligible_reason
 from cakupan.funding.models import FundingProgramme
 from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
-from cakupan.membership.models import FundingAssignment, ImportBatch, Membership, ReviewCase
+from cakupan.membership.models import (
+    FundingAssignment,
+    ImportBatch,
+    ImportProblem,
+    ImportValueMap,
+    Membership,
+    ReviewCase,
+)
+from cakupan.membership.runs import pause_point
+from cakupan.membership.selectors import funding_clashes
 from cakupan.money import format_rupiah
 from cakupan.months import add_months, fmt_month, month_start
-from cakupan.registry.models import Worker
-from cakupan.rules import contribution
+from cakupan.registry.models import Occupation, Worker
+from cakupan.rules import contribution, contributions_for_month
+
+IMPORT_CHUNK = 50_000  # new workers inserted per statement batch of a list's save
 
 
 class EnrolmentRefused(Refused):
@@ -27,6 +40,14 @@ class EnrolmentRefused(Refused):
     def __init__(self, message: str, *, code: str, fits: int | None = None):
         self.fits = fits
         super().__init__(code, message)
+
+
+class ImportConflict(ValueError):
+    """The database changed under the list between checking and saving; nothing was saved."""
+
+
+class ImportCancelled(Exception):
+    """The user cancelled; the transaction was rolled back and the database is as before."""
 
 
 def membership_number(worker_id: int, category: str = "bpu") -> str:
@@ -251,8 +272,10 @@ def import_batch_create(
     )
 
 
-def import_batch_start(*, batch: ImportBatch, dry_run: bool) -> bool:
+def import_batch_start(*, batch: ImportBatch, dry_run: bool, partial: bool | None = None) -> bool:
     """Queue the check (dry run) or the save of a batch on the background worker.
+
+    `partial` (when given) is the uploader's choice on the preview: save the valid rows only.
 
     The status moves in one conditional UPDATE, so a double click (or two officers) cannot
     queue the same save twice. Returns False when the batch was not in a state to start. The
@@ -272,7 +295,9 @@ def import_batch_start(*, batch: ImportBatch, dry_run: bool) -> bool:
         else [ImportBatch.Status.PREVIEWED]
     )
     with transaction.atomic():
+        choice = {} if partial is None else {"partial": partial}
         started = ImportBatch.objects.filter(pk=batch.pk, status__in=allowed).update(
+            **choice,
             dry_run=dry_run,
             status=ImportBatch.Status.VALIDATING if dry_run else ImportBatch.Status.COMMITTING,
             stage="",
@@ -294,6 +319,89 @@ def import_batch_start(*, batch: ImportBatch, dry_run: bool) -> bool:
         ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id))
     batch.refresh_from_db()
     return True
+
+
+def import_batch_discard(*, batch: ImportBatch) -> bool:
+    """Throw away a checked list that waits for confirmation: nothing of it is saved, it can
+    never be checked or saved again, and its uploaded file (personal data nobody will use) is
+    deleted. Returns False when the list was not waiting for confirmation."""
+    with transaction.atomic():
+        done = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PREVIEWED).update(
+            status=ImportBatch.Status.DISCARDED,
+            finished_at=timezone.now(),
+            message="",
+            message_code="",
+        )
+        if not done:
+            return False
+        # the rows' problems quote NIKs and names; the counts stay
+        ImportProblem.objects.filter(batch=batch).delete()
+    batch.refresh_from_db()
+    if batch.file:
+        batch.file.delete(save=False)
+        ImportBatch.objects.filter(pk=batch.pk).update(file="")
+        batch.refresh_from_db()
+    return True
+
+
+class ValueMapInvalid(Refused, ValueError):
+    """A value mapping names a column or a value that does not exist (Indonesian message).
+    A ValueError too: a run given such a mapping ends failed with the message."""
+
+    def __init__(self, message: str):
+        super().__init__("value_map_invalid", message, "value_maps")
+
+
+def import_value_maps_set(
+    *,
+    batch: ImportBatch,
+    maps: list[tuple[str, str, str]],
+    user: User | None,
+) -> int:
+    """Record what values of a list stand for: (column, value as in the file, value it means).
+    An empty meaning removes the mapping. Every row holding the value (case and spacing aside)
+    takes the mapped value when the list is checked again. Returns how many were recorded.
+
+    Refused, with nothing recorded, when a column cannot be mapped or a meaning is not in the
+    catalogue (ValueMapInvalid)."""
+    from cakupan.membership.imports.check import value_key
+    from cakupan.membership.imports.problems import MAPPABLE
+    from cakupan.membership.imports.read import column_label
+    from cakupan.regions.selectors import city_kelurahan
+
+    allowed = {
+        "pekerjaan": set(Occupation.objects.filter(active=True).values_list("code", flat=True)),
+        "kelurahan": set(city_kelurahan().values_list("code", flat=True)),
+        "jenis_kelamin": {"L", "P"},
+    }
+    errors = []
+    for column, value, mapped_to in maps:
+        if column not in MAPPABLE:
+            errors.append(
+                f"Kolom {column} tidak dapat dipetakan; yang dapat: {', '.join(MAPPABLE)}."
+            )
+        elif mapped_to and mapped_to not in allowed[column]:
+            errors.append(
+                f"{column_label(column)} '{mapped_to}' (untuk '{value}') tidak ada di katalog."
+            )
+        elif not value_key(value) or len(value) > 200:
+            errors.append(f"Nilai '{value[:50]}' tidak dapat dipetakan.")
+    if errors:
+        raise ValueMapInvalid(" ".join(errors))
+    with transaction.atomic():
+        for column, value, mapped_to in maps:
+            key = value_key(value)
+            ImportValueMap.objects.filter(batch=batch, column=column, key=key).delete()
+            if mapped_to:
+                ImportValueMap.objects.create(
+                    batch=batch,
+                    column=column,
+                    value=value.strip(),
+                    key=key,
+                    mapped_to=mapped_to,
+                    created_by=user,
+                )
+    return sum(1 for *_x, mapped_to in maps if mapped_to)
 
 
 def import_batch_cancel(*, batch: ImportBatch) -> None:
@@ -374,3 +482,225 @@ def review_decide(*, case: ReviewCase, decision: str, user: User) -> ReviewCase:
     case.resulting_worker = worker
     case.save(update_fields=["status", "decided_by", "decided_at", "resulting_worker"])
     return case
+
+
+@transaction.atomic
+def import_rows_save(
+    *,
+    batch: ImportBatch,
+    programme: FundingProgramme,
+    rows: pl.DataFrame,
+    reviews: list[dict],
+    first: dt.date,
+    last: dt.date,
+    user: User | None,
+    progress: Callable[[str, int, int], None],
+    cancelled: Callable[[], bool],
+    seen_assignment: int,
+    record: Callable[[], None],
+) -> None:
+    """Save the checked rows of a list in one transaction: new workers, memberships, the
+    programme's funding of their months, review cases; `record` writes the list's outcome in the
+    same transaction, so "saved" appears exactly when the rows do.
+
+    Raises ImportConflict when funding, budget or cap changed since the list was checked, and
+    ImportCancelled when `cancelled()` turns true: either way nothing is saved.
+    """
+    # What was checked before the save may have changed while the list was read and linked
+    # (an officer enrolled someone by hand): check again holding the locks, and refuse rather
+    # than give a person-month two payers or overrun the budget.
+    FundingProgramme.objects.select_for_update().filter(pk=programme.pk).first()
+    existing = {int(w) for w in rows["worker_id"].drop_nulls().to_list()}
+    if connection.features.has_select_for_update:  # PostgreSQL; SQLite holds one write lock already
+        ids = sorted(existing)
+        for i in range(0, len(ids), 5000):
+            list(
+                Membership.objects.select_for_update()
+                .filter(worker_id__in=ids[i : i + 5000])
+                .values_list("pk")
+            )
+    if connection.features.has_select_for_update:
+        # PostgreSQL: a concurrent transaction may commit rows numbered below what we saw, so
+        # check every worker again, now that their memberships are locked.
+        clashes = set(funding_clashes(worker_ids=sorted(existing), first=first, last=last))
+    else:
+        # SQLite: one writer at a time, so any funding recorded since the check began carries a
+        # higher id than any we saw; only those rows need a look.
+        since = FundingAssignment.objects.filter(
+            pk__gt=seen_assignment, programme__isnull=False
+        ).values_list("membership__worker_id", "first_month", "last_month")
+        clashes = {
+            w for w, f, lm in since if w in existing and f <= last and (lm is None or lm >= first)
+        }
+    if clashes:
+        raise ImportConflict(
+            f"Sementara daftar ini diperiksa, {len(clashes)} pekerja di dalamnya didanai pihak lain "
+            "untuk bulan yang sama. Tidak ada yang disimpan; periksa ulang daftar."
+        )
+    budget = programme_budget(programme=programme)
+    cost = int(
+        cost_of(
+            programme=programme,
+            incomes=[programme.declared_income] * rows.height,
+            sectors=rows["sector"].to_numpy(),
+            first_months=[first] * rows.height,
+            last_months=[last] * rows.height,
+        ).sum()
+    )
+    if cost > budget.remaining or (
+        budget.cap is not None and budget.members + rows.height > budget.cap
+    ):
+        raise ImportConflict(
+            "Sementara daftar ini diperiksa, anggaran atau batas peserta program berubah. "
+            "Tidak ada yang disimpan; periksa ulang daftar."
+        )
+    occupation_ids = dict(Occupation.objects.values_list("code", "pk"))
+    new = rows.filter(pl.col("status") == "new")
+    before = Worker.objects.aggregate(last=Max("pk"))["last"] or 0
+    for start in range(0, new.height, IMPORT_CHUNK):
+        if cancelled():
+            raise ImportCancelled
+        part = new.slice(start, IMPORT_CHUNK)
+        insert_rows(
+            Worker,
+            {
+                "nik": part["nik"].to_list(),
+                "full_name": part["name"].to_list(),
+                "birth_date": part["birth_date"].to_list(),
+                "sex": part["sex"].to_list(),
+                "kelurahan_id": part["kelurahan"].to_list(),
+                "occupation_id": [occupation_ids[c] for c in part["occupation"].to_list()],
+                "phone": part["phone"].to_list(),
+            },
+            {"source": Worker.Source.IMPORT, "created_by": user},
+        )
+        progress("save", start + part.height, rows.height)
+    ids = dict(
+        Worker.objects.filter(pk__gt=before, source=Worker.Source.IMPORT).values_list("nik", "pk")
+    )
+    rows = rows.with_columns(
+        worker_id=pl.when(pl.col("worker_id").is_null())
+        .then(pl.col("nik").replace_strict(ids, default=None, return_dtype=pl.Int64))
+        .otherwise(pl.col("worker_id"))
+    )
+    have = _bpu_memberships(rows["worker_id"].to_list())
+    need = rows.filter(~pl.col("worker_id").is_in(list(have)))
+    if need.height:
+        brackets = contributions_for_month(
+            month=first,
+            income=need["income"].to_numpy(),
+            sector=need["sector"].to_numpy(),
+            funding=[programme.sponsor.rules_funding] * need.height,
+        ).bracket
+        before_m = Membership.objects.aggregate(last=Max("pk"))["last"] or 0
+        insert_rows(
+            Membership,
+            {
+                "worker_id": need["worker_id"].to_list(),
+                "declared_income": need["income"].to_list(),
+                "bracket": [int(b) for b in brackets],
+                "number": [membership_number(w) for w in need["worker_id"].to_list()],
+            },
+            {
+                "category": Membership.Category.BPU,
+                "start_month": first,
+                "created_by": user,
+                "programmes": programme.programmes,  # one value: prepared once, not per row
+            },
+        )
+        have.update(dict(Membership.objects.filter(pk__gt=before_m).values_list("worker_id", "pk")))
+    pause_point("save")  # workers and memberships written, funding not yet: all rolled back
+    if cancelled():
+        raise ImportCancelled
+    self_payment_yield(
+        membership_ids=[have[w] for w in rows["worker_id"].to_list()], first=first, last=last
+    )
+    insert_rows(
+        FundingAssignment,
+        {
+            "membership_id": [have[w] for w in rows["worker_id"].to_list()],
+        },
+        {"programme": programme, "first_month": first, "last_month": last, "batch": batch},
+    )
+    # a re-imported list must not open the same question twice
+    open_cases = {
+        (str(nik), candidate)  # SQLite hands a digits-only JSON string back as a number
+        for nik, candidate in ReviewCase.objects.filter(
+            status=ReviewCase.Status.OPEN, batch__programme=programme
+        ).values_list("incoming__nik", "candidate_id")
+    }
+    reviews = [r for r in reviews if (r["nik"], r["worker_id"]) not in open_cases]
+    if reviews:
+        ReviewCase.objects.bulk_create(
+            [
+                ReviewCase(
+                    batch=batch,
+                    row=r["row"],
+                    incoming={k: str(v) if v is not None else None for k, v in r.items()},
+                    candidate_id=r["worker_id"],
+                    reason=r["status"],
+                    evidence=r["evidence"] or "",
+                    score=r["score"] or 0,
+                )
+                for r in reviews
+            ],
+            batch_size=2000,
+        )
+    record()
+
+
+def _bpu_memberships(worker_ids: list[int]) -> dict[int, int]:
+    """worker → BPU membership, for these workers. Small lists ask for their rows; large ones
+    read the table once (a long IN (...) costs Django more to build than SQLite to answer)."""
+    wanted = set(worker_ids)
+    qs = Membership.objects.filter(category=Membership.Category.BPU)
+    if len(wanted) <= 5000:
+        qs = qs.filter(worker_id__in=wanted)
+    return {
+        w: pk
+        for w, pk in qs.values_list("worker_id", "pk").iterator(chunk_size=50_000)
+        if w in wanted
+    }
+
+
+def import_batch_record(
+    *,
+    batch: ImportBatch,
+    problems: pl.DataFrame,
+    counts: dict[str, int],
+    message: str,
+    committed: bool,
+    dry_run: bool,
+) -> None:
+    """Write how a run of a list ended: its problems, counts and message, and its status
+    (saved, checked and waiting for confirmation, or failed)."""
+    with transaction.atomic():
+        ImportProblem.objects.filter(batch=batch).delete()
+        if problems.height:
+            insert_rows(
+                ImportProblem,
+                {
+                    c: problems[c].fill_null("").to_list()
+                    if c in ("value", "suggested")
+                    else problems[c].to_list()
+                    for c in problems.columns
+                },
+                {"batch": batch},
+            )
+        status = (
+            ImportBatch.Status.COMMITTED
+            if committed
+            else ImportBatch.Status.PREVIEWED
+            if dry_run
+            else ImportBatch.Status.FAILED
+        )
+        # only the run that holds the batch records its outcome: not one replaced meanwhile
+        ImportBatch.objects.filter(pk=batch.pk, run_id=batch.run_id).update(
+            status=status,
+            counts=counts,
+            message=message,
+            message_code="",
+            rows_done=counts["total"],
+            finished_at=timezone.now() if status != ImportBatch.Status.PREVIEWED else None,
+        )
+    batch.refresh_from_db()

@@ -8,8 +8,13 @@ from django.conf import settings
 from django.db import connection
 from django_tasks import TaskContext, task
 
-from cakupan.membership.importing import FileProblem, HeaderProblem
-from cakupan.membership.imports import SYSTEM_ERROR, ImportCancelled, enrol_import
+from cakupan.membership.imports import (
+    SYSTEM_ERROR,
+    FileProblem,
+    HeaderProblem,
+    ImportCancelled,
+    enrol_import,
+)
 from cakupan.membership.models import ImportBatch
 from cakupan.membership.runs import import_runs_reap, lease_take, run_end
 

@@ -6,13 +6,17 @@ import io
 from pathlib import Path
 
 from cakupan.exports import csv_writer, xlsx_append
-from cakupan.membership.importing import TEMPLATE_HEADERS
+from cakupan.membership.imports import TEMPLATE_HEADERS
+from cakupan.membership.imports.check import EXAMPLE_MARK
 from cakupan.regions.selectors import city_kelurahan
 from cakupan.registry.models import Occupation
 
+# The example row shows how each cell is written; its name starts with CONTOH ("example"), and
+# the import skips such a row wherever it is (cakupan.membership.imports.check.EXAMPLE_MARK):
+# a template sent back with its example still in it never enrols Siti Aminah.
 EXAMPLE = [
     "3573055203900001",
-    "Siti Aminah",
+    f"{EXAMPLE_MARK} Siti Aminah (baris ini tidak didaftarkan)",
     "12-03-1990",
     "P",
     "Lowokwaru",

@@ -1,4 +1,9 @@
-"""Pages for enrolment: upload and check a list, watch it run, save or cancel, review matches."""
+"""Pages for enrolment: upload and check a list, map its columns and values, watch it run, save
+the whole list or its valid rows only, discard it, cancel a run, review matches.
+
+Officers and sponsors upload lists (UPLOAD_LIST), a sponsor to its own programmes only: every
+programme and batch is looked up within `programme_scope`, so another sponsor's is a 404.
+"""
 
 from __future__ import annotations
 
@@ -9,33 +14,56 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from cakupan.accounts.roles import ENROL, REVIEW_LINKS, VIEW_PROGRAMME
+from cakupan.accounts.roles import ENROL, REVIEW_LINKS, UPLOAD_LIST, VIEW_PROGRAMME
 from cakupan.exports import csv_writer
 from cakupan.funding.forms import EnrolForm
 from cakupan.funding.selectors import programme_scope
 from cakupan.membership.forms import MappingForm, UploadForm
-from cakupan.membership.importing import FileProblem, HeaderProblem, map_columns, read_table
+from cakupan.membership.imports import (
+    IMPORTANT,
+    MAPPABLE,
+    FileProblem,
+    HeaderProblem,
+    column_label,
+    column_report,
+    map_columns,
+    problem_label,
+    read_table,
+)
 from cakupan.membership.models import ImportBatch, Membership, ReviewCase
 from cakupan.membership.runs import import_runs_reap
+from cakupan.membership.selectors import value_choices, value_groups
 from cakupan.membership.services import (
     EnrolmentRefused,
     ReviewInvalid,
+    ValueMapInvalid,
     import_batch_cancel,
     import_batch_create,
+    import_batch_discard,
     import_batch_start,
+    import_value_maps_set,
     membership_enrol,
     membership_to_self_payment,
     review_decide,
 )
 from cakupan.membership.template_file import template_csv, template_xlsx
+from cakupan.money import format_rupiah
 from cakupan.months import parse_month
 from cakupan.registry.models import NikAccessLog
 from cakupan.registry.selectors import worker_get, worker_scope
 from cakupan.registry.services import nik_display
 
 RUNNING = {ImportBatch.Status.VALIDATING, ImportBatch.Status.COMMITTING}
+# A list whose columns can still be matched again (and then checked again).
+REMAPPABLE = {
+    ImportBatch.Status.UPLOADED,
+    ImportBatch.Status.PREVIEWED,
+    ImportBatch.Status.FAILED,
+    ImportBatch.Status.CANCELLED,
+}
 
 
 def _batch(request: HttpRequest, pk: int) -> ImportBatch:
@@ -53,7 +81,7 @@ def _batch(request: HttpRequest, pk: int) -> ImportBatch:
 
 
 @login_required
-@permission_required(ENROL, raise_exception=True)
+@permission_required(UPLOAD_LIST, raise_exception=True)
 @require_POST
 def upload_view(request: HttpRequest, programme_pk: int) -> HttpResponse:
     programme = programme_scope(user=request.user).filter(pk=programme_pk).first()
@@ -65,10 +93,7 @@ def upload_view(request: HttpRequest, programme_pk: int) -> HttpResponse:
             messages.error(request, e)
         return redirect("funding:programme_detail", pk=programme.pk)
     batch = import_batch_create(
-        programme=programme,
-        upload=form.cleaned_data["file"],
-        user=request.user,
-        partial=form.cleaned_data["partial"],
+        programme=programme, upload=form.cleaned_data["file"], user=request.user
     )
     try:
         map_columns(read_table(batch.file.path, original_name=batch.original_name))
@@ -83,40 +108,87 @@ def upload_view(request: HttpRequest, programme_pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required(ENROL, raise_exception=True)
+@permission_required(UPLOAD_LIST, raise_exception=True)
 def mapping_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Each header of the file with what it was recognised as; the user chooses for the others
+    and is warned when income or phone numbers would be ignored."""
     batch = _batch(request, pk)
+    if batch.status not in REMAPPABLE or not batch.file:
+        return redirect("membership:batch_detail", pk=batch.pk)
     try:
-        map_columns(
-            read_table(batch.file.path, original_name=batch.original_name), batch.column_map
-        )
-        problem = None
-    except HeaderProblem as e:
-        problem = e
+        frame = read_table(batch.file.path, original_name=batch.original_name)
     except FileProblem as e:
         messages.error(request, str(e))
         return redirect("membership:batch_detail", pk=batch.pk)
-    if problem is None and request.method == "GET":
-        return redirect("membership:batch_detail", pk=batch.pk)
-    headers = problem.headers if problem else list(batch.column_map)
+    headers = [c for c in frame.columns if c != "_row"]
+    try:
+        map_columns(frame.head(0), batch.column_map)
+        problem = None
+    except HeaderProblem as e:
+        problem = e
+    report = column_report(headers, batch.column_map)
     form = MappingForm(
-        request.POST or None, headers=headers, guesses=problem.guesses if problem else {}
+        request.POST or None,
+        headers=headers,
+        recognised=report.recognised,
+        guesses=problem.guesses if problem else {},
     )
     if request.method == "POST" and form.is_valid():
-        batch.column_map = form.column_map()
-        batch.save(update_fields=["column_map"])
+        column_map = form.column_map()
         try:
-            map_columns(
-                read_table(batch.file.path, original_name=batch.original_name), batch.column_map
-            )
+            map_columns(frame.head(0), column_map)
         except HeaderProblem as e:
-            messages.error(request, str(e))
+            problem = e
+            report = column_report(headers, column_map)
         else:
+            batch.column_map = column_map
+            batch.save(update_fields=["column_map"])
             import_batch_start(batch=batch, dry_run=True)
             return redirect("membership:batch_detail", pk=batch.pk)
     return render(
-        request, "membership/mapping.html", {"batch": batch, "form": form, "problem": problem}
+        request,
+        "membership/mapping.html",
+        {
+            "batch": batch,
+            "form": form,
+            "problem": problem,
+            "report_rows": [(h, column_label(c) if c else "") for h, c in report.rows],
+            "ignored_important": _ignored_warnings(batch, report.missing_important),
+        },
     )
+
+
+def _ignored_warnings(batch: ImportBatch, missing: list[str]) -> list[str]:
+    """What is lost when an important optional column is not in the list."""
+    said = {
+        "penghasilan": _(
+            "No income column: every worker is recorded with the programme's declared income "
+            "(%(amount)s)."
+        )
+        % {"amount": format_rupiah(batch.programme.declared_income)},
+        "no_hp": _("No phone column: no phone number is saved, so nobody can be called."),
+    }
+    return [said[c] for c in IMPORTANT if c in missing]
+
+
+def _save_state(batch: ImportBatch, counts: dict) -> dict:
+    """Which save buttons can be used on the preview, and why not beside each that cannot."""
+    refused = counts.get("rejected", 0) + counts.get("not_eligible", 0)
+    saveable = counts.get("new", 0) + counts.get("existing", 0)
+    state = {"refused": refused, "saveable": saveable, "all_why": "", "valid_why": ""}
+    if "fits" in counts:  # the budget or the cap does not take the rows
+        state["all_why"] = state["valid_why"] = batch.message
+    elif saveable == 0:
+        state["all_why"] = state["valid_why"] = _("No row of this list can be saved.")
+    elif refused:
+        state["all_why"] = ngettext(
+            "%(n)s row cannot be saved: map its value above, or fix the file and upload it again, "
+            "or save the valid rows only.",
+            "%(n)s rows cannot be saved: map their values above, or fix the file and upload it "
+            "again, or save the valid rows only.",
+            refused,
+        ) % {"n": refused}
+    return state
 
 
 @login_required
@@ -126,6 +198,22 @@ def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
     batch = _batch(request, pk)
     running = batch.status in RUNNING
+    counts = batch.counts or {}
+    previewed = batch.status == ImportBatch.Status.PREVIEWED and bool(batch.file)
+    can_upload = request.user.has_perm(UPLOAD_LIST)
+    problems = [
+        (p, column_label(p.column), problem_label(p.code, p.column))
+        for p in batch.problems.all()[:200]
+    ]
+    groups = value_groups(batch=batch) if previewed and can_upload else []
+    choices = value_choices() if groups else {}
+    report = None
+    if batch.file and batch.status not in RUNNING:
+        try:
+            frame = read_table(batch.file.path, original_name=batch.original_name).head(0)
+            report = column_report(list(frame.columns), batch.column_map)
+        except (FileProblem, OSError):
+            report = None
     context = {
         "batch": batch,
         "running": running,
@@ -134,10 +222,20 @@ def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         # an upload whose check or save ended without saving can be checked again
         "can_restart": bool(batch.file)
         and batch.status in (ImportBatch.Status.FAILED, ImportBatch.Status.CANCELLED),
-        "problems": batch.problems.all()[:200],
+        "problems": problems,
         "problem_count": batch.problems.count(),
-        "can_enrol": request.user.has_perm(ENROL),
-        "counts": batch.counts or {},
+        "can_upload": can_upload,
+        "previewed": previewed,
+        "counts": counts,
+        "save": _save_state(batch, counts),
+        "groups": [
+            (g, column_label(g.column), choices.get(g.column, []), f"v{i}")
+            for i, g in enumerate(groups)
+        ],
+        "mapped": list(batch.value_maps.select_related("created_by")),
+        "columns": [(h, column_label(c) if c else "") for h, c in report.rows] if report else [],
+        "ignored_important": _ignored_warnings(batch, report.missing_important) if report else [],
+        "remappable": can_upload and bool(batch.file) and batch.status in REMAPPABLE,
     }
     if request.htmx:
         return render(request, "membership/_batch_status.html", context)
@@ -145,18 +243,77 @@ def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required(ENROL, raise_exception=True)
+@permission_required(UPLOAD_LIST, raise_exception=True)
 @require_POST
 def batch_commit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the list: all of it, or (partial=1) its valid rows only."""
     batch = _batch(request, pk)
+    partial = request.POST.get("partial") == "1"
+    state = _save_state(batch, batch.counts or {})
+    why = state["valid_why"] if partial else state["all_why"]
+    if batch.status == ImportBatch.Status.PREVIEWED and why:
+        messages.error(request, why)
     # a list checked by the command line has no upload here to save from
-    if not batch.file or not import_batch_start(batch=batch, dry_run=False):
+    elif not batch.file or not import_batch_start(batch=batch, dry_run=False, partial=partial):
         messages.error(request, _("Only a checked list waiting for confirmation can be saved."))
     return redirect("membership:batch_detail", pk=batch.pk)
 
 
 @login_required
-@permission_required(ENROL, raise_exception=True)
+@permission_required(UPLOAD_LIST, raise_exception=True)
+@require_POST
+def batch_discard_view(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _batch(request, pk)
+    if import_batch_discard(batch=batch):
+        messages.info(
+            request, _("List discarded: nothing of it was saved, and its file is deleted.")
+        )
+    else:
+        messages.error(request, _("Only a checked list waiting for confirmation can be discarded."))
+    return redirect("membership:batch_detail", pk=batch.pk)
+
+
+@login_required
+@permission_required(UPLOAD_LIST, raise_exception=True)
+@require_POST
+def batch_values_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Map each chosen value for every row holding it, then check the list again."""
+    batch = _batch(request, pk)
+    if batch.status != ImportBatch.Status.PREVIEWED or not batch.file:
+        messages.error(
+            request, _("Values can be mapped on a checked list waiting for confirmation.")
+        )
+        return redirect("membership:batch_detail", pk=batch.pk)
+    maps = []
+    for i in range(min(int(request.POST.get("groups", "0") or 0), 500)):
+        column = request.POST.get(f"v{i}-column", "")
+        value = request.POST.get(f"v{i}-value", "")
+        mapped_to = request.POST.get(f"v{i}-to", "")
+        if column in MAPPABLE and value and mapped_to:
+            maps.append((column, value, mapped_to))
+    if not maps:
+        messages.error(request, _("Choose what at least one value means."))
+        return redirect("membership:batch_detail", pk=batch.pk)
+    try:
+        import_value_maps_set(batch=batch, maps=maps, user=request.user)
+    except ValueMapInvalid as e:
+        messages.error(request, str(e))
+        return redirect("membership:batch_detail", pk=batch.pk)
+    import_batch_start(batch=batch, dry_run=True)
+    messages.success(
+        request,
+        ngettext(
+            "%(n)s value mapped: the list is being checked again.",
+            "%(n)s values mapped: the list is being checked again.",
+            len(maps),
+        )
+        % {"n": len(maps)},
+    )
+    return redirect("membership:batch_detail", pk=batch.pk)
+
+
+@login_required
+@permission_required(UPLOAD_LIST, raise_exception=True)
 @require_POST
 def batch_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
@@ -177,7 +334,7 @@ def batch_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required(ENROL, raise_exception=True)
+@permission_required(UPLOAD_LIST, raise_exception=True)
 @require_POST
 def batch_restart_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Check a list again after its run failed, stopped or was cancelled."""
@@ -194,10 +351,18 @@ def batch_report_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     out = io.StringIO()
     writer = csv_writer(out)
+    # the code stays for tools reading the report; people read the column's name and message
     writer.writerow(["baris", "kolom", "status", "kode", "masalah", "saran"])
     for p in batch.problems.all().iterator(chunk_size=5000):
         writer.writerow(
-            [p.row, p.column, p.get_severity_display(), p.code, p.message, p.suggestion]
+            [
+                p.row,
+                column_label(p.column),
+                p.get_severity_display(),
+                p.code,
+                p.message,
+                p.suggestion,
+            ]
         )
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-impor-{batch.pk}.csv"'

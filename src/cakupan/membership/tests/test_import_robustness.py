@@ -21,9 +21,14 @@ from hypothesis import strategies as st
 
 from cakupan.digits import is_ascii_digits
 from cakupan.linkage import link
-from cakupan.membership.importing import COLUMNS, check_rows, map_columns, read_table
-from cakupan.membership.imports import enrol_import
-from cakupan.membership.selectors import import_catalogue
+from cakupan.membership.imports import (
+    COLUMNS,
+    check_rows,
+    enrol_import,
+    import_catalogue,
+    map_columns,
+    read_table,
+)
 from cakupan.membership.tests.test_imports import NOV, programme
 from cakupan.registry.models import Worker
 

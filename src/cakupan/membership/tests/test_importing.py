@@ -7,15 +7,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cakupan.membership.importing import (
+from cakupan.membership.imports import (
     TEMPLATE_HEADERS,
     FileProblem,
     HeaderProblem,
     check_rows,
+    import_catalogue,
     map_columns,
     read_table,
 )
-from cakupan.membership.selectors import import_catalogue
 
 pytestmark = pytest.mark.usefixtures("malang")
 
@@ -195,6 +195,8 @@ def test_problem_frame_schema(tmp_path: Path) -> None:
             "code": pl.String,
             "message": pl.String,
             "suggestion": pl.String,
+            "value": pl.String,
+            "suggested": pl.String,
         }
     )
 

@@ -133,16 +133,39 @@ def test_budget_and_cap_refuse_the_list_with_the_count_that_fits(tmp_path: Path)
     assert not Worker.objects.exists()
 
 
-def test_eligibility_rejects_rows_outside_the_programme(tmp_path: Path) -> None:
-    p = programme(name="Petani", eligibility={"occupations": ["petani"]})
-    outcome = enrol_import(
-        path=write(tmp_path, [line(1, occupation="petani"), line(2)]),
-        programme=p,
-        partial=True,
-        as_of=NOV,
+def test_rows_outside_the_programme_are_counted_apart_naming_the_rule(tmp_path: Path) -> None:
+    p = programme(name="Ojol", eligibility={"occupations": ["ojol", "kurir"]})
+    rows = [line(1), line(2, occupation="petani"), line(3).replace("Lowokwaru", "Atlantis")]
+    outcome = enrol_import(path=write(tmp_path, rows), programme=p, as_of=NOV)
+    assert not outcome.committed
+    assert (outcome.counts["new"], outcome.counts["rejected"], outcome.counts["not_eligible"]) == (
+        1,
+        1,
+        1,
     )
-    assert outcome.counts["new"] == 1
-    assert outcome.problems.row(0, named=True)["code"] == "not_eligible"
+    assert outcome.message == (
+        "1 baris ditolak karena datanya dan 1 baris di luar sasaran program: "
+        "tidak ada yang disimpan."
+    )
+    assert "--partial" not in outcome.message
+    outside = outcome.problems.filter(outcome.problems["severity"] == "not_eligible").row(
+        0, named=True
+    )
+    assert (outside["row"], outside["column"], outside["code"]) == (3, "pekerjaan", "not_eligible")
+    assert outside["message"] == (
+        "Program ini hanya untuk pekerjaan: Pengemudi ojek online (ojol), Kurir (kurir)."
+    )
+    stored = ImportProblem.objects.get(code="not_eligible")
+    assert (stored.severity, stored.column) == ("not_eligible", "pekerjaan")
+
+
+def test_a_kelurahan_outside_the_programme_names_its_kecamatan(tmp_path: Path) -> None:
+    p = programme(name="Klojen", eligibility={"kecamatan": ["35.73.02"]})
+    outcome = enrol_import(path=write(tmp_path, [line(1)]), programme=p, partial=True, as_of=NOV)
+    row = outcome.problems.row(0, named=True)
+    assert (row["column"], row["severity"]) == ("kelurahan", "not_eligible")
+    assert row["message"] == "Program ini hanya untuk kelurahan di Kec. Klojen."
+    assert outcome.counts["not_eligible"] == 1 and outcome.counts["rejected"] == 0
 
 
 def test_dry_run_writes_nothing_but_the_report(tmp_path: Path) -> None:
@@ -189,23 +212,40 @@ def test_a_nik_typo_of_a_registered_worker_goes_to_review(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("suffix", ["csv", "xlsx"])
-def test_template_round_trip(tmp_path: Path, suffix: str) -> None:
+def test_the_templates_example_row_is_never_enrolled(tmp_path: Path, suffix: str) -> None:
     from cakupan.membership.template_file import write_template
 
     path = tmp_path / f"templat.{suffix}"
     write_template(path)
     outcome = enrol_import(path=path, programme=programme(), as_of=NOV)
-    assert outcome.committed and outcome.counts == {
-        "total": 1,
+    assert outcome.counts == {
+        "total": 0,
         "blank": 0,
-        "new": 1,
+        "example": 1,
+        "new": 0,
         "existing": 0,
         "already_enrolled": 0,
         "review": 0,
         "rejected": 0,
+        "not_eligible": 0,
         "warnings": 0,
     }
-    assert Worker.objects.get().nik == "3573055203900001"
+    assert "baris contoh templat" in outcome.message
+    assert not Worker.objects.exists()
+
+
+def test_the_example_row_is_skipped_among_real_rows_and_in_old_templates(tmp_path: Path) -> None:
+    # the template's marked example, and the unmarked one of templates handed out before
+    rows = [
+        "3573055203900001,CONTOH Siti Aminah,12-03-1990,P,Lowokwaru,ojol,081234567890,1000000\n",
+        line(1),
+        "3573055203900001,Siti Aminah,12-03-1990,P,Lowokwaru,ojol,081234567890,1000000\n",
+        line(2),
+    ]
+    outcome = enrol_import(path=write(tmp_path, rows), programme=programme(), as_of=NOV)
+    assert outcome.committed
+    assert (outcome.counts["example"], outcome.counts["total"], outcome.counts["new"]) == (2, 2, 2)
+    assert not Worker.objects.filter(nik="3573055203900001").exists()
 
 
 def test_a_programme_that_has_ended_takes_no_list(tmp_path: Path) -> None:
@@ -253,10 +293,9 @@ def test_registered_worker_is_judged_on_the_registry_record(tmp_path: Path) -> N
     rows = [f"{farmer.nik},{farmer.full_name},{farmer.birth_date:%d-%m-%Y},L,Lowokwaru,ojol,,\n"]
     p = programme(name="Ojol", eligibility={"occupations": ["ojol"]})
     outcome = enrol_import(path=write(tmp_path, rows), programme=p, partial=True, as_of=NOV)
-    assert (
-        outcome.counts["rejected"] == 1
-        and outcome.problems.row(0, named=True)["code"] == "not_eligible"
-    )
+    assert outcome.counts["not_eligible"] == 1 and outcome.counts["rejected"] == 0
+    problem = outcome.problems.row(0, named=True)
+    assert problem["code"] == "not_eligible" and "sudah terdaftar" in problem["message"]
 
 
 def test_a_self_paying_worker_on_a_list_is_taken_over_by_the_sponsor(tmp_path: Path) -> None:
@@ -321,7 +360,5 @@ def test_an_age_outside_the_programme_is_reported_on_the_birth_date(tmp_path: Pa
     p = programme(name="Muda", eligibility={"max_age": 30})
     outcome = enrol_import(path=write(tmp_path, [line(1)]), programme=p, partial=True, as_of=NOV)
     row = outcome.problems.row(0, named=True)
-    assert (row["column"], row["code"]) == (
-        "tanggal_lahir",
-        "not_eligible",
-    ) and "usia di atas 30" in row["message"]
+    assert (row["column"], row["code"]) == ("tanggal_lahir", "not_eligible")
+    assert row["message"] == "Program ini hanya untuk pekerja berusia paling tinggi 30 tahun."

@@ -92,7 +92,10 @@ def test_rejected_rows_are_listed_with_a_downloadable_report(officer, programme)
     report = officer.get(f"/pendaftaran/impor/{batch.pk}/laporan.csv").content.decode("utf-8-sig")
     header, row = report.strip().splitlines()
     assert header == "baris,kolom,status,kode,masalah,saran"
-    assert row.startswith("3,kelurahan,") and "Lowokwaru (35.73.05.1011)" in row
+    assert (
+        row.startswith("3,Kelurahan,Ditolak,unknown_kelurahan,")
+        and "Lowokwaru (35.73.05.1011)" in row
+    )
 
 
 @worker_test
