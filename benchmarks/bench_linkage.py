@@ -626,7 +626,7 @@ def main() -> int:
         report("linkage: rows/s", f"{ROWS / ours['seconds']:,.0f}")
         report(
             "linkage: F1 (precision, recall), automatic links",
-            f"{score:.4f} ({precision:.4f}, {recall:.4f})",
+            f"{score:.5f} ({precision:.5f}, {recall:.5f})",
             f"goal >= {GOAL_F1} (precision >= {GOAL_PRECISION})",
         )
         report(
@@ -639,7 +639,7 @@ def main() -> int:
             f"{ours['peak_mib']:,.0f} MiB",
             f"goal < {GOAL_MIB:,} MiB",
         )
-        if os.environ.get("BENCH_VERBOSE"):
+        if os.environ.get("BENCH_VERBOSE", "0") != "0":
             _breakdown(incoming, pl.read_parquet(folder / "ours.parquet"))
         if os.environ.get("BENCH_SPLINK", "1") != "0":
             _peer(folder, registry, incoming, ours, score)
