@@ -578,9 +578,10 @@ def _score(
     elsewhere = far_elsewhere | apart
     if s.review_namesakes_elsewhere:
         elsewhere = np.zeros(n, dtype=bool)
-    # The same NIK with a name that does not clearly match, and another birth date and
-    # kelurahan: a typo that landed on someone else's NIK, for a person to see.
-    loose = (dist == 0) & ~strong_name & ~birth_eq & kel_conflict
+    # The same NIK with a name that does not clearly match, another kelurahan, and another
+    # birth date or hardly a name in common ("Sri" in "Sri Wahyuni"): a typo that landed on
+    # someone else's NIK, for a person to see.
+    loose = (dist == 0) & ~strong_name & kel_conflict & (~birth_eq | (sim < s.name_compatible))
     exact_strong = (dist == 0) & (strong_name | subset) & ~loose
 
     # An automatic typo link (`corrected_typo`, see LinkageSettings.auto_link_typos) needs
@@ -768,11 +769,13 @@ def _one_row_per_worker(
     )
     frame = frame.with_columns(
         claimed=claimed,
-        # as sure a typo as one corrected automatically (see `_score`)
+        # as sure a typo as one corrected automatically (see `_score`), and one typo only: a
+        # namesake of a worker in the file is likelier than two typos
         typo=claimed
         & (pl.col("rank") == _R_PROBABLE)
         & pl.col("auto")
         & (pl.col("others") == 0)
+        & ((pl.col("dist") <= 1) | pl.col("swapped") | pl.col("no_nik"))
         & pl.lit(s.check_duplicates),
     )
     first = (
@@ -968,9 +971,10 @@ def _mark_duplicates(
     # A row that no worker fits (its birth date mistyped too, say) whose NIK is a sure typo
     # of the NIK of a row linked exactly is that row again. Rows with a candidate of their
     # own are left to it (a namesake in the file with its twin is no typo), and a row whose
-    # NIK was itself corrected has no NIK to compare with.
+    # NIK was itself corrected has no NIK to compare with...
     unlinked = frame.filter((pl.col("status") == NEW) & pl.col("typo_of").is_null())["i"]
-    linked = frame.filter(pl.col("status") == EXACT)["i"]
+    # ...and whose name is the worker's, so that agreeing with the row is agreeing with him
+    linked = frame.filter((pl.col("status") == EXACT) & (pl.col("reason") == "nik_exact"))["i"]
     linked_keys = left.keys.filter(pl.col("idx").is_in(linked.implode()))
     of_linked = pl.concat(
         [
