@@ -45,6 +45,7 @@ from cakupan.membership.importing import (
     read_table,
 )
 from cakupan.membership.models import (
+    AutoLink,
     FundingAssignment,
     ImportBatch,
     ImportProblem,
@@ -290,11 +291,32 @@ def _enrol_import(
         linkage_settings(),
     )
     del registry  # the largest frame of an import; free it before the save
-    linked = rows.join(links.drop("reason", "registry_status"), on="row", how="left")
+    linked = rows.join(links.drop("registry_status"), on="row", how="left")
     problems = [checked.problems]
     del links, rows, checked
 
-    dups = linked.filter(pl.col("status") == "duplicate_in_file")
+    # The same person twice in the list, once with a NIK typo: not a question for anyone,
+    # and nothing to fix before saving. The row it repeats is enrolled (or reviewed) once.
+    repeats = linked.filter(
+        (pl.col("status") == "duplicate_in_file") & (pl.col("reason") == "dup_typo")
+    )
+    problems.append(
+        _problem(
+            repeats["row"],
+            "nik",
+            "warning",
+            "duplicate_typo",
+            [
+                f"Orang yang sama dengan baris {first}; NIK di baris ini salah ketik. "
+                "Hanya baris itu yang dipakai."
+                for first in repeats["dup_of_row"]
+            ],
+            "Hapus baris ini dari daftar berikutnya.",
+        )
+    )
+    dups = linked.filter(
+        (pl.col("status") == "duplicate_in_file") & (pl.col("reason") != "dup_typo")
+    )
     problems.append(
         _problem(
             dups["row"],
@@ -319,7 +341,33 @@ def _enrol_import(
             "Putuskan di antrean tinjauan.",
         )
     )
-    candidates = linked.filter(pl.col("status").is_in(["exact", "new"]))
+    # A NIK typo corrected automatically enrols the registered worker, like an exact match;
+    # it is listed in the report and recorded (AutoLink) so that it can be undone.
+    corrected = linked.filter(pl.col("status") == "corrected_typo")
+    problems.append(
+        _problem(
+            corrected["row"],
+            "nik",
+            "corrected",
+            "corrected_typo",
+            corrected["evidence"].fill_null("NIK diperbaiki otomatis.").to_list(),
+            "Bila keliru, batalkan dari halaman pekerja.",
+        )
+    )
+    auto_payload = corrected.select(
+        "row",
+        "nik",
+        "name",
+        "birth_date",
+        "sex",
+        "kelurahan",
+        "occupation",
+        "worker_id",
+        "reason",
+        "score",
+        "evidence",
+    ).to_dicts()
+    candidates = linked.filter(pl.col("status").is_in(["exact", "new", "corrected_typo"]))
 
     # Who is already funded, by whom, for the programme's months?
     existing_ids = [int(w) for w in candidates["worker_id"].drop_nulls().to_list()]
@@ -379,7 +427,9 @@ def _enrol_import(
         "total": total,
         "blank": blank,
         "new": int((to_enrol["status"] == "new").sum()),
-        "existing": int((to_enrol["status"] == "exact").sum()),
+        # registered workers newly funded, with those whose NIK was corrected automatically
+        "existing": int(to_enrol["status"].is_in(["exact", "corrected_typo"]).sum()),
+        "corrected": int((to_enrol["status"] == "corrected_typo").sum()),
         "already_enrolled": already_rows.height,
         "review": reviews.height,
         "rejected": len(rejected_rows),
@@ -438,7 +488,14 @@ def _enrol_import(
     ).to_dicts()
     if commit:
         if not message:
-            message = f"Tersimpan: {counts['new']} pekerja baru, {counts['existing']} pekerja terdaftar didanai program ini."
+            message = (
+                f"Tersimpan: {counts['new']} pekerja baru, {counts['existing']} pekerja terdaftar didanai program ini."
+                + (
+                    f" {counts['corrected']} di antaranya dengan NIK yang diperbaiki otomatis."
+                    if counts["corrected"]
+                    else ""
+                )
+            )
         ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.VALIDATING).update(
             status=ImportBatch.Status.COMMITTING
         )
@@ -449,6 +506,7 @@ def _enrol_import(
                 programme=programme,
                 rows=to_enrol,
                 reviews=review_payload,
+                auto_links=auto_payload,
                 first=first,
                 last=last,
                 user=user,
@@ -518,6 +576,7 @@ def _save(
     programme: FundingProgramme,
     rows: pl.DataFrame,
     reviews: list[dict],
+    auto_links: list[dict],
     first: dt.date,
     last: dt.date,
     user: User | None,
@@ -666,7 +725,32 @@ def _save(
             ],
             batch_size=2000,
         )
+    # every typo corrected automatically and enrolled here, with its evidence, undoable
+    enrolled = set(rows["row"].to_list())
+    AutoLink.objects.bulk_create(
+        [
+            AutoLink(
+                batch=batch,
+                row=a["row"],
+                worker_id=a["worker_id"],
+                incoming=_incoming(a),
+                incoming_nik=str(a["nik"]),
+                reason=a["reason"] or "",
+                evidence=a["evidence"] or "",
+                score=a["score"] or 0,
+            )
+            for a in auto_links
+            if a["row"] in enrolled
+        ],
+        batch_size=2000,
+    )
     record()
+
+
+def _incoming(row: dict) -> dict[str, str | None]:
+    """A row of the list as a review case keeps it: the fields a reviewer compares."""
+    keys = ("row", "nik", "name", "birth_date", "sex", "kelurahan", "occupation")
+    return {k: str(row[k]) if row.get(k) is not None else None for k in keys}
 
 
 def _memberships(worker_ids: list[int]) -> dict[int, int]:

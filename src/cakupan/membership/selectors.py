@@ -10,8 +10,10 @@ from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from cakupan.accounts.models import User
+from cakupan.funding.selectors import programme_scope
 from cakupan.membership.importing import Catalogue
-from cakupan.membership.models import FundingAssignment, Membership
+from cakupan.membership.models import AutoLink, FundingAssignment, Membership
 from cakupan.regions.models import Level, Region
 from cakupan.regions.selectors import city_kelurahan
 from cakupan.registry.models import Occupation, Worker
@@ -74,6 +76,16 @@ def registry_frame() -> pl.DataFrame:
             parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
     frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
     return frame.with_columns(pl.col("vulnerable").cast(pl.Boolean))
+
+
+def worker_auto_links(*, worker: Worker, user: User) -> list[AutoLink]:
+    """The NIK typos corrected automatically onto this worker, newest first, from the lists
+    of the programmes `user` may see (a sponsor never learns of another sponsor's list)."""
+    return list(
+        AutoLink.objects.filter(
+            worker=worker, batch__programme__in=programme_scope(user=user)
+        ).select_related("batch__programme", "reversed_by")
+    )
 
 
 def worker_memberships(*, worker: Worker) -> list[Membership]:

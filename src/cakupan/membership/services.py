@@ -14,7 +14,13 @@ from cakupan.errors import Refused
 from cakupan.funding.eligibility import ineligible_reason
 from cakupan.funding.models import FundingProgramme
 from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
-from cakupan.membership.models import FundingAssignment, ImportBatch, Membership, ReviewCase
+from cakupan.membership.models import (
+    AutoLink,
+    FundingAssignment,
+    ImportBatch,
+    Membership,
+    ReviewCase,
+)
 from cakupan.money import format_rupiah
 from cakupan.months import add_months, fmt_month, month_start
 from cakupan.registry.models import Worker
@@ -373,4 +379,48 @@ def review_decide(*, case: ReviewCase, decision: str, user: User) -> ReviewCase:
     case.decided_at = timezone.now()
     case.resulting_worker = worker
     case.save(update_fields=["status", "decided_by", "decided_at", "resulting_worker"])
+    return case
+
+
+class AutoLinkInvalid(Refused):
+    """The automatic link cannot be reversed (Indonesian message); nothing changed."""
+
+    def __init__(self, message: str):
+        super().__init__("auto_link_invalid", message)
+
+
+@transaction.atomic
+def auto_link_reverse(*, link: AutoLink, user: User) -> ReviewCase:
+    """Undo a NIK typo corrected automatically: what its row enrolled for the worker (the
+    funding that import gave the worker) is removed, and the row waits in the review queue
+    as a case to decide, as it would have without automatic links. Who reversed it and when
+    are recorded on the link, and said in the case's evidence.
+
+    The membership stays (it may carry other funding or history); a self-payment that the
+    enrolment cut short is not extended back.
+    """
+    link = AutoLink.objects.select_for_update().select_related("worker").get(pk=link.pk)
+    if link.reversed_at is not None:
+        raise AutoLinkInvalid("Tautan otomatis ini sudah dibatalkan.")
+    FundingAssignment.objects.filter(
+        batch_id=link.batch_id, membership__worker=link.worker
+    ).delete()
+    now = timezone.now()
+    who = user.get_full_name() or user.get_username()
+    case = ReviewCase.objects.create(
+        batch_id=link.batch_id,
+        row=link.row,
+        incoming=link.incoming,
+        candidate=link.worker,
+        reason="probable",
+        evidence=(
+            f"Tautan otomatis dibatalkan oleh {who} pada {timezone.localtime(now):%d-%m-%Y %H:%M}. "
+            + link.evidence
+        ),
+        score=link.score,
+    )
+    link.reversed_by = user
+    link.reversed_at = now
+    link.review = case
+    link.save(update_fields=["reversed_by", "reversed_at", "review"])
     return case

@@ -337,7 +337,7 @@ def test_a_registry_links_to_itself_exactly(people: list[tuple]) -> None:
 
 
 def test_a_name_barely_in_common_elsewhere_is_not_the_same_nik_holder() -> None:
-    """"Siti" is in "Siti Aminah", but with another kelurahan that is no match: a typo may
+    """ "Siti" is in "Siti Aminah", but with another kelurahan that is no match: a typo may
     have landed on her NIK. Someone to review, not a link."""
     elsewhere = one(link(incoming((1, AMINAH, "Siti", B2, "P", KEL_A)), REGISTRY), 1)
     assert (elsewhere["status"], elsewhere["worker_id"]) == ("nik_conflict", 103)
