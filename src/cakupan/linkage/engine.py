@@ -203,9 +203,12 @@ def link(
             ),
         ]
     )
+    # The registry's side is done with; freeing it keeps the peak (in _mark_duplicates) low.
+    del exact, settled, open_keys, right
     best = _one_row_per_worker(best, incoming["row"], left, settings)
 
     result = _result(incoming, registry, best, settings)
+    del best
     if settings.check_duplicates:
         result = _mark_duplicates(result, left, names, settings)
     result = result.select(OUTPUT_SCHEMA.keys()).cast(OUTPUT_SCHEMA)  # type: ignore[arg-type]
