@@ -9,7 +9,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('membership', '0002_import_run_lease'),
-        ('registry', '0005_personal_data_access'),
+        # the Worker model only: not pinned to the registry's latest, which tests migrate back
+        ('registry', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
