@@ -401,6 +401,29 @@ def _blocked_pairs(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _same_words(pairs: pl.DataFrame, side: _Side) -> pl.DataFrame:
+    """The pairs of one side whose normalised names have the same words: a repeat of a row
+    in the same file is typed by the same hand (scoring every serial neighbour would cost
+    seconds on a million rows)."""
+    words = side.words
+    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    return pairs.filter(pl.Series((words[i] == words[j]) & (words[i] != _NO_ID)))
+
+
+def _typo_pairs(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """The pairs of `_blocked_pairs` whose NIKs can be one typo apart (no name blocks)."""
+    blocks = [
+        _join(left, right, ["p12"]),
+        _join(left, right, ["s10"]),
+        _join(left.filter(pl.col("date_wrong")), right, ["k6", "birth", "sex"]),
+    ]
+    pair = pl.col("i").cast(pl.UInt64) * 2**32 + pl.col("j").cast(pl.UInt64)
+    unique = pl.concat([b.select(pair.alias("pair")) for b in blocks]).unique()
+    return unique.select(
+        i=(pl.col("pair") // 2**32).cast(pl.UInt32), j=(pl.col("pair") % 2**32).cast(pl.UInt32)
+    )
+
+
 # --- scoring pairs ----------------------------------------------------------------------------
 
 
@@ -903,30 +926,38 @@ def _result(
         & (pl.col("others") == 0)
         & pl.col("typo_of").is_null()
     )
+    # Each kind of evidence is built only for its rows (a when/then computes both branches).
+    chosen = chosen.with_columns(corrected=corrected)
+    chosen = pl.concat(
+        [
+            chosen.filter("corrected").with_columns(evidence=_auto_evidence()),
+            chosen.filter(~pl.col("corrected")).with_columns(
+                evidence=pl.when(someone_else)
+                .then("Orang lain, bukan pekerja #" + pl.col("worker_id").cast(pl.String) + ": ")
+                .when(claimed)
+                .then(
+                    "Pekerja #"
+                    + pl.col("worker_id").cast(pl.String)
+                    + " sudah cocok dengan baris "
+                    + pl.col("claimed_by").cast(pl.String)
+                    + " yang NIK-nya lain; baris ini: "
+                )
+                .otherwise(pl.lit(""))
+                + _pair_evidence(s)
+                + pl.when((pl.col("ties") > 0) & ~someone_else)
+                .then("; " + pl.col("ties").cast(pl.String) + " kandidat lain sama kuat")
+                .otherwise(pl.lit(""))
+            ),
+        ]
+    )
     chosen = chosen.select(
         "i",
         "typo_of",
-        status=pl.when(corrected)
+        "evidence",
+        status=pl.when("corrected")
         .then(pl.lit(CORRECTED_TYPO))
         .otherwise(pl.col("rank").replace_strict(_RANK_STATUS, return_dtype=pl.String)),
         reason=pl.col("reason").replace_strict(dict(enumerate(REASONS)), return_dtype=pl.String),
-        evidence=pl.when(corrected)
-        .then(_auto_evidence())
-        .when(someone_else)
-        .then("Orang lain, bukan pekerja #" + pl.col("worker_id").cast(pl.String) + ": ")
-        .when(claimed)
-        .then(
-            "Pekerja #"
-            + pl.col("worker_id").cast(pl.String)
-            + " sudah cocok dengan baris "
-            + pl.col("claimed_by").cast(pl.String)
-            + " yang NIK-nya lain; baris ini: "
-        )
-        .otherwise(pl.lit(""))
-        + pl.when(corrected).then(pl.lit("")).otherwise(_pair_evidence(s))
-        + pl.when((pl.col("ties") > 0) & ~someone_else & ~corrected)
-        .then("; " + pl.col("ties").cast(pl.String) + " kandidat lain sama kuat")
-        .otherwise(pl.lit("")),
         # A "someone else" candidate is only named in the evidence, never linked.
         worker_id=pl.when(~someone_else).then(pl.col("worker_id")),
         score=pl.when(~someone_else).then(pl.col("score")).otherwise(0.0),
@@ -981,11 +1012,11 @@ def _mark_duplicates(
     linked_keys = left.keys.filter(pl.col("idx").is_in(linked.implode()))
     of_linked = pl.concat(
         [
-            _score(_blocked_pairs(fresh_keys.head(0), linked_keys), left, left, names, s),
+            _score(_typo_pairs(fresh_keys.head(0), linked_keys), left, left, names, s),
             *(
-                _score(_blocked_pairs(chunk, linked_keys), left, left, names, s).filter(
-                    (pl.col("rank") == _R_PROBABLE) & pl.col("auto")
-                )
+                _score(
+                    _same_words(_typo_pairs(chunk, linked_keys), left), left, left, names, s
+                ).filter((pl.col("rank") == _R_PROBABLE) & pl.col("auto"))
                 for chunk in left.keys.filter(pl.col("idx").is_in(unlinked.implode())).iter_slices(
                     _CHUNK_ROWS
                 )
