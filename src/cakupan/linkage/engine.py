@@ -268,16 +268,17 @@ def _side(
     s: LinkageSettings,
 ) -> _Side:
     typed = pl.col("nik").cast(pl.String).str.replace_all(r"[ .\-]", "")
-    cols = frame.select(
-        # [0-9], not \d: Polars' \d also matches full-width and other scripts' digits, which
-        # no integer cast reads (a registry holding one such NIK broke every import).
-        nik=pl.when(typed.str.contains(r"^[0-9]{16}$")).then(typed.cast(pl.Int64, strict=False)),
+    # [0-9], not \d: Polars' \d also matches full-width and other scripts' digits, which no
+    # integer cast reads (a registry holding one such NIK broke every import).
+    length = pl.when(typed.str.contains(r"^[0-9]+$")).then(typed.str.len_bytes()).otherwise(0)
+    cols = frame.with_columns(typed=typed, length=length).select(
+        nik=pl.when(pl.col("length") == 16).then(pl.col("typed").cast(pl.Int64, strict=False)),
         # a NIK one digit short or long is still evidence (see `_one_digit_off`)
-        number=pl.when(typed.str.contains(r"^[0-9]{15,17}$")).then(
-            typed.cast(pl.Int64, strict=False)
+        number=pl.when(pl.col("length").is_between(15, 17)).then(
+            pl.col("typed").cast(pl.Int64, strict=False)
         ),
-        digits=pl.when(typed.str.contains(r"^[0-9]{15,17}$"))
-        .then(typed.str.len_chars())
+        digits=pl.when(pl.col("length").is_between(15, 17))
+        .then(pl.col("length"))
         .otherwise(0)
         .cast(pl.Int8),
         birth=pl.col("birth_date").cast(pl.Date).cast(pl.Int32),
