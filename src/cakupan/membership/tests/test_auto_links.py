@@ -154,10 +154,14 @@ def test_an_officer_undoes_an_automatic_link_from_the_worker_page(
     _p, typo = _imported(tmp_path, known)
     client = Client()
     client.force_login(make_user("bpjs_officer"))
+    link = AutoLink.objects.get()
+    report = client.get(f"/pendaftaran/impor/{link.batch_id}/").content.decode()
+    assert "di antaranya NIK diperbaiki otomatis" in report
+    assert 'data-testid="count-corrected">1<' in report
+    assert "NIK diperbaiki otomatis: NIK beda 1 angka (posisi 14)" in report
     page = client.get(f"/pekerja/{known.pk}/").content.decode()
     assert "NIK diperbaiki otomatis" in page and typo in page
     assert "Batalkan tautan otomatis" in page
-    link = AutoLink.objects.get()
     response = client.post(f"/pendaftaran/tautan-otomatis/{link.pk}/batalkan/", follow=True)
     assert response.redirect_chain[-1][0] == f"/pekerja/{known.pk}/"
     body = response.content.decode()
