@@ -19,6 +19,12 @@ So a NIK one digit away is always found when the birth date and sex columns are 
 digits away or swapped, when both fall in one of the groups above or the name is the same.
 Rows whose NIK matches a registered worker with a clearly matching name are settled by the
 NIK alone; the other rows are scored in chunks so that memory stays flat.
+
+A probable match where nothing conflicts is linked without a person (`corrected_typo`, see
+LinkageSettings.auto_link_typos), its evidence naming the differing digits, the fields that
+agree and, where needed, why the NIK cannot be right as typed. A row whose NIK is such a typo
+of a worker another row of the file matches is that row's duplicate (`dup_typo`), not a
+conflict: the same person typed twice.
 """
 
 from __future__ import annotations
