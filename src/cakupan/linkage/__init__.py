@@ -13,8 +13,11 @@ link(incoming, registry, settings=None, *, name_rules=None) -> pl.DataFrame
     row, in the incoming order: row, status, worker_id, score, reason, evidence (Indonesian),
     dup_of_row, registry_status. See `engine.link` for each column.
 
-STATUSES: exact, probable, nik_conflict, same_name_birth_other_nik, duplicate_in_file, new.
+STATUSES: exact, corrected_typo, probable, nik_conflict, same_name_birth_other_nik,
+    duplicate_in_file, new.
 TO_REVIEW: the statuses a person decides (probable, nik_conflict, same_name_birth_other_nik).
+AUTO_LINKED: the statuses that link a row to a worker without a person (exact, and
+    corrected_typo: a NIK typo corrected because nothing conflicts; its evidence says why).
 REASONS: the machine reason codes, each commented in `engine.REASONS`.
 LinkageSettings: the thresholds, a frozen dataclass with documented defaults.
 
@@ -24,11 +27,12 @@ normalise_names(series) -> pl.Series
     version gives the same key. The rules are data, in names.toml.
 """
 
-from cakupan.linkage.engine import REASONS, STATUSES, TO_REVIEW, link
+from cakupan.linkage.engine import AUTO_LINKED, REASONS, STATUSES, TO_REVIEW, link
 from cakupan.linkage.names import normalise_name, normalise_names
 from cakupan.linkage.settings import LinkageSettings
 
 __all__ = [
+    "AUTO_LINKED",
     "REASONS",
     "STATUSES",
     "TO_REVIEW",

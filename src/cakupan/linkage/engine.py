@@ -19,6 +19,12 @@ So a NIK one digit away is always found when the birth date and sex columns are 
 digits away or swapped, when both fall in one of the groups above or the name is the same.
 Rows whose NIK matches a registered worker with a clearly matching name are settled by the
 NIK alone; the other rows are scored in chunks so that memory stays flat.
+
+A probable match where nothing conflicts is linked without a person (`corrected_typo`, see
+LinkageSettings.auto_link_typos), its evidence naming the differing digits, the fields that
+agree and, where needed, why the NIK cannot be right as typed. A row whose NIK is such a typo
+of a worker another row of the file matches is that row's duplicate (`dup_typo`), not a
+conflict: the same person typed twice.
 """
 
 from __future__ import annotations
@@ -34,14 +40,26 @@ from cakupan.linkage.names import NameRules, name_key_expr
 from cakupan.linkage.settings import LinkageSettings
 
 EXACT = "exact"
+CORRECTED_TYPO = "corrected_typo"
 PROBABLE = "probable"
 NIK_CONFLICT = "nik_conflict"
 SAME_NAME_BIRTH_OTHER_NIK = "same_name_birth_other_nik"
 DUPLICATE_IN_FILE = "duplicate_in_file"
 NEW = "new"
-STATUSES = (EXACT, PROBABLE, NIK_CONFLICT, SAME_NAME_BIRTH_OTHER_NIK, DUPLICATE_IN_FILE, NEW)
+STATUSES = (
+    EXACT,
+    CORRECTED_TYPO,
+    PROBABLE,
+    NIK_CONFLICT,
+    SAME_NAME_BIRTH_OTHER_NIK,
+    DUPLICATE_IN_FILE,
+    NEW,
+)
 # Statuses a reviewer must decide (merge into the worker, or keep apart).
 TO_REVIEW = frozenset({PROBABLE, NIK_CONFLICT, SAME_NAME_BIRTH_OTHER_NIK})
+# Statuses that link a row to a registered worker without a person: the same NIK, or a NIK
+# typo corrected automatically because nothing conflicts (see LinkageSettings.auto_link_typos).
+AUTO_LINKED = frozenset({EXACT, CORRECTED_TYPO})
 
 INCOMING_COLUMNS = ("row", "nik", "name", "birth_date", "sex", "kelurahan")
 REGISTRY_COLUMNS = ("worker_id", "nik", "name", "birth_date", "sex", "kelurahan")
@@ -66,8 +84,8 @@ OUTPUT_SCHEMA = {
     _R_EXACT_WEAK,
     _R_CONFLICT,
     _R_SAME_NAME,
-    _R_NEIGHBOUR,
     _R_NAMESAKE,
+    _R_NEIGHBOUR,
     _R_NONE,
 ) = range(8)
 _RANK_STATUS = {
@@ -96,15 +114,24 @@ REASONS = (
     "worker_claimed_in_file",  # another row of the file matches this worker better
     "nik_neighbour_other_person",  # NIK close, but another name or birth date: someone else
     "namesake_elsewhere",  # same name and birth date, other kecamatan and kelurahan
+    "namesake_other_kelurahan",  # same name and birth date, a NIK that could be right, other kelurahan
     "no_match",  # nothing close in the registry
     "dup_nik",  # same NIK as an earlier row of the file
     "dup_probable",  # probably the same person as an earlier row (new to the registry)
+    "dup_typo",  # NIK a typo of a worker whom another row of the file matches: that row again
 )
 _REASON = {code: n for n, code in enumerate(REASONS)}
 _NO_NIK = np.uint64(0xFFFFFFFFFFFFFFFF)  # not a packed NIK: its nibbles are not digits
 _NO_ID = -1
 _NO_DATE = np.iinfo(np.int32).min
 _NIBBLES = np.uint64(0x1111111111111111)
+# Why a NIK cannot be right as typed, and how the evidence says it.
+_BAD_DATE, _BAD_KECAMATAN, _BAD_SERIAL = 1, 2, 3
+_BAD_NIK_WHY = {
+    _BAD_DATE: "angka tanggal lahirnya tidak cocok dengan tanggal lahir dan jenis kelamin",
+    _BAD_KECAMATAN: "kode kecamatannya tidak dipakai pekerja terdaftar mana pun",
+    _BAD_SERIAL: "nomor urutnya jauh melewati yang terbit untuk kecamatan dan tanggal lahir itu",
+}
 # Incoming rows scored at once: a row has a few to a few dozen candidate pairs (serial
 # neighbours are most of them), so this bounds the pair arrays to some millions.
 _CHUNK_ROWS = 200_000
@@ -121,8 +148,11 @@ class _Side:
     sex: np.ndarray  # int8: 0 L, 1 P, -1 missing
     kelurahan: np.ndarray  # uint64 hash, 0 when missing
     keys: pl.DataFrame  # idx, nik, p12, s10, k6, birth, sex, words, kelurahan
-    # The NIK cannot be right as typed (see `_suspect_niks`): a sign that a close NIK is a typo.
-    suspect: np.ndarray  # bool
+    # Why the NIK cannot be right as typed (see `_suspect_niks`), 0 when it could be: a sign
+    # that a close NIK is a typo.
+    suspect: np.ndarray  # int8: 0, _BAD_DATE, _BAD_KECAMATAN or _BAD_SERIAL
+    number: np.ndarray  # int64: the NIK's digits as a number, -1 when not 15 to 17 digits
+    digits: np.ndarray  # int8: how many digits (15, 16 or 17; 0 otherwise)
 
 
 @dataclass(frozen=True)
@@ -179,9 +209,12 @@ def link(
             ),
         ]
     )
-    best = _one_row_per_worker(best, incoming["row"], left)
+    # The registry's side is done with; freeing it keeps the peak (in _mark_duplicates) low.
+    del exact, settled, open_keys, right
+    best = _one_row_per_worker(best, incoming["row"], left, settings)
 
     result = _result(incoming, registry, best, settings)
+    del best
     if settings.check_duplicates:
         result = _mark_duplicates(result, left, names, settings)
     result = result.select(OUTPUT_SCHEMA.keys()).cast(OUTPUT_SCHEMA)  # type: ignore[arg-type]
@@ -240,15 +273,20 @@ def _side(
     registry_keys: pl.DataFrame | None,
     s: LinkageSettings,
 ) -> _Side:
-    cols = frame.select(
-        nik=pl.col("nik")
-        .cast(pl.String)
-        .str.replace_all(r"[ .\-]", "")
-        # [0-9], not \d: Polars' \d also matches full-width and other scripts' digits, which
-        # no integer cast reads (a registry holding one such NIK broke every import).
-        .pipe(
-            lambda s: pl.when(s.str.contains(r"^[0-9]{16}$")).then(s.cast(pl.Int64, strict=False))
+    typed = pl.col("nik").cast(pl.String).str.replace_all(r"[ .\-]", "")
+    # [0-9], not \d: Polars' \d also matches full-width and other scripts' digits, which no
+    # integer cast reads (a registry holding one such NIK broke every import).
+    length = pl.when(typed.str.contains(r"^[0-9]+$")).then(typed.str.len_bytes()).otherwise(0)
+    cols = frame.with_columns(typed=typed, length=length).select(
+        nik=pl.when(pl.col("length") == 16).then(pl.col("typed").cast(pl.Int64, strict=False)),
+        # a NIK one digit short or long is still evidence (see `_one_digit_off`)
+        number=pl.when(pl.col("length").is_between(15, 17)).then(
+            pl.col("typed").cast(pl.Int64, strict=False)
         ),
+        digits=pl.when(pl.col("length").is_between(15, 17))
+        .then(pl.col("length"))
+        .otherwise(0)
+        .cast(pl.Int8),
         birth=pl.col("birth_date").cast(pl.Date).cast(pl.Int32),
         sex=pl.col("sex")
         .cast(pl.String)
@@ -286,6 +324,8 @@ def _side(
         kelurahan=cols["kelurahan"].cast(pl.UInt64).to_numpy(),
         keys=keys,
         suspect=_suspect_niks(keys, registry_keys, s),
+        number=cols["number"].fill_null(-1).to_numpy(),
+        digits=cols["digits"].to_numpy(),
     )
 
 
@@ -305,14 +345,15 @@ def _date_digits_wrong() -> pl.Expr:
 def _suspect_niks(
     keys: pl.DataFrame, registry_keys: pl.DataFrame | None, s: LinkageSettings
 ) -> np.ndarray:
-    """NIKs that cannot be right as typed: the birth-date digits disagree with the birth date
-    and sex given; or (against a registry) the kecamatan code is carried by no registered
-    worker, or the serial is far beyond any serial of its kecamatan and birth date there.
+    """Why each NIK cannot be right as typed (0: it could be): the birth-date digits
+    disagree with the birth date and sex given (_BAD_DATE); or (against a registry) the
+    kecamatan code is carried by no registered worker (_BAD_KECAMATAN), or the serial is far
+    beyond any serial of its kecamatan and birth date there (_BAD_SERIAL).
 
     A real person's NIK passes all three, so a NIK close to a registered one that fails one
     is a typo, not a namesake's or a serial neighbour's NIK."""
     if registry_keys is None:
-        return keys["date_wrong"].to_numpy()
+        return np.where(keys["date_wrong"].to_numpy(), _BAD_DATE, 0).astype(np.int8)
     known_k6 = registry_keys["k6"].drop_nulls().unique()
     last_serial = registry_keys.group_by("p12").agg(last=(pl.col("nik") % 10_000).max())
     frame = keys.select("nik", "k6", "p12", "date_wrong").join(
@@ -320,9 +361,14 @@ def _suspect_niks(
     )
     return (
         frame.select(
-            pl.col("date_wrong")
-            | (pl.col("nik").is_not_null() & ~pl.col("k6").is_in(known_k6.implode()))
-            | ((pl.col("nik") % 10_000) > pl.col("last") + s.serial_slack).fill_null(False)
+            pl.when(pl.col("date_wrong"))
+            .then(_BAD_DATE)
+            .when(pl.col("nik").is_not_null() & ~pl.col("k6").is_in(known_k6.implode()))
+            .then(_BAD_KECAMATAN)
+            .when(((pl.col("nik") % 10_000) > pl.col("last") + s.serial_slack).fill_null(False))
+            .then(_BAD_SERIAL)
+            .otherwise(0)
+            .cast(pl.Int8)
         )
         .to_series()
         .to_numpy()
@@ -355,6 +401,29 @@ def _blocked_pairs(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
         _join(left.filter(pl.col("nik").is_null()), right, ["birth", "sex", "kelurahan"]),
     ]
     # One 64-bit key per pair: deduplicating one integer column is far cheaper than two.
+    pair = pl.col("i").cast(pl.UInt64) * 2**32 + pl.col("j").cast(pl.UInt64)
+    unique = pl.concat([b.select(pair.alias("pair")) for b in blocks]).unique()
+    return unique.select(
+        i=(pl.col("pair") // 2**32).cast(pl.UInt32), j=(pl.col("pair") % 2**32).cast(pl.UInt32)
+    )
+
+
+def _same_words(pairs: pl.DataFrame, side: _Side) -> pl.DataFrame:
+    """The pairs of one side whose normalised names have the same words: a repeat of a row
+    in the same file is typed by the same hand (scoring every serial neighbour would cost
+    seconds on a million rows)."""
+    words = side.words
+    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    return pairs.filter(pl.Series((words[i] == words[j]) & (words[i] != _NO_ID)))
+
+
+def _typo_pairs(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """The pairs of `_blocked_pairs` whose NIKs can be one typo apart (no name blocks)."""
+    blocks = [
+        _join(left, right, ["p12"]),
+        _join(left, right, ["s10"]),
+        _join(left.filter(pl.col("date_wrong")), right, ["k6", "birth", "sex"]),
+    ]
     pair = pl.col("i").cast(pl.UInt64) * 2**32 + pl.col("j").cast(pl.UInt64)
     unique = pl.concat([b.select(pair.alias("pair")) for b in blocks]).unique()
     return unique.select(
@@ -405,6 +474,34 @@ def _positions(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     pos1 = np.where(count > 0, 16 - first, 0).astype(np.int8)
     pos2 = np.where(count > 1, 16 - second, 0).astype(np.int8)
     return pos1, pos2, swapped
+
+
+def _without_digit(number: np.ndarray, digits: np.ndarray, position: int) -> np.ndarray:
+    """`number` (of `digits` digits) with its digit at 0-based `position` from the left
+    removed."""
+    below = 10 ** np.maximum(digits.astype(np.int64) - position - 1, 0)
+    return (number // (below * 10)) * below + number % below
+
+
+def _one_digit_off(number: np.ndarray, digits: np.ndarray, nik: np.ndarray) -> np.ndarray:
+    """Per pair: is a 15-digit `number` the 16-digit `nik` with one digit lost, or a 17-digit
+    one the NIK with one digit added? (Leading zeros cannot occur: NIKs start with a
+    province code.)"""
+    found = np.zeros(len(number), dtype=bool)
+    short, long = digits == 15, digits == 17
+    for position in range(17):
+        if position < 16:
+            found |= short & (_without_digit(nik, np.full_like(digits, 16), position) == number)
+        found |= long & (_without_digit(number, digits, position) == nik)
+    return found
+
+
+def _serial(packed: np.ndarray) -> np.ndarray:
+    """The last four digits of packed NIKs as a number."""
+    out = np.zeros(len(packed), dtype=np.int64)
+    for shift, weight in ((12, 1000), (8, 100), (4, 10), (0, 1)):
+        out += ((packed >> np.uint64(shift)) & np.uint64(0xF)).astype(np.int64) * weight
+    return out
 
 
 def _similarity(names: _Names, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -474,7 +571,8 @@ def _score(
     want = both_named & ~strong_name & ((dist == 0) | (((effective == 1) | no_nik) & kel_eq))
     if want.any():
         subset[want] = _word_subset(names, left.name[i[want]], right.name[j[want]])
-    suspect = left.suspect[i] | right.suspect[j]
+    why_bad = np.where(left.suspect[i] > 0, left.suspect[i], right.suspect[j]).astype(np.int8)
+    suspect = why_bad > 0
     # A close NIK is a typo or another real person's NIK (serial neighbours, neighbouring
     # kecamatan codes); see LinkageSettings.close_nik_needs_sign.
     sign = (kel_eq if s.close_nik_needs_sign else ~kel_conflict) | suspect
@@ -487,24 +585,84 @@ def _score(
     probable_2 &= s.max_nik_distance >= 2
     # A row without a valid NIK is linked by name and birth date only when exactly one
     # worker fits; with two or more the reviewer chooses.
-    fits = no_nik & same_born & kel_ok & (strong_name | (subset & kel_eq))
+    # ...unless the row's NIK is the worker's with one digit lost or added: that singles the
+    # worker out among namesakes, in any kelurahan.
+    lost = np.zeros(n, dtype=bool)
+    odd = no_nik & (left.digits[i] > 0) & (rb != _NO_NIK)
+    if odd.any():
+        lost[odd] = _one_digit_off(left.number[i[odd]], left.digits[i[odd]], right.number[j[odd]])
+    fits = no_nik & same_born & (kel_ok | lost) & (strong_name | (subset & kel_eq))
     fits_per_row = np.bincount(i[fits], minlength=len(left.packed))
-    sole = fits & (fits_per_row[i] == 1)
+    lost_per_row = np.bincount(i[fits & lost], minlength=len(left.packed))
+    sole = fits & ((fits_per_row[i] == 1) | (lost & (lost_per_row[i] == 1)))
+    outshone = fits & ~lost & (lost_per_row[i] == 1)
     namesake = name_eq & same_born
-    elsewhere = namesake & kel_conflict & has_nik & ~region_eq & ~close
+    far_elsewhere = namesake & kel_conflict & has_nik & ~region_eq & ~close
+    # Another NIK that could be right as typed, and another kelurahan: the two fields that
+    # tell namesakes apart both say someone else (see LinkageSettings).
+    apart = (
+        (namesake | unconfirmed)
+        & has_nik
+        & (dist > 0)
+        & kel_conflict
+        & ~suspect
+        & s.namesakes_in_other_kelurahan_are_new
+    )
+    elsewhere = far_elsewhere | apart
     if s.review_namesakes_elsewhere:
         elsewhere = np.zeros(n, dtype=bool)
-    exact_strong = (dist == 0) & (strong_name | subset)
+    # The same NIK with a name that does not clearly match, another kelurahan, and another
+    # birth date or hardly a name in common ("Sri" in "Sri Wahyuni"): a typo that landed on
+    # someone else's NIK, for a person to see.
+    loose = (dist == 0) & ~strong_name & kel_conflict & (~birth_eq | (sim < s.name_compatible))
+    exact_strong = (dist == 0) & (strong_name | subset) & ~loose
+
+    # An automatic typo link (`corrected_typo`, see LinkageSettings.auto_link_typos) needs
+    # everything to agree; `_best` adds "no other candidate". A NIK one serial from the
+    # worker's is what a twin carries: corrected without a person only when the names are
+    # the same (twins are not given one name).
+    sex_agree = (left.sex[i] >= 0) & (left.sex[i] == right.sex[j])
+    kel_missing = (kel_l == 0) | (kel_r == 0)
+    consecutive = (
+        has_nik
+        & ((la >> np.uint64(16)) == (rb >> np.uint64(16)))
+        & (np.abs(_serial(la) - _serial(rb)) == 1)
+    )
+    # A NIK that could be right as typed needs the name the same or one edit away; with a
+    # typo proven, any clearly matching name will do, and with the same kelurahan one written
+    # shorter too ("Cholis Mahmud" for "Nur Cholis Mahmud").
+    close_name = name_eq | (
+        (edits <= s.name_probable_edits) & (shortest >= s.name_probable_edits_from)
+    )
+    name_agrees = np.where(suspect, strong_name | (subset & kel_eq), close_name)
+    moved = kel_conflict & s.auto_link_moved
+    strong_proof = (why_bad == _BAD_DATE) | (why_bad == _BAD_KECAMATAN)
+    kel_fine = kel_eq | (suspect & (kel_missing | moved))
+    auto_far = min(s.auto_link_max_nik_distance, s.max_nik_distance)
+    auto = (
+        s.auto_link_typos
+        & birth_eq
+        & sex_agree
+        & name_agrees
+        & (
+            (probable_1 & (auto_far >= 1) & kel_fine & (~consecutive | name_eq))
+            # two digits away: only a NIK that cannot be right as typed; in another
+            # kelurahan, only by its birth-date or kecamatan digits (a serial beyond those
+            # issued is a weaker proof: large blocks of one birth date have long gaps)
+            | (probable_2 & (auto_far >= 2) & suspect & kel_fine & (~kel_conflict | strong_proof))
+            | (sole & (~kel_conflict | lost) & s.auto_link_invalid_nik)
+        )
+    )
 
     rank = np.select(
         [
             exact_strong,
             probable_1 | probable_2 | sole,
-            (dist == 0) & (sim >= s.name_compatible),
+            (dist == 0) & (sim >= s.name_compatible) & ~loose,
             dist == 0,
             (namesake | fits | unconfirmed) & ~elsewhere,
-            close & has_nik,
             elsewhere,
+            close & has_nik,
         ],
         [
             _R_EXACT,
@@ -512,8 +670,8 @@ def _score(
             _R_EXACT_WEAK,
             _R_CONFLICT,
             _R_SAME_NAME,
-            _R_NEIGHBOUR,
             _R_NAMESAKE,
+            _R_NEIGHBOUR,
         ],
         default=_R_NONE,
     ).astype(np.int8)
@@ -531,6 +689,7 @@ def _score(
             (rank == _R_SAME_NAME) & close & has_nik,
             rank == _R_SAME_NAME,
             rank == _R_NEIGHBOUR,
+            (rank == _R_NAMESAKE) & far_elsewhere,
             rank == _R_NAMESAKE,
         ],
         [
@@ -547,6 +706,7 @@ def _score(
             _REASON["name_birth_other_nik"],
             _REASON["nik_neighbour_other_person"],
             _REASON["namesake_elsewhere"],
+            _REASON["namesake_other_kelurahan"],
         ],
         default=_REASON["no_match"],
     ).astype(np.int8)
@@ -571,33 +731,59 @@ def _score(
             "pos2": pos2,
             "swapped": swapped,
             "no_nik": no_nik,
+            "lost": lost,
             "name_eq": name_eq,
             "sim": sim,
             "birth_eq": birth_eq,
             "sex_conflict": sex_conflict,
             "kel_conflict": kel_conflict,
+            "kel_eq": kel_eq,
+            "why_bad": why_bad,
+            "auto": auto & (rank == _R_PROBABLE),
+            # Could this worker be the row's person? Not the owner of the row's NIK with
+            # another name or birth date, on whom a typo can land, nor a namesake two digits
+            # away in another kelurahan: a rival keeps a typo from being corrected alone.
+            "rival": (
+                (rank == _R_EXACT)
+                | (rank == _R_PROBABLE)
+                | (rank == _R_SAME_NAME)
+                | ((rank == _R_EXACT_WEAK) & birth_eq)
+            )
+            & ~(kel_conflict & (effective >= 2))
+            & ~outshone,
         }
     ).filter(pl.col("rank") != _R_NONE)
 
 
 def _best(candidates: pl.DataFrame) -> pl.DataFrame:
-    """The best candidate per incoming row, and how many others were as good."""
+    """The best candidate per incoming row, how many others were as good (ties), and how
+    many other workers could be this row's person at all (others: rivals, see `_score`)."""
     if candidates.height == 0:
-        return candidates.with_columns(ties=pl.lit(0, dtype=pl.Int32))
+        return candidates.with_columns(
+            ties=pl.lit(0, dtype=pl.Int32), others=pl.lit(0, dtype=pl.Int32)
+        )
     i, rank = candidates["i"].to_numpy(), candidates["rank"].to_numpy()
     order = np.lexsort((-candidates["score"].to_numpy(), rank, i))
     i_sorted, rank_sorted = i[order], rank[order]
     starts = np.flatnonzero(np.r_[True, i_sorted[1:] != i_sorted[:-1]])
     best_rank = np.repeat(rank_sorted[starts], np.diff(np.r_[starts, len(order)]))
     ties = np.add.reduceat((rank_sorted == best_rank).astype(np.int32), starts) - 1
-    return candidates[order[starts]].with_columns(ties=pl.Series(ties, dtype=pl.Int32))
+    rival = candidates["rival"].to_numpy()[order]
+    others = np.add.reduceat(rival.astype(np.int32), starts) - rival[starts]
+    return candidates[order[starts]].with_columns(
+        ties=pl.Series(ties, dtype=pl.Int32), others=pl.Series(others, dtype=pl.Int32)
+    )
 
 
-def _one_row_per_worker(best: pl.DataFrame, rows: pl.Series, left: _Side) -> pl.DataFrame:
+def _one_row_per_worker(
+    best: pl.DataFrame, rows: pl.Series, left: _Side, s: LinkageSettings
+) -> pl.DataFrame:
     """A worker is one person: when several rows with different NIKs link to one worker,
-    the best keeps the link and the others go to review as someone with the same name and
-    birth date (a namesake, or the same person typed twice: the reviewer decides). Rows
-    with the keeper's own NIK stay linked; they are duplicates in the file."""
+    the best keeps the link. Rows with the keeper's own NIK stay linked; they are
+    duplicates in the file. A row whose NIK is a typo of the worker's, as sure as one that
+    would be corrected automatically, is the same person typed twice: with `check_duplicates` it becomes a duplicate of the
+    earliest row that keeps the link (`typo_of`). The others (a weak match on the worker's
+    own NIK, say) go to review as someone with the same name and birth date."""
     frame = best.with_columns(
         row=pl.Series(rows.cast(pl.Int64).to_numpy()[best["i"].to_numpy()]),
         nik=pl.Series(left.packed[best["i"].to_numpy()]),
@@ -614,14 +800,35 @@ def _one_row_per_worker(best: pl.DataFrame, rows: pl.Series, left: _Side) -> pl.
         & (pl.col("row") != pl.col("keeper_row"))
         & ((pl.col("nik") != pl.col("keeper_nik")) | (pl.col("nik") == int(_NO_NIK)))
     )
+    frame = frame.with_columns(
+        claimed=claimed,
+        # as sure a typo as one corrected automatically (see `_score`), and one typo only: a
+        # namesake of a worker in the file is likelier than two typos
+        typo=claimed
+        & (pl.col("rank") == _R_PROBABLE)
+        & pl.col("auto")
+        & (pl.col("others") == 0)
+        & ((pl.col("dist") <= 1) | pl.col("swapped") | pl.col("no_nik"))
+        & pl.lit(s.check_duplicates),
+    )
+    first = (
+        frame.filter(pl.col("rank").is_in(_LINKED_RANKS) & ~pl.col("claimed"))
+        .group_by("j")
+        .agg(first_row=pl.col("row").min())
+    )
+    frame = frame.join(first, on="j", how="left", maintain_order="left")
+    to_review = pl.col("claimed") & ~pl.col("typo")
     return frame.with_columns(
-        rank=pl.when(claimed).then(_R_SAME_NAME).otherwise(pl.col("rank")).cast(pl.Int8),
-        reason=pl.when(claimed)
+        rank=pl.when(to_review).then(_R_SAME_NAME).otherwise(pl.col("rank")).cast(pl.Int8),
+        reason=pl.when(pl.col("typo"))
+        .then(_REASON["dup_typo"])
+        .when(to_review)
         .then(_REASON["worker_claimed_in_file"])
         .otherwise(pl.col("reason"))
         .cast(pl.Int8),
-        claimed_by=pl.when(claimed).then(pl.col("keeper_row")),
-    )
+        claimed_by=pl.when(to_review).then(pl.col("keeper_row")),
+        typo_of=pl.when(pl.col("typo")).then(pl.col("first_row")),
+    ).drop("claimed", "typo", "first_row", "keeper_row", "keeper_nik")
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -631,12 +838,16 @@ def _percent(col: str) -> pl.Expr:
     return (pl.col(col) * 100).round(0).cast(pl.Int32).cast(pl.String) + "%"
 
 
-def _pair_evidence(s: LinkageSettings) -> pl.Expr:
-    """What agreed and what did not, in Indonesian, from the pair columns of `_score`."""
+def _nik_evidence() -> pl.Expr:
+    """How the NIKs of a pair differ, in Indonesian, naming the differing positions."""
     p1, p2 = pl.col("pos1").cast(pl.String), pl.col("pos2").cast(pl.String)
-    nik = (
+    return (
         pl.when(pl.col("no_nik"))
-        .then(pl.lit("NIK di berkas tidak sah"))
+        .then(
+            pl.when(pl.col("lost"))
+            .then(pl.lit("NIK di berkas kurang atau lebih satu angka dari NIK pekerja"))
+            .otherwise(pl.lit("NIK di berkas tidak sah"))
+        )
         .when(pl.col("dist") == 0)
         .then(pl.lit("NIK sama"))
         .when(pl.col("swapped"))
@@ -647,6 +858,11 @@ def _pair_evidence(s: LinkageSettings) -> pl.Expr:
         .then("NIK beda 2 angka (posisi " + p1 + " dan " + p2 + ")")
         .otherwise("NIK beda " + pl.col("dist").cast(pl.String) + " angka")
     )
+
+
+def _pair_evidence(s: LinkageSettings) -> pl.Expr:
+    """What agreed and what did not, in Indonesian, from the pair columns of `_score`."""
+    nik = _nik_evidence()
     name = (
         pl.when(pl.col("name_eq") & pl.col("birth_eq"))
         .then(pl.lit("nama dan tanggal lahir sama"))
@@ -667,32 +883,88 @@ def _pair_evidence(s: LinkageSettings) -> pl.Expr:
     return nik + ", " + name + extra
 
 
+def _auto_evidence() -> pl.Expr:
+    """Why a typo was corrected without a person: the differing digits, the fields that
+    agree, and why the NIK cannot be right as typed when that was needed."""
+    kel = (
+        pl.when(pl.col("kel_eq"))
+        .then(pl.lit("dan kelurahan sama"))
+        .when(pl.col("kel_conflict"))
+        .then(pl.lit("sama, kelurahan lain (pindah)"))
+        .otherwise(pl.lit("sama, kelurahan tidak diisi"))
+    )
+    agree = (
+        pl.when(pl.col("name_eq"))
+        .then(pl.lit("nama, tanggal lahir, jenis kelamin "))
+        .otherwise("nama mirip " + _percent("sim") + "; tanggal lahir, jenis kelamin ")
+        + kel
+    )
+    why = pl.col("why_bad").replace_strict(
+        {k: "; NIK di berkas tidak mungkin benar: " + v for k, v in _BAD_NIK_WHY.items()},
+        default="",
+        return_dtype=pl.String,
+    )
+    return (
+        "NIK diperbaiki otomatis: "
+        + pl.when(pl.col("no_nik"))
+        .then(
+            pl.when(pl.col("lost"))
+            .then(pl.lit("NIK di berkas kurang atau lebih satu angka dari NIK pekerja"))
+            .otherwise(pl.lit("NIK di berkas tidak sah, satu-satunya pekerja yang cocok"))
+        )
+        .otherwise(_nik_evidence())
+        + "; "
+        + agree
+        + pl.when(pl.col("no_nik")).then(pl.lit("")).otherwise(why)
+        + "; tidak ada kandidat lain"
+    )
+
+
 def _result(
     incoming: pl.DataFrame, registry: pl.DataFrame, best: pl.DataFrame, s: LinkageSettings
 ) -> pl.DataFrame:
     worker_ids = registry["worker_id"].cast(pl.Int64).to_numpy()
     chosen = best.with_columns(worker_id=pl.Series(worker_ids[best["j"].to_numpy()]))
-    someone_else = pl.col("rank") >= _R_NEIGHBOUR
+    someone_else = pl.col("rank") >= _R_NAMESAKE
     claimed = pl.col("claimed_by").is_not_null()
+    corrected = (
+        (pl.col("rank") == _R_PROBABLE)
+        & pl.col("auto")
+        & (pl.col("others") == 0)
+        & pl.col("typo_of").is_null()
+    )
+    # Each kind of evidence is built only for its rows (a when/then computes both branches).
+    chosen = chosen.with_columns(corrected=corrected)
+    chosen = pl.concat(
+        [
+            chosen.filter("corrected").with_columns(evidence=_auto_evidence()),
+            chosen.filter(~pl.col("corrected")).with_columns(
+                evidence=pl.when(someone_else)
+                .then("Orang lain, bukan pekerja #" + pl.col("worker_id").cast(pl.String) + ": ")
+                .when(claimed)
+                .then(
+                    "Pekerja #"
+                    + pl.col("worker_id").cast(pl.String)
+                    + " sudah cocok dengan baris "
+                    + pl.col("claimed_by").cast(pl.String)
+                    + " yang NIK-nya lain; baris ini: "
+                )
+                .otherwise(pl.lit(""))
+                + _pair_evidence(s)
+                + pl.when((pl.col("ties") > 0) & ~someone_else)
+                .then("; " + pl.col("ties").cast(pl.String) + " kandidat lain sama kuat")
+                .otherwise(pl.lit(""))
+            ),
+        ]
+    )
     chosen = chosen.select(
         "i",
-        status=pl.col("rank").replace_strict(_RANK_STATUS, return_dtype=pl.String),
+        "typo_of",
+        "evidence",
+        status=pl.when("corrected")
+        .then(pl.lit(CORRECTED_TYPO))
+        .otherwise(pl.col("rank").replace_strict(_RANK_STATUS, return_dtype=pl.String)),
         reason=pl.col("reason").replace_strict(dict(enumerate(REASONS)), return_dtype=pl.String),
-        evidence=pl.when(someone_else)
-        .then("Orang lain, bukan pekerja #" + pl.col("worker_id").cast(pl.String) + ": ")
-        .when(claimed)
-        .then(
-            "Pekerja #"
-            + pl.col("worker_id").cast(pl.String)
-            + " sudah cocok dengan baris "
-            + pl.col("claimed_by").cast(pl.String)
-            + " yang NIK-nya lain; baris ini: "
-        )
-        .otherwise(pl.lit(""))
-        + _pair_evidence(s)
-        + pl.when((pl.col("ties") > 0) & ~someone_else)
-        .then("; " + pl.col("ties").cast(pl.String) + " kandidat lain sama kuat")
-        .otherwise(pl.lit("")),
         # A "someone else" candidate is only named in the evidence, never linked.
         worker_id=pl.when(~someone_else).then(pl.col("worker_id")),
         score=pl.when(~someone_else).then(pl.col("score")).otherwise(0.0),
@@ -718,13 +990,65 @@ def _mark_duplicates(
     result: pl.DataFrame, left: _Side, names: _Names, s: LinkageSettings
 ) -> pl.DataFrame:
     """Point every later row of one person at the earliest row of that person in the file:
-    the same NIK, or (for people new to the registry) the probable rule between rows."""
+    the same NIK, or (for people new to the registry) the probable rule between rows, where
+    a row that would go to review is the duplicate of one that would not. A row
+    whose NIK is a typo of a worker another row matches points at that row, earlier or later
+    (see `_one_row_per_worker`); it is linked automatically when that row is."""
     frame = result.with_columns(nik=left.keys["nik"])
+    # Rows with one NIK are one person unless they link to different workers: a typo can
+    # land on the NIK of someone else in the file.
     by_nik = frame.filter(pl.col("nik").is_not_null()).select(
-        "i", earlier=pl.col("row").min().over("nik"), why=pl.lit(_REASON["dup_nik"])
+        "i",
+        earlier=pl.col("row").min().over("nik", "worker_id"),
+        why=pl.lit(_REASON["dup_nik"]),
     )
-    fresh = frame.filter(~pl.col("status").is_in([EXACT, PROBABLE]))["i"]
+    typos = frame.filter(pl.col("typo_of").is_not_null()).select(
+        "i", earlier=pl.col("typo_of"), why=pl.lit(_REASON["dup_typo"])
+    )
+    fresh = frame.filter(
+        ~pl.col("status").is_in([EXACT, PROBABLE, CORRECTED_TYPO]) & pl.col("typo_of").is_null()
+    )["i"]
     fresh_keys = left.keys.filter(pl.col("idx").is_in(fresh.implode()))
+    # A row that no worker fits (its birth date mistyped too, say) whose NIK is a sure typo
+    # of the NIK of a row linked exactly is that row again. Rows with a candidate of their
+    # own are left to it (a namesake in the file with its twin is no typo), and a row whose
+    # NIK was itself corrected has no NIK to compare with...
+    unlinked = frame.filter((pl.col("status") == NEW) & pl.col("typo_of").is_null())["i"]
+    # ...and whose name is the worker's, so that agreeing with the row is agreeing with him
+    linked = frame.filter((pl.col("status") == EXACT) & (pl.col("reason") == "nik_exact"))["i"]
+    linked_keys = left.keys.filter(pl.col("idx").is_in(linked.implode()))
+    of_linked = pl.concat(
+        [
+            _score(_typo_pairs(fresh_keys.head(0), linked_keys), left, left, names, s),
+            *(
+                _score(
+                    _same_words(_typo_pairs(chunk, linked_keys), left), left, left, names, s
+                ).filter((pl.col("rank") == _R_PROBABLE) & pl.col("auto"))
+                for chunk in left.keys.filter(pl.col("idx").is_in(unlinked.implode())).iter_slices(
+                    _CHUNK_ROWS
+                )
+            ),
+        ]
+    )
+    worker_of = frame["worker_id"]
+    row_of = frame["row"].to_numpy()
+    typos = pl.concat(
+        [
+            typos.with_columns(typo_worker=pl.lit(None, dtype=pl.Int64)),
+            pl.DataFrame(
+                {
+                    "i": of_linked["i"],
+                    "earlier": row_of[of_linked["j"].to_numpy()],
+                    "typo_worker": worker_of.gather(of_linked["j"]),
+                }
+            )
+            .sort("i", "earlier")
+            .group_by("i", maintain_order=True)
+            .first()
+            .with_columns(why=pl.lit(_REASON["dup_typo"])),
+        ],
+        how="diagonal_relaxed",
+    )
     # Rows are in row order (see `link`), so the earlier row of a pair has the lower index.
     scored = pl.concat(
         [
@@ -741,34 +1065,67 @@ def _mark_duplicates(
             ),
         ]
     )
-    row_of = frame["row"].to_numpy()
-    scored = scored.with_columns(earlier=pl.Series(row_of[scored["j"].to_numpy()]))
+    later, first = scored["i"].to_numpy(), scored["j"].to_numpy()
+    # Of two rows of one person, the one a person would have to decide (its NIK a typo that
+    # landed on a registered worker's, say) is the duplicate, whichever comes first.
+    in_review = frame["status"].is_in(list(TO_REVIEW)).to_numpy()
+    flip = in_review[first] & ~in_review[later]
     by_person = (
-        scored.with_columns(row=pl.Series(row_of[scored["i"].to_numpy()]))
-        .filter(pl.col("earlier") < pl.col("row"))
+        pl.DataFrame(
+            {
+                "i": np.where(flip, first, later).astype(np.uint32),
+                "earlier": row_of[np.where(flip, later, first)],
+            }
+        )
         .group_by("i")
         .agg(earlier=pl.col("earlier").min(), why=pl.lit(_REASON["dup_probable"]))
     )
+    by_nik = by_nik.join(frame.select("i", "row"), on="i").filter(pl.col("earlier") < pl.col("row"))
     found = (
-        pl.concat([by_nik, by_person.select("i", "earlier", "why")], how="vertical_relaxed")
-        .join(frame.select("i", "row"), on="i")
-        .filter(pl.col("earlier") < pl.col("row"))
+        pl.concat(
+            [by_nik.select("i", "earlier", "why"), by_person.select("i", "earlier", "why")],
+            how="vertical_relaxed",
+        )
+        .filter(~pl.col("i").is_in(typos["i"].implode()))
         .sort(["i", "earlier", "why"])
         .group_by("i", maintain_order=True)
         .first()
     )
-    marked = frame.join(
-        found.select("i", "earlier", "why"), on="i", how="left", maintain_order="left"
+    found = pl.concat([found.select("i", "earlier", "why"), typos], how="diagonal_relaxed")
+    status_of = frame.select(earlier="row", earlier_status="status")
+    marked = (
+        frame.join(
+            found.select("i", "earlier", "why", "typo_worker"),
+            on="i",
+            how="left",
+            maintain_order="left",
+        )
+        .join(status_of, on="earlier", how="left", maintain_order="left")
+        .with_columns(worker_id=pl.coalesce("typo_worker", "worker_id"))
     )
     is_dup = pl.col("earlier").is_not_null()
-    why = pl.col("why").replace_strict(
-        {
-            _REASON["dup_nik"]: ": NIK sama",
-            _REASON["dup_probable"]: ": kemungkinan orang yang sama "
-            "(NIK dekat, nama dan tanggal lahir sama)",
-        },
-        default="",
-        return_dtype=pl.String,
+    is_typo = pl.col("why") == _REASON["dup_typo"]
+    why = (
+        pl.when(pl.col("why") == _REASON["dup_nik"])
+        .then(pl.lit(": NIK sama"))
+        .when(pl.col("why") == _REASON["dup_probable"])
+        .then(pl.lit(": kemungkinan orang yang sama (NIK dekat, nama dan tanggal lahir sama)"))
+        .when(is_typo)
+        .then(
+            ": NIK baris ini salah ketik dari NIK pekerja #"
+            + pl.col("worker_id").cast(pl.String)
+            + " di baris itu"
+        )
+        .otherwise(pl.lit(""))
+    )
+    marked = marked.with_columns(
+        registry_status=pl.when(is_typo)
+        .then(
+            pl.when(pl.col("earlier_status").is_in(list(AUTO_LINKED)))
+            .then(pl.lit(CORRECTED_TYPO))
+            .otherwise(pl.lit(PROBABLE))
+        )
+        .otherwise(pl.col("registry_status"))
     )
     return marked.with_columns(
         status=pl.when(is_dup).then(pl.lit(DUPLICATE_IN_FILE)).otherwise(pl.col("status")),

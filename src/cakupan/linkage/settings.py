@@ -54,8 +54,36 @@ class LinkageSettings:
     # namesake named in the evidence. True sends such rows to review as
     # `same_name_birth_other_nik` (common Javanese names make that many reviews).
     review_namesakes_elsewhere: bool = False
+    # A namesake (same name, birth date and sex; or a clearly matching name with a NIK one or
+    # two digits away) whose own NIK could be right as typed (see `close_nik_needs_sign`)
+    # and who lives in another kelurahan is a different person too: `new`, reason
+    # `namesake_other_kelurahan`, the namesake named in the evidence. The two fields that
+    # tell namesakes apart both say so. The price: a worker who has moved *and* mistyped a
+    # digit that leaves the NIK plausible (often the last one) is taken for someone new.
+    # False sends these rows to review (`same_name_birth_other_nik`).
+    namesakes_in_other_kelurahan_are_new: bool = True
     # Look for the same person twice in the incoming file.
     check_duplicates: bool = True
+
+    # Automatic typo links (`corrected_typo`): a probable match is linked without a person
+    # when nothing conflicts: the name clearly matches (see above), birth date and sex are
+    # equal and known on both sides, no other registered worker is a candidate, and the NIK
+    # in the file is not the next or previous serial of the worker's (a twin or another
+    # neighbour born the same day carries exactly that NIK). Then either the kelurahan is the
+    # same, or the NIK cannot be right as typed (see `close_nik_needs_sign`), which proves a
+    # typo, and the kelurahan is missing or (with `auto_link_moved`) another one, as for a
+    # worker who has moved. Everything else that is probable still goes to a person.
+    auto_link_typos: bool = True
+    # The farthest NIK corrected automatically, in digits (a swap of two neighbouring digits
+    # counts as one with `transposition_as_one`); 0 sends every typo to review. Never more
+    # than `max_nik_distance`, beyond which nothing is probable.
+    auto_link_max_nik_distance: int = 2
+    # A row whose NIK is not a NIK at all (a digit lost or added) is linked automatically to
+    # the one worker with its name, birth date and sex when the kelurahan is the same or
+    # missing; another kelurahan sends it to review, as there is no NIK to prove anything.
+    auto_link_invalid_nik: bool = True
+    # A NIK that cannot be right as typed is corrected even when the kelurahan is another one.
+    auto_link_moved: bool = True
 
     def __post_init__(self) -> None:
         for name in ("name_compatible", "name_probable", "name_probable_far"):
@@ -66,3 +94,7 @@ class LinkageSettings:
             # Blocking looks for NIKs at most two digits apart (see link.py); farther ones
             # would be found only by name, so a larger setting would promise too much.
             raise ValueError(f"max_nik_distance must be 0, 1 or 2, got {self.max_nik_distance}")
+        if not 0 <= self.auto_link_max_nik_distance <= 2:
+            raise ValueError(
+                f"auto_link_max_nik_distance must be 0, 1 or 2, got {self.auto_link_max_nik_distance}"
+            )

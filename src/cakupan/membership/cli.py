@@ -25,6 +25,7 @@ STAGES = {
 COUNT_LABELS = [
     ("new", "pekerja baru"),
     ("existing", "pekerja terdaftar, didanai program ini"),
+    ("corrected", "  di antaranya NIK diperbaiki otomatis"),
     ("already_enrolled", "sudah terdaftar di program ini"),
     ("review", "perlu ditinjau"),
     ("rejected", "ditolak: data perlu diperbaiki"),
@@ -135,6 +136,8 @@ def enrol_import_cmd(
     table.add_column("baris")
     table.add_column("jumlah", justify="right")
     for key, label in COUNT_LABELS:
+        if key == "corrected" and not outcome.counts.get(key):
+            continue  # a sub-count: only when there is something to say
         table.add_row(label, id_number(outcome.counts.get(key, 0)))
     console.print(table)
     console.print(

@@ -178,6 +178,8 @@ class ImportProblem(models.Model):
         NOT_ELIGIBLE = "not_eligible", _("Outside the programme's target")
         REVIEW = "review", _("To review")
         WARNING = "warning", _("Warning")
+        # not a problem: what the linkage did on its own, listed so that it can be checked
+        CORRECTED = "corrected", _("NIK corrected automatically")
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="problems")
     row = models.PositiveIntegerField()
@@ -259,3 +261,43 @@ class ReviewCase(models.Model):
 
     def __str__(self) -> str:
         return f"review of row {self.row} ({self.get_status_display()})"
+
+
+class AutoLink(models.Model):
+    """A row of an import linked to a registered worker without a person: its NIK was a typo
+    of the worker's, and name, birth date, sex and kelurahan agreed with no other candidate
+    (linkage status `corrected_typo`). Kept with the evidence, and reversible from the
+    worker page: the reversal removes the funding that batch gave the worker and opens the
+    row as a review case, recording who reversed it and when."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="auto_links")
+    row = models.PositiveIntegerField()
+    worker = models.ForeignKey(
+        "registry.Worker", on_delete=models.CASCADE, related_name="auto_links"
+    )
+    # the row as the list gave it (NIK, name, birth date, sex, kelurahan, occupation), so
+    # that a reversal can open a review case with it
+    incoming = models.JSONField()
+    incoming_nik = models.CharField(_("NIK in the list"), max_length=32)
+    reason = models.CharField(max_length=40)
+    evidence = models.TextField()
+    score = models.FloatField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    review = models.ForeignKey(
+        ReviewCase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("automatic link")
+        verbose_name_plural = _("automatic links")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "row"], name="one_auto_link_per_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row} of import {self.batch_id} → worker {self.worker_id}"

@@ -9,7 +9,10 @@ import polars as pl
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from cakupan.accounts.models import User
+from cakupan.funding.selectors import programme_scope
 from cakupan.membership.models import (
+    AutoLink,
     FundingAssignment,
     ImportBatch,
     ImportProblem,
@@ -107,6 +110,16 @@ def value_maps_of(*, batch_id: int) -> dict[str, dict[str, str]]:
     ):
         maps.setdefault(column, {})[key] = mapped_to
     return maps
+
+
+def worker_auto_links(*, worker: Worker, user: User) -> list[AutoLink]:
+    """The NIK typos corrected automatically onto this worker, newest first, from the lists
+    of the programmes `user` may see (a sponsor never learns of another sponsor's list)."""
+    return list(
+        AutoLink.objects.filter(
+            worker=worker, batch__programme__in=programme_scope(user=user)
+        ).select_related("batch__programme", "reversed_by")
+    )
 
 
 def worker_memberships(*, worker: Worker) -> list[Membership]:

@@ -17,6 +17,7 @@ from cakupan.funding.eligibility import ineligible_reason
 from cakupan.funding.models import FundingProgramme
 from cakupan.funding.selectors import cost_of, enrolment_months, programme_budget
 from cakupan.membership.models import (
+    AutoLink,
     FundingAssignment,
     ImportBatch,
     ImportProblem,
@@ -491,6 +492,7 @@ def import_rows_save(
     programme: FundingProgramme,
     rows: pl.DataFrame,
     reviews: list[dict],
+    auto_links: list[dict],
     first: dt.date,
     last: dt.date,
     user: User | None,
@@ -500,7 +502,8 @@ def import_rows_save(
     record: Callable[[], None],
 ) -> None:
     """Save the checked rows of a list in one transaction: new workers, memberships, the
-    programme's funding of their months, review cases; `record` writes the list's outcome in the
+    programme's funding of their months, review cases, the NIK typos corrected automatically
+    (AutoLink, undoable from the worker page); `record` writes the list's outcome in the
     same transaction, so "saved" appears exactly when the rows do.
 
     Raises ImportConflict when funding, budget or cap changed since the list was checked, and
@@ -646,7 +649,32 @@ def import_rows_save(
             ],
             batch_size=2000,
         )
+    # every typo corrected automatically and enrolled here, with its evidence, undoable
+    enrolled = set(rows["row"].to_list())
+    AutoLink.objects.bulk_create(
+        [
+            AutoLink(
+                batch=batch,
+                row=a["row"],
+                worker_id=a["worker_id"],
+                incoming=_incoming(a),
+                incoming_nik=str(a["nik"]),
+                reason=a["reason"] or "",
+                evidence=a["evidence"] or "",
+                score=a["score"] or 0,
+            )
+            for a in auto_links
+            if a["row"] in enrolled
+        ],
+        batch_size=2000,
+    )
     record()
+
+
+def _incoming(row: dict) -> dict[str, str | None]:
+    """A row of the list as a review case keeps it: the fields a reviewer compares."""
+    keys = ("row", "nik", "name", "birth_date", "sex", "kelurahan", "occupation")
+    return {k: str(row[k]) if row.get(k) is not None else None for k in keys}
 
 
 def _bpu_memberships(worker_ids: list[int]) -> dict[int, int]:
@@ -704,3 +732,47 @@ def import_batch_record(
             finished_at=timezone.now() if status != ImportBatch.Status.PREVIEWED else None,
         )
     batch.refresh_from_db()
+
+
+class AutoLinkInvalid(Refused):
+    """The automatic link cannot be reversed (Indonesian message); nothing changed."""
+
+    def __init__(self, message: str):
+        super().__init__("auto_link_invalid", message)
+
+
+@transaction.atomic
+def auto_link_reverse(*, link: AutoLink, user: User) -> ReviewCase:
+    """Undo a NIK typo corrected automatically: what its row enrolled for the worker (the
+    funding that import gave the worker) is removed, and the row waits in the review queue
+    as a case to decide, as it would have without automatic links. Who reversed it and when
+    are recorded on the link, and said in the case's evidence.
+
+    The membership stays (it may carry other funding or history); a self-payment that the
+    enrolment cut short is not extended back.
+    """
+    link = AutoLink.objects.select_for_update().select_related("worker").get(pk=link.pk)
+    if link.reversed_at is not None:
+        raise AutoLinkInvalid("Tautan otomatis ini sudah dibatalkan.")
+    FundingAssignment.objects.filter(
+        batch_id=link.batch_id, membership__worker=link.worker
+    ).delete()
+    now = timezone.now()
+    who = user.get_full_name() or user.get_username()
+    case = ReviewCase.objects.create(
+        batch_id=link.batch_id,
+        row=link.row,
+        incoming=link.incoming,
+        candidate=link.worker,
+        reason="probable",
+        evidence=(
+            f"Tautan otomatis dibatalkan oleh {who} pada {timezone.localtime(now):%d-%m-%Y %H:%M}. "
+            + link.evidence
+        ),
+        score=link.score,
+    )
+    link.reversed_by = user
+    link.reversed_at = now
+    link.review = case
+    link.save(update_fields=["reversed_by", "reversed_at", "review"])
+    return case

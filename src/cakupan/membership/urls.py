@@ -16,6 +16,11 @@ urlpatterns = [
     path("templat.<str:kind>", views.template_view, name="template"),
     path("tinjauan/", views.review_list_view, name="review_list"),
     path("tinjauan/<id:pk>/", views.review_decide_view, name="review_decide"),
+    path(
+        "tautan-otomatis/<id:pk>/batalkan/",
+        views.auto_link_reverse_view,
+        name="auto_link_reverse",
+    ),
     path("pekerja/<id:worker_pk>/daftar/", views.enrol_worker_view, name="enrol_worker"),
     path("kepesertaan/<id:pk>/mandiri/", views.self_payment_view, name="self_payment"),
 ]

@@ -33,13 +33,15 @@ from cakupan.membership.imports import (
     problem_label,
     read_table,
 )
-from cakupan.membership.models import ImportBatch, Membership, ReviewCase
+from cakupan.membership.models import AutoLink, ImportBatch, Membership, ReviewCase
 from cakupan.membership.runs import import_runs_reap
 from cakupan.membership.selectors import value_choices, value_groups
 from cakupan.membership.services import (
+    AutoLinkInvalid,
     EnrolmentRefused,
     ReviewInvalid,
     ValueMapInvalid,
+    auto_link_reverse,
     import_batch_cancel,
     import_batch_create,
     import_batch_discard,
@@ -420,6 +422,30 @@ def review_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
             }[decision],
         )
     return redirect("membership:review_list")
+
+
+@login_required
+@permission_required(REVIEW_LINKS, raise_exception=True)
+@require_POST
+def auto_link_reverse_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Batalkan tautan otomatis" on the worker page: the row goes back to the review queue."""
+    link = get_object_or_404(
+        AutoLink, pk=pk, batch__programme__in=programme_scope(user=request.user)
+    )
+    try:
+        case = auto_link_reverse(link=link, user=request.user)
+    except AutoLinkInvalid as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(
+            request,
+            _(
+                "Automatic link undone: the funding from that list was removed and row "
+                "%(row)s waits in the review queue."
+            )
+            % {"row": case.row},
+        )
+    return redirect("web:worker_detail", pk=link.worker_id)
 
 
 @login_required

@@ -23,6 +23,7 @@ from cakupan.accounts.roles import (
     CHECK_NIK,
     ENROL,
     EXPORT_WORKER,
+    REVIEW_LINKS,
     VERIFY_MEMBERSHIP,
     VIEW_WORKER,
 )
@@ -30,7 +31,7 @@ from cakupan.exports import csv_writer
 from cakupan.formkit import apply_errors
 from cakupan.funding.forms import EnrolForm
 from cakupan.funding.selectors import programme_scope
-from cakupan.membership.selectors import payer_for_month, worker_memberships
+from cakupan.membership.selectors import payer_for_month, worker_auto_links, worker_memberships
 from cakupan.regions.selectors import city_kecamatan, city_kelurahan
 from cakupan.registry.forms import HeirForm, NikCheckForm, WorkerForm
 from cakupan.registry.models import Heir, NikAccessLog, Worker
@@ -234,6 +235,12 @@ def _render_detail(
     )[worker.pk]
     whole = shown.nik == worker.nik
     heirs = [(h, h.nik if whole or not h.nik else mask_nik(h.nik)) for h in worker.heirs.all()]
+    # NIK typos corrected onto this worker: the typed NIK is nearly the worker's, so it is
+    # masked whenever the worker's is
+    auto_links = [
+        (a, a.incoming_nik if whole else mask_nik(a.incoming_nik))
+        for a in worker_auto_links(worker=worker, user=request.user)
+    ]
     context = {
         "worker": worker,
         "nik": shown.nik,
@@ -242,6 +249,8 @@ def _render_detail(
         "heir_form": heir_form,
         "can_change": request.user.has_perm(CHANGE_WORKER),
         "memberships": worker_memberships(worker=worker),
+        "auto_links": auto_links,
+        "can_review": request.user.has_perm(REVIEW_LINKS),
         "enrol_form": EnrolForm(programmes=programme_scope(user=request.user))
         if request.user.has_perm(ENROL)
         else None,

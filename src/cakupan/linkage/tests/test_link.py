@@ -44,6 +44,7 @@ def one(result: pl.DataFrame, row: int) -> dict[str, object]:
     return result.filter(pl.col("row") == row).to_dicts()[0]
 
 
+TYPO = "corrected_typo"
 B1 = dt.date(1990, 1, 12)
 B2 = dt.date(1985, 7, 3)
 ALI = nik(B1, "L", 1)
@@ -77,30 +78,30 @@ def typo(value: str, position: int, digit: str) -> str:
         ),
         ((1, ALI, "Bambang Sutrisno", B1, "L", None), "nik_conflict", "nik_same_name_differs", 101),
         # NIK one digit away in the birth-date digits: it cannot be right as typed
-        ((1, typo(AMINAH, 8, "9"), "St. Aminah", B2, "P", None), "probable", "nik_typo", 103),
+        ((1, typo(AMINAH, 8, "9"), "St. Aminah", B2, "P", None), TYPO, "nik_typo", 103),
         # a typo in the serial, confirmed by the kelurahan
-        ((1, typo(AMINAH, 16, "7"), "Siti Aminah", B2, "P", KEL_B), "probable", "nik_typo", 103),
+        ((1, typo(AMINAH, 16, "7"), "Siti Aminah", B2, "P", KEL_B), TYPO, "nik_typo", 103),
         # and a name typo on top
-        ((1, typo(AMINAH, 16, "7"), "Siti Aminha", B2, "P", KEL_B), "probable", "nik_typo", 103),
+        ((1, typo(AMINAH, 16, "7"), "Siti Aminha", B2, "P", KEL_B), TYPO, "nik_typo", 103),
         # a serial far beyond the serials issued cannot be right either
-        ((1, typo(AMINAH, 13, "5"), "Siti Aminah", B2, "P", None), "probable", "nik_typo", 103),
+        ((1, typo(AMINAH, 13, "5"), "Siti Aminah", B2, "P", None), TYPO, "nik_typo", 103),
         # two neighbouring digits swapped (the birth-date digits 85 -> 58)
         (
             (1, AMINAH[:10] + "58" + AMINAH[12:], "Siti Aminah", B2, "P", None),
-            "probable",
+            TYPO,
             "nik_transposition",
             103,
         ),
         # two digits wrong
         (
             (1, typo(typo(AMINAH, 3, "1"), 15, "4"), "Siti Aminah", B2, "P", KEL_B),
-            "probable",
+            TYPO,
             "nik_typo_2",
             103,
         ),
         # no valid NIK: the one worker with this name, birth date and sex
-        ((1, "35730547", "Siti Aminah", B2, "P", None), "probable", "name_birth_nik_invalid", 103),
-        ((1, None, "Siti Aminah", B2, "P", KEL_B), "probable", "name_birth_nik_invalid", 103),
+        ((1, "35730547", "Siti Aminah", B2, "P", None), TYPO, "name_birth_nik_invalid", 103),
+        ((1, None, "Siti Aminah", B2, "P", KEL_B), TYPO, "name_birth_nik_invalid", 103),
         # same name, birth date and sex under a NIK far away, same kelurahan
         (
             (1, nik(B2, "P", 7, "350724"), "Siti Aminah", B2, "P", KEL_B),
@@ -115,12 +116,18 @@ def typo(value: str, position: int, digit: str) -> str:
 def test_statuses(row: tuple, status: str, reason: str, worker: int | None) -> None:
     result = one(link(incoming(row), REGISTRY), 1)
     assert (result["status"], result["reason"], result["worker_id"]) == (status, reason, worker)
+    # Without automatic typo links every one of them waits for a person.
+    manual = one(link(incoming(row), REGISTRY, LinkageSettings(auto_link_typos=False)), 1)
+    expected = "probable" if status == TYPO else status
+    assert (manual["status"], manual["reason"], manual["worker_id"]) == (expected, reason, worker)
 
 
 def test_evidence_names_what_matched() -> None:
-    result = link(incoming((1, typo(AMINAH, 8, "9"), "Siti Aminah", B2, "P", None)), REGISTRY)
-    assert one(result, 1)["evidence"] == "NIK beda 1 angka (posisi 8), nama dan tanggal lahir sama"
-    assert 0.8 < one(result, 1)["score"] < 1.0
+    row = incoming((1, typo(AMINAH, 8, "9"), "Siti Aminah", B2, "P", None))
+    manual = one(link(row, REGISTRY, LinkageSettings(auto_link_typos=False)), 1)
+    assert manual["evidence"] == "NIK beda 1 angka (posisi 8), nama dan tanggal lahir sama"
+    assert 0.8 < manual["score"] < 1.0
+    assert one(link(row, REGISTRY), 1)["score"] == manual["score"]
 
 
 def test_consecutive_serial_neighbour_is_a_new_person() -> None:
@@ -138,14 +145,21 @@ def test_consecutive_serial_neighbour_is_a_new_person() -> None:
 
 
 def test_typo_landing_on_a_neighbours_nik_finds_its_owner() -> None:
-    """Agus (serial 2) typed with serial 1 lands on Ali's NIK: he is still Agus."""
+    """Agus (serial 2) typed with serial 1 lands on Ali's NIK: he is still Agus, and Ali,
+    another name on that NIK, is no rival to an automatic correction."""
     result = link(incoming((1, ALI, "Agus Setiawan", B1, "L", KEL_A)), REGISTRY)
-    assert (one(result, 1)["status"], one(result, 1)["worker_id"]) == ("probable", 102)
+    assert (one(result, 1)["status"], one(result, 1)["worker_id"]) == (TYPO, 102)
+    manual = link(
+        incoming((1, ALI, "Agus Setiawan", B1, "L", KEL_A)),
+        REGISTRY,
+        LinkageSettings(auto_link_typos=False),
+    )
+    assert (one(manual, 1)["status"], one(manual, 1)["worker_id"]) == ("probable", 102)
 
 
 def test_namesake_close_nik_without_a_sign_goes_to_review() -> None:
     """A serial one digit away, same name and birth date, no kelurahan: typo or namesake?"""
-    row = incoming((1, typo(AMINAH, 16, "2"), "Siti Aminah", B2, "P", None))
+    row = incoming((1, typo(AMINAH, 16, "5"), "Siti Aminah", B2, "P", None))
     strict = one(link(row, REGISTRY), 1)
     assert (strict["status"], strict["reason"]) == (
         "same_name_birth_other_nik",
@@ -155,9 +169,18 @@ def test_namesake_close_nik_without_a_sign_goes_to_review() -> None:
     assert (lenient["status"], lenient["worker_id"]) == ("probable", 103)
 
 
-def test_namesake_in_another_kelurahan_with_a_plausible_close_nik_is_not_linked() -> None:
-    row = incoming((1, typo(AMINAH, 16, "2"), "Siti Aminah", B2, "P", KEL_A))
-    assert one(link(row, REGISTRY), 1)["status"] == "same_name_birth_other_nik"
+def test_namesake_in_another_kelurahan_with_a_plausible_close_nik_is_someone_else() -> None:
+    """The NIK could be right as typed and the kelurahan is another: both say someone else."""
+    row = incoming((1, typo(AMINAH, 16, "5"), "Siti Aminah", B2, "P", KEL_A))
+    result = one(link(row, REGISTRY), 1)
+    assert (result["status"], result["reason"], result["worker_id"]) == (
+        "new",
+        "namesake_other_kelurahan",
+        None,
+    )
+    assert result["evidence"].startswith("Orang lain, bukan pekerja #103: NIK beda 1 angka")
+    asked = LinkageSettings(namesakes_in_other_kelurahan_are_new=False)
+    assert one(link(row, REGISTRY, asked), 1)["status"] == "same_name_birth_other_nik"
 
 
 def test_namesake_elsewhere_is_new_unless_asked_to_review() -> None:
@@ -210,12 +233,13 @@ def test_duplicates_in_the_file() -> None:
 
 
 def test_a_worker_is_linked_to_one_row() -> None:
-    """Exact on one row, a close NIK on another: the second is someone to review."""
+    """Exact on one row, a close NIK that may be right as typed on another (no kelurahan to
+    confirm it): the second is someone to review."""
     rows = incoming(
         (1, AMINAH, "Siti Aminah", B2, "P", KEL_B),
-        (2, typo(AMINAH, 8, "9"), "Siti Aminah", B2, "P", KEL_B),
+        (2, typo(AMINAH, 16, "5"), "Siti Aminah", B2, "P", None),
     )
-    result = link(rows, REGISTRY)
+    result = link(rows, REGISTRY, LinkageSettings(close_nik_needs_sign=False))
     assert one(result, 1)["status"] == "exact"
     second = one(result, 2)
     assert (second["status"], second["reason"], second["worker_id"]) == (
@@ -228,18 +252,18 @@ def test_a_worker_is_linked_to_one_row() -> None:
 
 @pytest.mark.parametrize(
     ("name", "strict_status"),
-    [("Siti Aminah", "probable"), ("Siti Aminha", "new")],
+    [("Siti Aminah", TYPO), ("Siti Aminha", "new")],
 )
 def test_name_thresholds_are_settings(name: str, strict_status: str) -> None:
     row = incoming((1, typo(AMINAH, 8, "9"), name, B2, "P", None))
-    assert one(link(row, REGISTRY), 1)["status"] == "probable"
+    assert one(link(row, REGISTRY), 1)["status"] == TYPO
     strict = LinkageSettings(name_probable=0.99, name_probable_edits=0)
     assert one(link(row, REGISTRY, strict), 1)["status"] == strict_status
 
 
 def test_max_nik_distance_is_a_setting() -> None:
     row = incoming((1, typo(typo(AMINAH, 3, "1"), 15, "4"), "Siti Aminah", B2, "P", KEL_B))
-    assert one(link(row, REGISTRY), 1)["status"] == "probable"
+    assert one(link(row, REGISTRY), 1)["status"] == TYPO
     near_only = LinkageSettings(max_nik_distance=1)
     assert one(link(row, REGISTRY, near_only), 1)["status"] == "same_name_birth_other_nik"
 
@@ -249,6 +273,8 @@ def test_settings_are_checked() -> None:
         LinkageSettings(name_probable=1.5)
     with pytest.raises(ValueError, match="max_nik_distance"):
         LinkageSettings(max_nik_distance=3)
+    with pytest.raises(ValueError, match="auto_link_max_nik_distance"):
+        LinkageSettings(auto_link_max_nik_distance=-1)
 
 
 def test_one_output_row_per_input_row_in_input_order() -> None:
@@ -308,3 +334,12 @@ def test_a_registry_links_to_itself_exactly(people: list[tuple]) -> None:
     result = link(workers.rename({"worker_id": "row"}), workers)
     assert result["status"].to_list() == ["exact"] * len(people)
     assert result["worker_id"].to_list() == result["row"].to_list()
+
+
+def test_a_name_barely_in_common_elsewhere_is_not_the_same_nik_holder() -> None:
+    """ "Siti" is in "Siti Aminah", but with another kelurahan that is no match: a typo may
+    have landed on her NIK. Someone to review, not a link."""
+    elsewhere = one(link(incoming((1, AMINAH, "Siti", B2, "P", KEL_A)), REGISTRY), 1)
+    assert (elsewhere["status"], elsewhere["worker_id"]) == ("nik_conflict", 103)
+    at_home = one(link(incoming((1, AMINAH, "Siti", B2, "P", KEL_B)), REGISTRY), 1)
+    assert (at_home["status"], at_home["reason"]) == ("exact", "nik_exact_name_variant")

@@ -21,7 +21,14 @@ from cakupan.funding.models import FundingProgramme
 from cakupan.funding.selectors import eligibility_rule_texts
 from cakupan.linkage import TO_REVIEW, LinkageSettings, link
 from cakupan.membership.imports.check import Checked
-from cakupan.membership.imports.problems import NOT_ELIGIBLE, REJECTED, REVIEW, problems
+from cakupan.membership.imports.problems import (
+    CORRECTED,
+    NOT_ELIGIBLE,
+    REJECTED,
+    REVIEW,
+    WARNING,
+    problems,
+)
 from cakupan.membership.selectors import funding_clashes, registry_frame
 
 REVIEW_STATUSES = tuple(TO_REVIEW)
@@ -46,10 +53,11 @@ class Linked:
     """What the link stage decided: the rows to save, the rows already enrolled, the rows to
     review, and the problems it found (duplicates, reviews, double funding, eligibility)."""
 
-    to_enrol: pl.DataFrame  # status new or exact, eligible, funded by nobody else
+    to_enrol: pl.DataFrame  # status new, exact or corrected_typo, eligible, funded by nobody else
     already: int  # rows of workers this programme already funds for those months
     reviews: pl.DataFrame
     problems: list[pl.DataFrame]
+    auto_links: list[dict]  # NIK typos corrected automatically, with their evidence
 
 
 def link_rows(
@@ -72,11 +80,32 @@ def link_rows(
         linkage_settings(),
     )
     del registry  # the largest frame of an import; free it before the save
-    linked = rows.join(links.drop("reason", "registry_status"), on="row", how="left")
+    linked = rows.join(links.drop("registry_status"), on="row", how="left")
     del links, rows
     found: list[pl.DataFrame] = []
 
-    dups = linked.filter(pl.col("status") == "duplicate_in_file")
+    # The same person twice in the list, once with a NIK typo: not a question for anyone,
+    # and nothing to fix before saving. The row it repeats is enrolled (or reviewed) once.
+    repeats = linked.filter(
+        (pl.col("status") == "duplicate_in_file") & (pl.col("reason") == "dup_typo")
+    )
+    found.append(
+        problems(
+            repeats["row"],
+            "nik",
+            WARNING,
+            "duplicate_typo",
+            [
+                f"Orang yang sama dengan baris {first}; NIK di baris ini salah ketik. "
+                "Hanya baris itu yang dipakai."
+                for first in repeats["dup_of_row"]
+            ],
+            "Hapus baris ini dari daftar berikutnya.",
+        )
+    )
+    dups = linked.filter(
+        (pl.col("status") == "duplicate_in_file") & (pl.col("reason") != "dup_typo")
+    )
     found.append(
         problems(
             dups["row"],
@@ -101,7 +130,24 @@ def link_rows(
             "Petugas memutuskan di antrean tinjauan.",
         )
     )
-    candidates = linked.filter(pl.col("status").is_in(["exact", "new"]))
+    # A NIK typo corrected automatically enrols the registered worker, like an exact match;
+    # it is listed in the report and recorded (AutoLink) so that it can be undone.
+    corrected = linked.filter(pl.col("status") == "corrected_typo")
+    found.append(
+        problems(
+            corrected["row"],
+            "nik",
+            CORRECTED,
+            "corrected_typo",
+            corrected["evidence"].fill_null("NIK diperbaiki otomatis.").to_list(),
+            "Bila keliru, batalkan dari halaman pekerja.",
+        )
+    )
+    auto_links = corrected.select(
+        "row", "nik", "name", "birth_date", "sex", "kelurahan", "occupation", "worker_id",
+        "reason", "score", "evidence",
+    ).to_dicts()  # fmt: skip
+    candidates = linked.filter(pl.col("status").is_in(["exact", "new", "corrected_typo"]))
 
     # Who is already funded, by whom, for the programme's months?
     existing_ids = [int(w) for w in candidates["worker_id"].drop_nulls().to_list()]
@@ -172,4 +218,5 @@ def link_rows(
         already=already_rows.height,
         reviews=reviews,
         problems=found,
+        auto_links=auto_links,
     )

@@ -25,6 +25,7 @@ PROBLEM_SCHEMA = {
 # Severities: a rejected row has bad data; a not_eligible row is sound but outside the
 # programme's target; a review row waits for an officer; a warning keeps the row.
 REJECTED, NOT_ELIGIBLE, REVIEW, WARNING = "rejected", "not_eligible", "review", "warning"
+CORRECTED = "corrected"  # not a problem: a NIK typo the linkage corrected on its own
 REFUSED = (REJECTED, NOT_ELIGIBLE)  # rows that are not saved
 
 # Columns whose unknown values a person can map to a catalogue value in the preview.
@@ -54,6 +55,8 @@ _LABELS: dict[str, Promise] = {
     "too_young": _("Too young"),
     "future_date": _("Birth date in the future"),
     "duplicate_in_file": _("Same person twice in the file"),
+    "duplicate_typo": _("Same person again, with a NIK typo"),
+    "corrected_typo": _("NIK corrected automatically"),
     "probable": _("Probably someone registered"),
     "nik_conflict": _("Same NIK, another person"),
     "same_name_birth_other_nik": _("Same name and birth date, another NIK"),

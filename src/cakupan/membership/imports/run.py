@@ -255,12 +255,15 @@ def _enrol_import(
     outside = set(all_problems.filter(pl.col("severity") == NOT_ELIGIBLE)["row"].to_list())
     to_enrol = linked.to_enrol.filter(~pl.col("row").is_in(list(rejected_rows | outside)))
     reviews = linked.reviews
+    auto_links = linked.auto_links
     counts = {
         "total": total,
         "blank": blank,
         "example": example,
         "new": int((to_enrol["status"] == "new").sum()),
-        "existing": int((to_enrol["status"] == "exact").sum()),
+        # registered workers newly funded, with those whose NIK was corrected automatically
+        "existing": int(to_enrol["status"].is_in(["exact", "corrected_typo"]).sum()),
+        "corrected": int((to_enrol["status"] == "corrected_typo").sum()),
         "already_enrolled": linked.already,
         "review": reviews.height,
         "rejected": len(rejected_rows),
@@ -307,7 +310,15 @@ def _enrol_import(
     # save, one transaction
     if commit:
         if not message:
-            message = f"Tersimpan: {counts['new']} pekerja baru, {counts['existing']} pekerja terdaftar didanai program ini."
+            message = (
+                f"Tersimpan: {counts['new']} pekerja baru, {counts['existing']} pekerja terdaftar "
+                "didanai program ini."
+                + (
+                    f" {counts['corrected']} di antaranya dengan NIK yang diperbaiki otomatis."
+                    if counts["corrected"]
+                    else ""
+                )
+            )
         ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.VALIDATING).update(
             status=ImportBatch.Status.COMMITTING
         )
@@ -318,6 +329,7 @@ def _enrol_import(
                 programme=programme,
                 rows=to_enrol,
                 reviews=review_payload,
+                auto_links=auto_links,
                 first=first,
                 last=last,
                 user=user,

@@ -194,11 +194,20 @@ def test_cancelling_during_save_leaves_the_database_as_before(tmp_path: Path) ->
     assert not FundingAssignment.objects.exists()
 
 
-def test_a_nik_typo_of_a_registered_worker_goes_to_review(tmp_path: Path) -> None:
+def typo_with_a_rival() -> tuple[Worker, str]:
+    """A registered worker, a NIK typo of his, and a namesake born the same day in the same
+    kelurahan: the typo cannot be corrected without a person."""
+    known = make_worker(full_name="Moch. Rizki Pratama", kelurahan="35.73.05.1011")
+    make_worker(
+        full_name="Moch. Rizki Pratama", birth_date=known.birth_date, kelurahan="35.73.05.1011"
+    )
+    return known, known.nik[:13] + ("9" if known.nik[13] != "9" else "8") + known.nik[14:]
+
+
+def test_a_nik_typo_of_a_registered_worker_with_a_rival_goes_to_review(tmp_path: Path) -> None:
     from cakupan.membership.models import ReviewCase
 
-    known = make_worker(full_name="Moch. Rizki Pratama", kelurahan="35.73.05.1011")
-    typo = known.nik[:13] + ("9" if known.nik[13] != "9" else "8") + known.nik[14:]
+    known, typo = typo_with_a_rival()
     rows = [
         f"{typo},Muhammad Rizki Pratama,{known.birth_date:%d-%m-%Y},L,Lowokwaru,ojol,,\n",
         line(1),
@@ -224,6 +233,7 @@ def test_the_templates_example_row_is_never_enrolled(tmp_path: Path, suffix: str
         "example": 1,
         "new": 0,
         "existing": 0,
+        "corrected": 0,
         "already_enrolled": 0,
         "review": 0,
         "rejected": 0,
@@ -329,8 +339,7 @@ def test_a_self_paying_worker_on_a_list_is_taken_over_by_the_sponsor(tmp_path: P
 def test_reimporting_does_not_open_the_same_review_twice(tmp_path: Path) -> None:
     from cakupan.membership.models import ReviewCase
 
-    known = make_worker(full_name="Moch. Rizki Pratama", kelurahan="35.73.05.1011")
-    typo = known.nik[:13] + ("9" if known.nik[13] != "9" else "8") + known.nik[14:]
+    known, typo = typo_with_a_rival()
     path = write(
         tmp_path,
         [f"{typo},Muhammad Rizki Pratama,{known.birth_date:%d-%m-%Y},L,Lowokwaru,ojol,,\n"],
