@@ -8,6 +8,9 @@ import unicodedata
 
 # Characters of markup and of spreadsheet formulas a name never needs.
 _MARKUP = set("<>{}[]\\|=^~`$#*_@;")
+# The same rule as a regular expression, for a column of names (Polars): a name it matches
+# has a problem, which `name_problem` words.
+SUSPECT = r"[\p{C}" + "".join("\\" + c if c in "\\[]^-" else c for c in sorted(_MARKUP)) + "]"
 
 
 def name_problem(name: str) -> str | None:

@@ -22,6 +22,8 @@ from cakupan.membership.imports.catalogue import Catalogue, name_key
 from cakupan.membership.imports.problems import PROBLEM_SCHEMA, REJECTED, WARNING
 from cakupan.membership.imports.read import COLUMNS
 from cakupan.money import AmountInvalid, parse_rupiah
+from cakupan.registry.names import SUSPECT as NAME_SUSPECT
+from cakupan.registry.names import name_problem
 from cakupan.registry.nik import RegionState, parse_nik, region_state, shown_value
 from cakupan.registry.phones import VALID as PHONE_VALID
 from cakupan.registry.phones import phone_expr
@@ -290,6 +292,14 @@ def check_rows(
         "too_long",
         "Nama lebih dari 150 karakter.",
     )
+    # control characters and markup: the registry's name rule, worded per row
+    for r, name in (
+        f.filter(pl.col("name_clean").str.contains(NAME_SUSPECT))
+        .select("_row", "name_clean")
+        .iter_rows()
+    ):
+        if message := name_problem(name):
+            add([r], "nama", REJECTED, "invalid_name", message)
     # tanggal_lahir
     bad_date = f.filter(pl.col("birth").is_null())
     for r, v in bad_date.select("_row", "tanggal_lahir").iter_rows():

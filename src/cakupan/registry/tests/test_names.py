@@ -46,3 +46,40 @@ def test_the_registry_refuses_them_for_workers_and_heirs() -> None:
         )
     assert "U+0000" in exc.value.errors["full_name"][0]
     assert not worker.heirs.exists()
+
+
+NAMES = [
+    "Budi Santoso",
+    "Moch. Soejono, S.Pd.",
+    "Ma'ruf",
+    "Dewi Sri-Rahayu",
+    "<b>Budi</b>",
+    "Budi\x07",
+    "a\u200bb",
+    "x[1]",
+    "=1+1",
+    "a\\b",
+    "Siti_Aminah",
+]
+
+
+def test_the_column_rule_agrees_with_the_value_rule() -> None:
+    import polars as pl
+
+    from cakupan.registry.names import SUSPECT
+
+    found = pl.DataFrame({"n": NAMES}).filter(pl.col("n").str.contains(SUSPECT))["n"].to_list()
+    assert set(found) == {n for n in NAMES if name_problem(n) is not None}
+
+
+def test_a_list_row_with_markup_in_the_name_is_refused_naming_the_character(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cakupan.membership.imports import enrol_import
+    from cakupan.membership.tests.test_imports import line, programme, write
+
+    bad = line(1).replace("Pekerja 1", "<script>Budi</script>")
+    outcome = enrol_import(
+        path=write(tmp_path, [bad, line(2)]), programme=programme(), partial=True
+    )
+    refused = outcome.problems.filter(outcome.problems["code"] == "invalid_name")
+    assert refused["row"].to_list() == [2] and "'<'" in refused["message"][0]
+    assert outcome.counts["new"] == 1
