@@ -27,7 +27,7 @@ def shared_data() -> Path:
 
 
 @pytest.fixture
-def malang(db):  # type: ignore[no-untyped-def]
+def malang(db):
     """The built-in Kota Malang regions and the occupation catalogue."""
     from cakupan.regions.services import regions_load_builtin
     from cakupan.registry.services import occupations_load_builtin
@@ -37,10 +37,10 @@ def malang(db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def make_user(db):  # type: ignore[no-untyped-def]
+def make_user(db):
     from cakupan.accounts.services import user_create
 
-    def make(role: str, username: str | None = None, password: str = "Rahasia-kuat-2026"):  # type: ignore[no-untyped-def]
+    def make(role: str, username: str | None = None, password: str = "Rahasia-kuat-2026"):
         user, _ = user_create(username=username or f"u_{role}", role=role, password=password)
         return user
 
@@ -48,13 +48,13 @@ def make_user(db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def api_client(make_user):  # type: ignore[no-untyped-def]
+def api_client(make_user):
     """A factory: a Django test client that sends a bearer token of a new user with `role`."""
     from django.test import Client
 
     from cakupan.accounts.services import token_create
 
-    def make(role: str):  # type: ignore[no-untyped-def]
+    def make(role: str):
         user = make_user(role, username=f"api_{role}")
         _t, key = token_create(user=user)
         client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
@@ -68,7 +68,7 @@ CHROMIUM = os.environ.get("CAKUPAN_CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture
-def page(live_server):  # type: ignore[no-untyped-def]
+def page(live_server):
     """A Chromium page (Debian's browser, driven by Playwright) for tests against live_server;
     the test is skipped with the reason where Chromium or Playwright is missing."""
     if not Path(CHROMIUM).exists():
@@ -100,7 +100,7 @@ def page(live_server):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():  # type: ignore[no-untyped-def]
+def _fresh_rate_limits():
     """Rate-limit counts live in the process's cache: each test starts with none spent."""
     from django.core.cache import cache
 

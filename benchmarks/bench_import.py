@@ -90,7 +90,7 @@ def make_csv(path: Path, n: int, seed: int = 7) -> None:
     frame.write_csv(path)
 
 
-def programme():  # type: ignore[no-untyped-def]
+def programme():
     sponsor = sponsor_create(type="apbd", name=f"Pemkot {time.time_ns()}")
     return programme_create(
         sponsor=sponsor,
@@ -110,7 +110,7 @@ def import_export_peer(path: Path) -> float:
     from cakupan.regions.models import Region
 
     class KelurahanWidget(widgets.ForeignKeyWidget):
-        def get_queryset(self, value, row, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def get_queryset(self, value, row, *args, **kwargs):
             return Region.objects.filter(level=4, code__startswith="35.73.")
 
     class WorkerResource(resources.ModelResource):

@@ -21,7 +21,7 @@ from cakupan.registry.models import Worker  # noqa: E402
 from cakupan.registry.selectors import WorkerFilters, registry_counts, worker_list  # noqa: E402
 
 
-def page(user, filters: WorkerFilters) -> int:  # type: ignore[no-untyped-def]
+def page(user, filters: WorkerFilters) -> int:
     """What the worker list page does: count, then the first 50 rows."""
     qs = worker_list(user=user, filters=filters)
     qs.count()

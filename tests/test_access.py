@@ -42,7 +42,7 @@ API = {
 }
 
 
-def _login(make_user, role: str) -> Client:  # type: ignore[no-untyped-def]
+def _login(make_user, role: str) -> Client:
     client = Client()
     client.force_login(make_user(role))
     return client
@@ -50,7 +50,7 @@ def _login(make_user, role: str) -> Client:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("page", list(PAGES))
-def test_pages_per_role(make_user, role: str, page: str) -> None:  # type: ignore[no-untyped-def]
+def test_pages_per_role(make_user, role: str, page: str) -> None:
     worker = make_worker()
     response = _login(make_user, role).get(page.format(id=worker.pk))
     assert response.status_code == PAGES[page][ROLES.index(role)]
@@ -64,7 +64,7 @@ def test_anonymous_is_sent_to_login(page: str) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path"), list(API))
-def test_api_per_role(api_client, role: str, method: str, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_api_per_role(api_client, role: str, method: str, path: str) -> None:
     worker = make_worker()
     client = api_client(role)
     body = {"niks": [worker.nik]} if path.endswith("check") else {"full_name": "Budi Santoso"}
@@ -81,7 +81,7 @@ def test_api_without_token_is_401() -> None:
     assert response.status_code == 401 and "Bearer" in response.json()["detail"]
 
 
-def test_api_with_revoked_or_wrong_token_is_401(api_client) -> None:  # type: ignore[no-untyped-def]
+def test_api_with_revoked_or_wrong_token_is_401(api_client) -> None:
     from cakupan.accounts.models import ApiToken
 
     client = api_client("bpjs_officer")
@@ -91,7 +91,7 @@ def test_api_with_revoked_or_wrong_token_is_401(api_client) -> None:  # type: ig
     assert Client(HTTP_AUTHORIZATION="Bearer ckp_nope").get("/api/v1/workers").status_code == 401
 
 
-def test_export_has_whole_niks_for_officers_and_logs_each(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_export_has_whole_niks_for_officers_and_logs_each(make_user) -> None:
     workers = [make_worker(full_name=f"Pekerja {i}") for i in range(3)]
     response = _login(make_user, "bpjs_officer").get("/pekerja/ekspor.csv")
     body = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -99,7 +99,7 @@ def test_export_has_whole_niks_for_officers_and_logs_each(make_user) -> None:  #
     assert NikAccessLog.objects.filter(action="export").count() == 3
 
 
-def test_sponsor_export_contains_no_worker_outside_its_scope(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_sponsor_export_contains_no_worker_outside_its_scope(make_user) -> None:
     w = make_worker()
     response = _login(make_user, "sponsor").get("/pekerja/ekspor.csv")
     body = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -107,7 +107,7 @@ def test_sponsor_export_contains_no_worker_outside_its_scope(make_user) -> None:
     assert len(body.strip().splitlines()) == 1  # header only
 
 
-def test_hospital_sees_registration_with_a_masked_nik(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_hospital_sees_registration_with_a_masked_nik(make_user) -> None:
     w = make_worker()
     body = _login(make_user, "hospital").post("/verifikasi/", {"nik": w.nik}).content.decode()
     # the whole NIK stands only in the search box the clerk typed it into
@@ -118,7 +118,7 @@ def test_hospital_sees_registration_with_a_masked_nik(make_user) -> None:  # typ
     ]
 
 
-def test_detail_page_logs_the_whole_nik_view(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_detail_page_logs_the_whole_nik_view(make_user) -> None:
     w = make_worker()
     officer = make_user("city_officer")
     client = Client()

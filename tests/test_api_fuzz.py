@@ -19,7 +19,7 @@ def _operations() -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def api_schema(malang, make_user):  # type: ignore[no-untyped-def]
+def api_schema(malang, make_user):
     from cakupan.accounts.services import token_create
     from cakupan.wsgi import application
 
@@ -36,7 +36,7 @@ def api_schema(malang, make_user):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(("path", "method"), _operations())
-def test_api_never_fails_on_any_input(api_schema, path: str, method: str) -> None:  # type: ignore[no-untyped-def]
+def test_api_never_fails_on_any_input(api_schema, path: str, method: str) -> None:
     # Schemathesis's own pytest plugin does not run under pytest 9 yet, so each operation's
     # strategy is driven by hypothesis directly.
     schema, headers = api_schema
@@ -46,7 +46,7 @@ def test_api_never_fails_on_any_input(api_schema, path: str, method: str) -> Non
     @settings(
         max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None
     )
-    def fuzz(case) -> None:  # type: ignore[no-untyped-def]
+    def fuzz(case) -> None:
         response = case.call(headers=headers)
         assert response.status_code < 500, f"{method} {path}: {response.text[:500]}"
         case.validate_response(response, checks=[schemathesis.checks.not_a_server_error])

@@ -34,7 +34,7 @@ def _call(
 
 
 @pytest.fixture
-def bad_tokens(malang, make_user) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
+def bad_tokens(malang, make_user) -> dict[str, str | None]:
     """An Authorization header per way a token can be bad (None: no header at all)."""
     from cakupan.accounts.services import token_create, token_revoke
 
@@ -55,7 +55,7 @@ def bad_tokens(malang, make_user) -> dict[str, str | None]:  # type: ignore[no-u
 
 
 @pytest.mark.django_db(transaction=True)
-def test_bad_tokens_get_401_json_on_a_live_server(live_server, bad_tokens) -> None:  # type: ignore[no-untyped-def]
+def test_bad_tokens_get_401_json_on_a_live_server(live_server, bad_tokens) -> None:
     worker = make_worker()
     calls = [
         ("GET", "/api/v1/workers", None),
@@ -83,7 +83,7 @@ def test_bad_tokens_get_401_json_on_a_live_server(live_server, bad_tokens) -> No
 
 
 @pytest.mark.django_db(transaction=True)
-def test_401_message_in_english_for_english_users(live_server, malang) -> None:  # type: ignore[no-untyped-def]
+def test_401_message_in_english_for_english_users(live_server, malang) -> None:
     status, _h, raw = _call(
         live_server.url + "/api/v1/workers",
         "POST",
@@ -94,14 +94,14 @@ def test_401_message_in_english_for_english_users(live_server, malang) -> None: 
     assert json.loads(raw)["detail"].startswith("The API token is not valid")
 
 
-def _session_cookie(username: str, make_user) -> str:  # type: ignore[no-untyped-def]
+def _session_cookie(username: str, make_user) -> str:
     client = Client()
     client.force_login(make_user("bpjs_officer", username=username))
     return client.cookies["sessionid"].value
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_bad_token_is_refused_even_beside_a_valid_session(live_server, malang, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_token_is_refused_even_beside_a_valid_session(live_server, malang, make_user) -> None:
     # a request carrying Authorization is judged by its token alone, never by the cookie
     session = _session_cookie("sesi", make_user)
     for method, body in (("GET", None), ("POST", NEW_WORKER)):
@@ -126,7 +126,7 @@ NEW_WORKER = {
 
 
 @pytest.mark.django_db(transaction=True)
-def test_browser_session_keeps_csrf_on_writes(live_server, malang, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_browser_session_keeps_csrf_on_writes(live_server, malang, make_user) -> None:
     session = _session_cookie("sesi", make_user)
     url = live_server.url + "/api/v1/workers"
     status, _h, _raw = _call(url, "GET", None, {"Cookie": f"sessionid={session}"})
@@ -156,7 +156,7 @@ def _operations(spec: dict) -> Iterator[tuple[str, str, dict]]:
             yield path, method, op
 
 
-def test_openapi_documents_the_error_answers_of_every_operation(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_openapi_documents_the_error_answers_of_every_operation(client, db) -> None:
     def no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
         keys = [k for k, _v in pairs]
         assert len(keys) == len(set(keys)), keys  # Swagger UI refuses a duplicated key
@@ -178,7 +178,7 @@ def test_openapi_documents_the_error_answers_of_every_operation(client, db) -> N
     assert len(list(_operations(spec))) >= 20
 
 
-def test_api_docs_load_their_assets_from_this_server(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_api_docs_load_their_assets_from_this_server(client, db) -> None:
     r = client.get("/api/docs")
     assert r.status_code == 200
     html = r.content.decode()
@@ -197,7 +197,7 @@ NOT_OBJECTS = ["true", "[]", '"x"', "null", "1", '[{"full_name": "X"}]']
 @pytest.mark.parametrize("body", NOT_OBJECTS)
 def test_patch_with_a_body_that_is_not_an_object_is_422_and_writes_nothing(
     api_client, malang, body: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     worker = make_worker()
     before = Worker.objects.values().get(pk=worker.pk)
     r = api_client("admin").generic(
@@ -210,7 +210,7 @@ def test_patch_with_a_body_that_is_not_an_object_is_422_and_writes_nothing(
     assert Worker.objects.values().get(pk=worker.pk) == before
 
 
-def test_every_operation_with_a_body_refuses_one_that_is_not_an_object(api_client, malang) -> None:  # type: ignore[no-untyped-def]
+def test_every_operation_with_a_body_refuses_one_that_is_not_an_object(api_client, malang) -> None:
     client = api_client("admin")
     worker = make_worker()
     spec = client.get("/api/openapi.json").json()
@@ -228,7 +228,7 @@ def test_every_operation_with_a_body_refuses_one_that_is_not_an_object(api_clien
     assert Worker.objects.values().get(pk=worker.pk) == before
 
 
-def test_a_body_that_is_not_json_gets_a_clear_400(api_client, malang) -> None:  # type: ignore[no-untyped-def]
+def test_a_body_that_is_not_json_gets_a_clear_400(api_client, malang) -> None:
     r = api_client("admin").generic(
         "POST", "/api/v1/workers", "{nik: 1", content_type="application/json"
     )

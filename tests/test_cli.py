@@ -163,7 +163,7 @@ def test_nik_check_prints_user_text_as_text_not_markup() -> None:
     assert "[/x]" in result.stdout and "not_16_digits" in result.stdout
 
 
-def _programme():  # type: ignore[no-untyped-def]
+def _programme():
     import datetime as dt
 
     from cakupan.funding.services import programme_create, sponsor_create

@@ -29,7 +29,7 @@ def _csv_rows(content: bytes) -> list[list[str]]:
 
 
 @pytest.mark.usefixtures("malang")
-def test_worker_export_neutralises_formula_names_and_keeps_numbers(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_worker_export_neutralises_formula_names_and_keeps_numbers(make_user) -> None:
     for i, name in enumerate(FORMULAS):
         worker = make_worker(welfare_decile=i + 1)
         # the registry may refuse such names today; rows saved before (or by an import) exist
@@ -46,7 +46,7 @@ def test_worker_export_neutralises_formula_names_and_keeps_numbers(make_user) ->
 
 
 @pytest.mark.usefixtures("malang")
-def test_import_report_neutralises_every_text_cell(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_import_report_neutralises_every_text_cell(make_user) -> None:
     from cakupan.funding.services import programme_create, sponsor_create
     from cakupan.membership.models import ImportBatch, ImportProblem
 
@@ -78,7 +78,7 @@ def test_import_report_neutralises_every_text_cell(make_user) -> None:  # type: 
 
 
 @pytest.mark.usefixtures("malang")
-def test_upload_template_xlsx_stores_formula_looking_names_as_text(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_upload_template_xlsx_stores_formula_looking_names_as_text(make_user) -> None:
     from cakupan.regions.models import Region
 
     Region.objects.filter(code="35.73.05.1011").update(name=FORMULAS[0])

@@ -41,13 +41,13 @@ def test_the_validator_refuses_a_province_or_regency_that_does_not_exist() -> No
     assert "99" in problem.message and "cakupan" not in problem.message
 
 
-def _officer(make_user) -> Client:  # type: ignore[no-untyped-def]
+def _officer(make_user) -> Client:
     client = Client()
     client.force_login(make_user("bpjs_officer"))
     return client
 
 
-def test_nik_check_page_and_api(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_nik_check_page_and_api(make_user) -> None:
     client = _officer(make_user)
     page = client.post("/nik/", {"niks": PROVINCE_99}).content.decode()
     assert "Kode provinsi 99" in page
@@ -61,7 +61,7 @@ def test_nik_check_page_and_api(make_user) -> None:  # type: ignore[no-untyped-d
     assert api[0]["problems"][0]["code"] == "unknown_province"
 
 
-def test_worker_form_and_api_refuse_it(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_worker_form_and_api_refuse_it(make_user) -> None:
     client = _officer(make_user)
     form = {
         "nik": PROVINCE_99,

@@ -43,13 +43,13 @@ FORM = {
 
 
 @pytest.fixture
-def officer(make_user) -> Client:  # type: ignore[no-untyped-def]
+def officer(make_user) -> Client:
     client = Client()
     client.force_login(make_user("bpjs_officer"))
     return client
 
 
-def test_the_web_form_stores_a_full_width_nik_phone_and_decile_as_ascii(officer) -> None:  # type: ignore[no-untyped-def]
+def test_the_web_form_stores_a_full_width_nik_phone_and_decile_as_ascii(officer) -> None:
     r = officer.post(
         "/pekerja/baru/",
         {
@@ -74,7 +74,7 @@ def test_the_web_form_stores_a_full_width_nik_phone_and_decile_as_ascii(officer)
     assert Worker.objects.count() == 1
 
 
-def test_the_api_stores_ascii_and_refuses_the_ascii_twin(api_client) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_stores_ascii_and_refuses_the_ascii_twin(api_client) -> None:
     officer = api_client("bpjs_officer")
     r = officer.post("/api/v1/workers", {**FORM, "nik": full_width(NIK)}, "application/json")
     assert r.status_code == 201, r.content
@@ -99,7 +99,7 @@ def test_the_service_normalises_whatever_the_caller_passes() -> None:
         kelurahan=full_width("35.73.05.1011"),
         occupation="pkl",
         phone="＋６２ ８１２－３４５６－７８９０",
-        welfare_decile=full_width("4"),  # type: ignore[arg-type]
+        welfare_decile=full_width("4"),
     )
     worker = worker_create(data=data)
     assert (worker.nik, worker.kelurahan_id, worker.phone, worker.welfare_decile) == (
@@ -113,17 +113,17 @@ def test_the_service_normalises_whatever_the_caller_passes() -> None:
             data=WorkerData(
                 nik="1" * 16,
                 full_name="X",
-                birth_date="kemarin",  # type: ignore[arg-type]
+                birth_date="kemarin",
                 sex="L",
                 kelurahan="35.73.05.1011",
                 occupation="ojol",
-                welfare_decile="sepuluh",  # type: ignore[arg-type]
+                welfare_decile="sepuluh",
             )
         )
     assert {"birth_date", "welfare_decile"} <= set(e.value.errors)
 
 
-def test_an_heirs_nik_is_stored_as_ascii(officer) -> None:  # type: ignore[no-untyped-def]
+def test_an_heirs_nik_is_stored_as_ascii(officer) -> None:
     w = make_worker()
     r = officer.post(
         f"/pekerja/{w.pk}/ahli-waris/",
@@ -139,7 +139,7 @@ def test_an_heirs_nik_is_stored_as_ascii(officer) -> None:  # type: ignore[no-un
     assert Heir.objects.get().nik == "3573054109140002"
 
 
-def test_search_finds_a_worker_by_a_nik_typed_in_full_width(officer, api_client) -> None:  # type: ignore[no-untyped-def]
+def test_search_finds_a_worker_by_a_nik_typed_in_full_width(officer, api_client) -> None:
     worker = make_worker(nik=NIK, sex="P", birth_date=dt.date(1990, 12, 5))
     body = officer.get("/pekerja/", {"q": full_width(NIK)}).content.decode()
     assert f"/pekerja/{worker.pk}/" in body
@@ -149,7 +149,7 @@ def test_search_finds_a_worker_by_a_nik_typed_in_full_width(officer, api_client)
     assert r.json()["count"] == 1
 
 
-def test_nik_checks_answer_for_the_ascii_nik(officer, api_client) -> None:  # type: ignore[no-untyped-def]
+def test_nik_checks_answer_for_the_ascii_nik(officer, api_client) -> None:
     r = api_client("bpjs_officer").post(
         "/api/v1/nik/check", {"niks": [full_width(NIK)]}, "application/json"
     )
@@ -161,7 +161,7 @@ def test_nik_checks_answer_for_the_ascii_nik(officer, api_client) -> None:  # ty
     assert out.exit_code == 0 and json.loads(out.stdout)[0]["nik"] == NIK
 
 
-def test_the_hospital_verifies_a_full_width_nik(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_the_hospital_verifies_a_full_width_nik(make_user) -> None:
     make_worker(nik=NIK, full_name="Sri Wahyuni", sex="P", birth_date=dt.date(1990, 12, 5))
     clerk = Client()
     clerk.force_login(make_user("hospital"))
@@ -169,7 +169,7 @@ def test_the_hospital_verifies_a_full_width_nik(make_user) -> None:  # type: ign
     assert "Sri Wahyuni" in body
 
 
-def test_calculators_read_full_width_amounts_and_months(officer) -> None:  # type: ignore[no-untyped-def]
+def test_calculators_read_full_width_amounts_and_months(officer) -> None:
     r = officer.post(
         "/hitung/iuran/",
         {
@@ -182,6 +182,6 @@ def test_calculators_read_full_width_amounts_and_months(officer) -> None:  # typ
     assert r.status_code == 200 and 'data-testid="total">Rp 8.400<' in r.content.decode()
 
 
-def test_a_token_id_in_another_script_is_a_404_not_an_error(officer) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_id_in_another_script_is_a_404_not_an_error(officer) -> None:
     # '²' passes str.isdigit() but int() refuses it
     assert officer.post("/token/", {"revoke": "²"}).status_code == 404

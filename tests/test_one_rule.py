@@ -60,7 +60,7 @@ VULNERABILITY = [
 ]
 
 
-def test_every_user_of_the_vulnerability_rule_agrees(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_every_user_of_the_vulnerability_rule_agrees(make_user) -> None:
     from cakupan.membership.selectors import registry_frame
     from cakupan.registry.models import Occupation, Worker
     from cakupan.registry.selectors import WorkerFilters, registry_counts, worker_list

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("malang")
 
 
 @pytest.fixture
-def funded(make_user):  # type: ignore[no-untyped-def]
+def funded(make_user):
     """A worker funded by a sponsor's programme, and a client logged in as that sponsor."""
     sponsor = sponsor_create(type="csr", name="RS Hermina")
     year = dt.date.today().year
@@ -53,7 +53,7 @@ def funded(make_user):  # type: ignore[no-untyped-def]
     return worker, client
 
 
-def _candidates(worker) -> list[str]:  # type: ignore[no-untyped-def]
+def _candidates(worker) -> list[str]:
     """What an attacker builds from the masked NIK, the birth date and sex: every kecamatan of
     Kota Malang times the first serials."""
     return [
@@ -68,14 +68,14 @@ def _candidates(worker) -> list[str]:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_masked_nik_keeps_nothing_the_birth_date_does_not_already_tell(funded) -> None:  # type: ignore[no-untyped-def]
+def test_masked_nik_keeps_nothing_the_birth_date_does_not_already_tell(funded) -> None:
     worker, client = funded
     page = client.get(f"/pekerja/{worker.pk}/").content.decode()
     assert mask_nik(worker.nik) in page and worker.nik not in page
     assert client.get("/api/v1/workers").json()["items"][0]["nik"] == worker.nik[:4] + "•" * 12
 
 
-def test_sponsor_cannot_search_by_the_first_digits_of_a_nik(funded) -> None:  # type: ignore[no-untyped-def]
+def test_sponsor_cannot_search_by_the_first_digits_of_a_nik(funded) -> None:
     worker, client = funded
     page = client.get("/pekerja/", {"q": worker.nik[:10]}).content.decode()
     assert "Sri Wahyuni" not in page and "16" in page  # told to search by the whole NIK
@@ -86,7 +86,7 @@ def test_sponsor_cannot_search_by_the_first_digits_of_a_nik(funded) -> None:  # 
     assert list(NikAccessLog.objects.values_list("worker_id", "action")) == [(worker.pk, "search")]
 
 
-def test_officer_may_still_search_by_nik_prefix_and_each_hit_is_logged(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_officer_may_still_search_by_nik_prefix_and_each_hit_is_logged(make_user) -> None:
     a, b = make_worker(), make_worker()
     client = Client()
     client.force_login(make_user("bpjs_officer"))
@@ -99,7 +99,7 @@ def test_officer_may_still_search_by_nik_prefix_and_each_hit_is_logged(make_user
     assert not NikAccessLog.objects.exists()
 
 
-def test_guessing_whole_niks_is_rate_limited_and_the_hit_is_logged(funded, settings) -> None:  # type: ignore[no-untyped-def]
+def test_guessing_whole_niks_is_rate_limited_and_the_hit_is_logged(funded, settings) -> None:
     settings.CAKUPAN_RATE_NIK_SEARCH = "10/m"
     worker, client = funded
     guesses = _candidates(worker)
@@ -121,7 +121,7 @@ def test_guessing_whole_niks_is_rate_limited_and_the_hit_is_logged(funded, setti
     assert partial.status_code == 200 and 'data-testid="search-refused"' in partial.content.decode()
 
 
-def test_a_recovery_attempt_through_the_api_is_logged(funded) -> None:  # type: ignore[no-untyped-def]
+def test_a_recovery_attempt_through_the_api_is_logged(funded) -> None:
     worker, client = funded
     # within the default rate: the attacker finds the NIK, and the office can see who did
     guesses = _candidates(worker)[4 * 39 : 4 * 39 + 20]  # kecamatan 05, serials 1..20
@@ -131,7 +131,7 @@ def test_a_recovery_attempt_through_the_api_is_logged(funded) -> None:  # type: 
     assert log == [(client.user.pk, worker.pk, "search")]
 
 
-def test_admin_lists_mask_niks_and_the_record_page_logs_the_whole_one(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_admin_lists_mask_niks_and_the_record_page_logs_the_whole_one(make_user) -> None:
     w = make_worker(phone="081298765432")
     client = Client()
     admin = make_user("admin")
@@ -149,7 +149,7 @@ def test_admin_lists_mask_niks_and_the_record_page_logs_the_whole_one(make_user)
 
 def test_hospital_check_is_logged_even_when_it_finds_nobody_and_is_rate_limited(
     make_user, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings.CAKUPAN_RATE_VERIFY = "5/m"
     w = make_worker()
     client = Client()
@@ -168,7 +168,7 @@ def test_hospital_check_is_logged_even_when_it_finds_nobody_and_is_rate_limited(
     assert sorted(log, key=lambda r: r[0] or 0) == [(None, "verify")] * 4 + [(w.pk, "verify")]
 
 
-def test_phones_are_masked_for_sponsors_in_page_api_and_export(funded) -> None:  # type: ignore[no-untyped-def]
+def test_phones_are_masked_for_sponsors_in_page_api_and_export(funded) -> None:
     worker, client = funded
     page = client.get(f"/pekerja/{worker.pk}/").content.decode()
     api = client.get(f"/api/v1/workers/{worker.pk}").json()
@@ -179,7 +179,7 @@ def test_phones_are_masked_for_sponsors_in_page_api_and_export(funded) -> None: 
     assert not NikAccessLog.objects.exists()
 
 
-def test_officers_read_whole_phones_and_each_read_is_logged(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_officers_read_whole_phones_and_each_read_is_logged(make_user) -> None:
     w = make_worker(phone="081234567890")
     client = Client()
     client.force_login(make_user("city_officer"))
@@ -189,7 +189,7 @@ def test_officers_read_whole_phones_and_each_read_is_logged(make_user) -> None: 
     assert fields == [("view", "nik,phone"), ("api", "nik,phone")]
 
 
-def test_answers_with_personal_data_are_not_stored_by_browsers(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_answers_with_personal_data_are_not_stored_by_browsers(make_user) -> None:
     w = make_worker()
     client = Client()
     client.force_login(make_user("bpjs_officer"))
@@ -202,7 +202,7 @@ def test_answers_with_personal_data_are_not_stored_by_browsers(make_user) -> Non
         assert "no-store" in response["Cache-Control"], response
 
 
-def test_uploaded_lists_are_readable_by_the_owner_only(make_user, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+def test_uploaded_lists_are_readable_by_the_owner_only(make_user, tmp_path, settings) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from cakupan.membership.models import ImportBatch

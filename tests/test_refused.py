@@ -33,7 +33,7 @@ def test_a_pure_message_is_read_in_the_active_language() -> None:
 
 
 @pytest.mark.usefixtures("malang")
-def test_the_api_answers_a_refusal_in_english_for_an_english_user(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_answers_a_refusal_in_english_for_an_english_user(make_user) -> None:
     client = Client()
     client.force_login(make_user("sponsor"))
     client.cookies["django_language"] = "en"
@@ -50,7 +50,7 @@ def test_the_api_answers_a_refusal_in_english_for_an_english_user(make_user) -> 
     )
 
 
-def test_the_cli_prints_a_refusal_and_exits_2(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_cli_prints_a_refusal_and_exits_2(tmp_path) -> None:
     import subprocess
     import sys
 

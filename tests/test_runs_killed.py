@@ -52,7 +52,7 @@ class SharedDb:
 
 
 @pytest.fixture
-def shared_db(transactional_db, tmp_path: Path) -> Iterator[SharedDb]:  # type: ignore[no-untyped-def]
+def shared_db(transactional_db, tmp_path: Path) -> Iterator[SharedDb]:
     from django.db import connection
 
     s = connection.settings_dict
@@ -111,7 +111,7 @@ def kill_when_paused(proc: subprocess.Popen, marker: Path, timeout: float = 90) 
 
 
 @pytest.fixture
-def programme(malang):  # type: ignore[no-untyped-def]
+def programme(malang):
     year = dt.date.today().year
     return programme_create(
         sponsor=sponsor_create(type="csr", name="RS Hermina"),
@@ -124,7 +124,7 @@ def programme(malang):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def officer(make_user) -> Client:  # type: ignore[no-untyped-def]
+def officer(make_user) -> Client:
     client = Client()
     client.force_login(make_user("bpjs_officer"))
     return client
@@ -139,7 +139,7 @@ def nothing_written() -> bool:
 @pytest.mark.parametrize("stage", STAGES)
 def test_a_killed_command_line_import_leaves_no_list_running(
     stage: str, shared_db: SharedDb, programme, officer, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     path = tmp_path / "daftar.csv"
     path.write_text(HEAD + line(1) + line(2) + line(3), encoding="utf-8")
     marker = tmp_path / "paused"
@@ -176,7 +176,7 @@ def test_a_killed_command_line_import_leaves_no_list_running(
 @pytest.mark.parametrize("stage", STAGES)
 def test_a_killed_task_worker_leaves_no_list_or_task_running(
     stage: str, shared_db: SharedDb, programme, officer, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from cakupan.membership.tests.test_pages import run_worker, upload
 
     upload(officer, programme, HEAD + line(1) + line(2) + line(3))

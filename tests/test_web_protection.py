@@ -59,7 +59,7 @@ def _assert_strict(response: HttpResponse, where: str) -> None:
 
 @pytest.mark.usefixtures("malang")
 @override_settings(ROOT_URLCONF=__name__)
-def test_every_page_carries_a_csp_without_inline_script(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_carries_a_csp_without_inline_script(make_user) -> None:
     worker = make_worker()
     anonymous = Client()
     officer = Client()
@@ -155,7 +155,7 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None
 
 
 @pytest.mark.usefixtures("malang")
-def test_a_refused_request_is_logged_in_one_line(make_user, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_request_is_logged_in_one_line(make_user, caplog) -> None:
     sponsor = make_user("sponsor", username="sponsor1")
     hospital = make_user("hospital", username="rs1")
     worker = make_worker()
@@ -177,7 +177,7 @@ def test_a_refused_request_is_logged_in_one_line(make_user, caplog) -> None:  # 
     assert all(r.exc_info is None for r in records)
 
 
-def test_a_server_error_keeps_its_traceback(db, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_error_keeps_its_traceback(db, caplog) -> None:
     client = Client(raise_request_exception=False)
     with override_settings(ROOT_URLCONF=__name__), caplog.at_level(logging.ERROR):
         assert client.get("/test-boom/").status_code == 500

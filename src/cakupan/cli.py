@@ -36,7 +36,7 @@ app.add_typer(programme_app, name="programmes")
 app.add_typer(enrol_app, name="enrol")
 
 
-def _print_setup(result) -> None:  # type: ignore[no-untyped-def]
+def _print_setup(result) -> None:
     if result.admin_password:
         console.print(
             "[bold]Akun admin pertama dibuat[/bold] (ditampilkan sekali saja):\n"
@@ -142,7 +142,7 @@ def serve(
         f"API: http://{escape(host)}:{port}/api/docs — Ctrl-C untuk berhenti."
     )
 
-    def _stop(signum, frame):  # type: ignore[no-untyped-def]
+    def _stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)

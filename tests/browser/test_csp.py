@@ -19,7 +19,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.fixture
-def watched(page):  # type: ignore[no-untyped-def]
+def watched(page):
     """The page, plus a list of console messages about the Content-Security-Policy."""
     console: list[str] = []
     page.on(
@@ -30,7 +30,7 @@ def watched(page):  # type: ignore[no-untyped-def]
     return page, console
 
 
-def _no_violation(page, console: list[str], where: str) -> None:  # type: ignore[no-untyped-def]
+def _no_violation(page, console: list[str], where: str) -> None:
     page.wait_for_load_state("load")
     reported = page.evaluate("window.__csp || []")
     assert not reported and not console, f"{where}: {reported} {console}"
@@ -39,7 +39,7 @@ def _no_violation(page, console: list[str], where: str) -> None:  # type: ignore
 @pytest.mark.django_db(transaction=True)
 def test_pages_run_under_the_csp_without_violations(
     watched, live_server, malang, make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from cakupan.registry.services import HeirData, heir_add
     from cakupan.registry.tests.factories import make_worker
 

@@ -20,7 +20,7 @@ LIST = (
 
 
 @pytest.mark.django_db(transaction=True)
-def test_upload_preview_and_report(page, live_server, malang, make_user, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_upload_preview_and_report(page, live_server, malang, make_user, tmp_path) -> None:
     from cakupan.funding.services import programme_create, sponsor_create
 
     make_user("city_officer", username="sari")

@@ -22,7 +22,7 @@ def run_worker() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_sponsor_maps_values_saves_valid_rows_and_discards(  # type: ignore[no-untyped-def]
+def test_a_sponsor_maps_values_saves_valid_rows_and_discards(
     page, live_server, malang, make_user, tmp_path
 ) -> None:
     from cakupan.funding.services import programme_create, sponsor_create

@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.browser]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_login_search_by_part_of_name_and_open_detail(page, live_server, malang, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_login_search_by_part_of_name_and_open_detail(page, live_server, malang, make_user) -> None:
     from cakupan.registry.tests.factories import make_worker
 
     make_user("bpjs_officer", username="rina")

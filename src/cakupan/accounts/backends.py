@@ -15,13 +15,13 @@ class RoleBackend(ModelBackend):
     added on top.
     """
 
-    def get_all_permissions(self, user_obj, obj=None):  # type: ignore[no-untyped-def]
+    def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         perms = set(super().get_all_permissions(user_obj, obj))
         return perms | set(permissions_for(user_obj.role))
 
-    def has_perm(self, user_obj, perm, obj=None):  # type: ignore[no-untyped-def]
+    def has_perm(self, user_obj, perm, obj=None):
         if user_obj.is_active and getattr(user_obj, "role", None) == Role.ADMIN:
             return True
         return perm in self.get_all_permissions(user_obj, obj)

@@ -94,10 +94,10 @@ class RuleErrorMixin:
     def attach_error(self, error: RuleInputError, field: str | None = None) -> None:
         name = field or self.field_map.get(error.field, error.field)
         message = rule_message(error)
-        if name in self.fields:  # type: ignore[attr-defined]
-            self.add_error(name, message)  # type: ignore[attr-defined]
+        if name in self.fields:
+            self.add_error(name, message)
         else:
-            self.add_error(None, f"{error.field}: {message}")  # type: ignore[attr-defined]
+            self.add_error(None, f"{error.field}: {message}")
 
 
 class ContributionForm(RuleErrorMixin, AsciiDigitsForm):

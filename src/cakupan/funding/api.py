@@ -98,7 +98,7 @@ def _programme_out(p: FundingProgramme) -> dict:
     "/sponsors", response=list[SponsorOut], summary="Sponsors", auth=auth_for(VIEW_PROGRAMME)
 )
 def sponsors(request: HttpRequest) -> list[Sponsor]:
-    return list(sponsor_scope(user=request.auth))  # type: ignore[attr-defined]
+    return list(sponsor_scope(user=request.auth))
 
 
 @router.post(
@@ -121,7 +121,7 @@ def sponsor_post(request: HttpRequest, payload: SponsorIn) -> Status:
     auth=auth_for(VIEW_PROGRAMME),
 )
 def programmes(request: HttpRequest) -> list[dict]:
-    return [_programme_out(p) for p in programme_scope(user=request.auth)]  # type: ignore[attr-defined]
+    return [_programme_out(p) for p in programme_scope(user=request.auth)]
 
 
 @router.get(
@@ -131,7 +131,7 @@ def programmes(request: HttpRequest) -> list[dict]:
     auth=auth_for(VIEW_PROGRAMME),
 )
 def programme(request: HttpRequest, programme_id: int = Path(..., ge=1, le=2**53)) -> dict:
-    found = programme_scope(user=request.auth).filter(pk=programme_id).first()  # type: ignore[attr-defined]
+    found = programme_scope(user=request.auth).filter(pk=programme_id).first()
     if found is None:
         raise Http404(f"Program dengan id {programme_id} tidak ditemukan.")
     return _programme_out(found)
@@ -144,7 +144,7 @@ def programme(request: HttpRequest, programme_id: int = Path(..., ge=1, le=2**53
     auth=auth_for(MANAGE_PROGRAMME),
 )
 def programme_post(request: HttpRequest, payload: ProgrammeIn) -> Status:
-    sponsor = sponsor_scope(user=request.auth).filter(pk=payload.sponsor_id).first()  # type: ignore[attr-defined]
+    sponsor = sponsor_scope(user=request.auth).filter(pk=payload.sponsor_id).first()
     if sponsor is None:
         raise FieldErrors(
             {"sponsor_id": [f"Pemberi dana dengan id {payload.sponsor_id} tidak ada."]}
@@ -164,7 +164,7 @@ def programme_post(request: HttpRequest, payload: ProgrammeIn) -> Status:
             declared_income=payload.declared_income,
             eligibility=eligibility,
             cohort_cap=payload.cohort_cap,
-            created_by=request.auth,  # type: ignore[attr-defined]
+            created_by=request.auth,
         )
     except FundingInvalid as e:
         raise FieldErrors(e.errors) from None

@@ -72,7 +72,7 @@ class ProgrammeForm(AsciiDigitsForm):
     min_age = forms.IntegerField(label=_("Minimum age"), min_value=0, max_value=120, required=False)
     max_age = forms.IntegerField(label=_("Maximum age"), min_value=0, max_value=120, required=False)
 
-    def __init__(self, *args, sponsors=None, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, sponsors=None, **kwargs):
         super().__init__(*args, **kwargs)
         if sponsors is not None:
             self.fields["sponsor"].queryset = sponsors
@@ -93,8 +93,8 @@ class ProgrammeForm(AsciiDigitsForm):
 
 
 class EnrolForm(forms.Form):
-    programme = forms.ModelChoiceField(label=_("Funding programme"), queryset=None)  # type: ignore[arg-type]
+    programme = forms.ModelChoiceField(label=_("Funding programme"), queryset=None)
 
-    def __init__(self, *args, programmes, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, programmes, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["programme"].queryset = programmes

@@ -217,7 +217,7 @@ def link(
     del best
     if settings.check_duplicates:
         result = _mark_duplicates(result, left, names, settings)
-    result = result.select(OUTPUT_SCHEMA.keys()).cast(OUTPUT_SCHEMA)  # type: ignore[arg-type]
+    result = result.select(OUTPUT_SCHEMA.keys()).cast(OUTPUT_SCHEMA)
     return given_order.cast(pl.Int64).to_frame("row").join(result, on="row", maintain_order="left")
 
 

@@ -44,7 +44,7 @@ class EnrolIn(Schema):
     start_month: dt.date | None = Field(None, description="Default: this month")
 
 
-def _payer(f, viewer) -> str:  # type: ignore[no-untyped-def]
+def _payer(f, viewer) -> str:
     if f.programme is None:
         return "mandiri"
     if viewer.role == Role.SPONSOR and f.programme.sponsor_id != viewer.sponsor_id:
@@ -52,7 +52,7 @@ def _payer(f, viewer) -> str:  # type: ignore[no-untyped-def]
     return f"{f.programme.sponsor.name} ({f.programme.name})"
 
 
-def _out(m: Membership, viewer) -> dict:  # type: ignore[no-untyped-def]
+def _out(m: Membership, viewer) -> dict:
     return {
         "id": m.pk,
         "number": m.number,
@@ -81,7 +81,7 @@ def _out(m: Membership, viewer) -> dict:  # type: ignore[no-untyped-def]
     auth=auth_for(ENROL),
 )
 def enrol(request: HttpRequest, payload: EnrolIn) -> Status:
-    user = request.auth  # type: ignore[attr-defined]
+    user = request.auth
     worker = worker_get(user=user, pk=payload.worker_id)
     programme = programme_scope(user=user).filter(pk=payload.programme_id).first()
     errors = {}
@@ -109,7 +109,7 @@ def enrol(request: HttpRequest, payload: EnrolIn) -> Status:
     auth=auth_for(VIEW_WORKER),
 )
 def memberships(request: HttpRequest, worker_id: int = Path(..., ge=1, le=2**53)) -> list[dict]:
-    worker = worker_get(user=request.auth, pk=worker_id)  # type: ignore[attr-defined]
+    worker = worker_get(user=request.auth, pk=worker_id)
     if worker is None:
         raise Http404(f"Pekerja dengan id {worker_id} tidak ditemukan.")
-    return [_out(m, request.auth) for m in worker_memberships(worker=worker)]  # type: ignore[attr-defined]
+    return [_out(m, request.auth) for m in worker_memberships(worker=worker)]

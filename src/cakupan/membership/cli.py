@@ -180,7 +180,7 @@ def enrol_import_cmd(
         raise typer.Exit(1)
 
 
-def _hint_value_maps(outcome) -> None:  # type: ignore[no-untyped-def]
+def _hint_value_maps(outcome) -> None:
     """One --map-value per unrecognised value with a suggestion (or the sponsor's earlier
     choice), ready to copy."""
     import polars as pl

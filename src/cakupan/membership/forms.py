@@ -20,7 +20,7 @@ class UploadForm(forms.Form):
         ),
     )
 
-    def clean_file(self):  # type: ignore[no-untyped-def]
+    def clean_file(self):
         f = self.cleaned_data["file"]
         if not f.name.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".xlsm")):
             raise forms.ValidationError(_("Upload a .csv or .xlsx file (use the template)."))
@@ -37,7 +37,7 @@ class MappingForm(forms.Form):
 
     def __init__(
         self,
-        *args,  # type: ignore[no-untyped-def]
+        *args,
         headers: list[str],
         recognised: dict[str, str],
         guesses: dict[str, str],
@@ -55,7 +55,7 @@ class MappingForm(forms.Form):
             )
         self.headers = headers
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self):
         data = super().clean()
         taken: dict[str, str] = {}
         for i, header in enumerate(self.headers):

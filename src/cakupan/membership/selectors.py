@@ -162,7 +162,7 @@ def payer_for_month(
     return membership, funding
 
 
-def programme_imports(*, programme, limit: int = 20) -> list:  # type: ignore[no-untyped-def]
+def programme_imports(*, programme, limit: int = 20) -> list:
     """A programme's latest imports; a run whose process is gone is shown as such."""
     from cakupan.membership.runs import RUNNING, import_runs_reap
 

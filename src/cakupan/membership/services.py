@@ -250,7 +250,7 @@ def import_batch_create(
     programme: FundingProgramme,
     upload,
     user: User | None,
-    partial: bool = False,  # type: ignore[no-untyped-def]
+    partial: bool = False,
     column_map: dict[str, str] | None = None,
 ) -> ImportBatch:
     """Store an uploaded file as a batch waiting to be checked. A file with the same content

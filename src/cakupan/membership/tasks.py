@@ -21,7 +21,7 @@ from cakupan.membership.runs import import_runs_reap, lease_take, run_end
 log = logging.getLogger(__name__)
 
 
-def cancel_flag(batch_id: int):  # type: ignore[no-untyped-def]
+def cancel_flag(batch_id: int):
     """A file beside the uploads: on SQLite the import's write transaction holds the only write
     lock, so a cancel request cannot be written to the database while it runs."""
     return settings.MEDIA_ROOT / "imports" / f"cancel-{batch_id}"

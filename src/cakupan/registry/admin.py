@@ -41,7 +41,7 @@ class WorkerAdmin(admin.ModelAdmin):
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ) -> HttpResponse:  # type: ignore[no-untyped-def]
+    ) -> HttpResponse:
         response = super().change_view(request, object_id, form_url, extra_context)
         worker = getattr(response, "context_data", {}).get("original")
         if request.method == "GET" and response.status_code == 200 and worker is not None:
@@ -64,11 +64,11 @@ class NikAccessLogAdmin(admin.ModelAdmin):
     raw_id_fields = ("user", "worker")
     show_full_result_count = False
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -188,7 +188,7 @@ def _out(worker: Worker, shown: Shown) -> dict:
 
 def _one(request: HttpRequest, worker: Worker) -> dict:
     shown = personal_display(
-        user=request.auth,  # type: ignore[attr-defined]
+        user=request.auth,
         workers=[worker],
         action=NikAccessLog.Action.API,
         path=request.path,
@@ -202,7 +202,7 @@ def _invalid(e: WorkerInvalid) -> FieldErrors:
 
 
 def _get(request: HttpRequest, worker_id: int) -> Worker:
-    worker = worker_get(user=request.auth, pk=worker_id)  # type: ignore[attr-defined]
+    worker = worker_get(user=request.auth, pk=worker_id)
     if worker is None:
         raise Http404(f"Pekerja dengan id {worker_id} tidak ditemukan.")
     return worker
@@ -222,7 +222,7 @@ def occupations(request: HttpRequest) -> list:
     "/workers", response=WorkerPage, summary="List and search workers", auth=auth_for(VIEW_WORKER)
 )
 def workers(request: HttpRequest, query: Query[WorkerQuery]) -> dict:
-    user = request.auth  # type: ignore[attr-defined]
+    user = request.auth
     filters = WorkerFilters(
         q=query.q,
         kecamatan=query.kecamatan,
@@ -259,7 +259,7 @@ def worker(request: HttpRequest, worker_id: int = WorkerId) -> dict:
     "/workers", response={201: WorkerSaved}, summary="Register a worker", auth=auth_for(ADD_WORKER)
 )
 def worker_post(request: HttpRequest, payload: WorkerIn) -> Status:
-    user = request.auth  # type: ignore[attr-defined]
+    user = request.auth
     data = WorkerData(**payload.dict())
     try:
         created = worker_create(data=data, created_by=user, source=Worker.Source.API)
@@ -316,7 +316,7 @@ def worker_patch(request: HttpRequest, payload: WorkerPatch, worker_id: int = Wo
     auth=auth_for(VIEW_WORKER),
 )
 def heirs(request: HttpRequest, worker_id: int = WorkerId) -> list:
-    user = request.auth  # type: ignore[attr-defined]
+    user = request.auth
     worker = _get(request, worker_id)
     heirs = list(worker.heirs.all())
     whole = user.has_perm(VIEW_FULL_NIK)

@@ -54,7 +54,7 @@ class WorkerForm(AsciiDigitsForm):
         label=_("Disability"), choices=Disability.choices, required=False
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kelurahan"].choices = kelurahan_choices()
         self.fields["occupation"].choices = occupation_choices()

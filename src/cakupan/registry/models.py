@@ -72,15 +72,15 @@ class AsciiDigits(models.Func):
         super().__init__(models.F(expression))
         self.length = length
 
-    def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_sqlite(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"({sql} GLOB %s)", [*params, "[0-9]" * self.length]
 
-    def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_postgresql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"({sql} ~ %s)", [*params, f"^[0-9]{{{self.length}}}$"]
 
-    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler, connection, **extra):
         raise NotSupportedError("cakupan runs on SQLite or PostgreSQL")
 
 

@@ -26,7 +26,7 @@ from cakupan.registry.nik import (
 from cakupan.registry.vulnerability import vulnerable_q
 
 
-def _region_lookup(niks: Iterable[str]):  # type: ignore[no-untyped-def]
+def _region_lookup(niks: Iterable[str]):
     """Two small queries for every kecamatan code the NIKs carry, and the regency/city codes;
     returns the lookup parse_nik wants."""
     codes = {f"{n[0:2]}.{n[2:4]}.{n[4:6]}" for n in niks if is_nik_shaped(n)}

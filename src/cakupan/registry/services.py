@@ -86,7 +86,7 @@ def worker_validate(*, data: WorkerData, instance: Worker | None = None) -> dict
     min_age = getattr(settings, "CAKUPAN_WORKER_MIN_AGE", 15)
     if not isinstance(data.birth_date, dt.date):
         err("birth_date", "Tanggal lahir wajib diisi, mis. 1990-03-12.")
-        data.birth_date = None  # type: ignore[assignment]
+        data.birth_date = None
     check = nik_check(data.nik, sex=data.sex or None, birth_date=data.birth_date, min_age=min_age)
     data.warnings = [p for p in check.problems if p.severity == "warning"]
     for p in check.errors:

@@ -73,7 +73,7 @@ def _is_polars(values: object) -> bool:
 
 
 def _integers(values: object, field: str) -> IntArray:
-    array = np.asarray(values.to_numpy() if _is_polars(values) else values)  # type: ignore[attr-defined]
+    array = np.asarray(values.to_numpy() if _is_polars(values) else values)
     if array.dtype.kind not in "iu":
         raise RuleInputError(
             field=field,
@@ -87,7 +87,7 @@ def _integers(values: object, field: str) -> IntArray:
 def _flags(values: object | None, n: int, field: str) -> BoolArray:
     if values is None:
         return np.zeros(n, dtype=np.bool_)
-    array = np.asarray(values.to_numpy() if _is_polars(values) else values)  # type: ignore[attr-defined]
+    array = np.asarray(values.to_numpy() if _is_polars(values) else values)
     if array.dtype.kind not in "biu" or array.shape != (n,):
         raise RuleInputError(
             field=field,

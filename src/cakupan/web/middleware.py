@@ -31,13 +31,13 @@ class DatabaseBusyMiddleware:
     """On SQLite a large import holds the only write lock for a while; a write that waited out
     the busy timeout gets a 503 saying so, instead of an error page."""
 
-    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+    def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def __call__(self, request: HttpRequest):
         return self.get_response(request)
 
-    def process_exception(self, request: HttpRequest, exception: Exception):  # type: ignore[no-untyped-def]
+    def process_exception(self, request: HttpRequest, exception: Exception):
         if not (isinstance(exception, OperationalError) and "locked" in str(exception)):
             return None
         message = str(
@@ -54,10 +54,10 @@ class NoStoreMiddleware:
     """Pages and API answers carry personal data (whole NIKs and phones for officers): no
     browser or proxy may keep a copy. Static files are answered before this by WhiteNoise."""
 
-    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+    def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def __call__(self, request: HttpRequest):
         response = self.get_response(request)
         patch_cache_control(response, no_store=True, private=True)
         return response

@@ -12,11 +12,11 @@ BENEFITS = "/api/v1/calculate/benefits"
 
 
 @pytest.fixture
-def officer(api_client):  # type: ignore[no-untyped-def]
+def officer(api_client):
     return api_client("bpjs_officer")
 
 
-def _post(client, path: str, body: dict):  # type: ignore[no-untyped-def]
+def _post(client, path: str, body: dict):
     return client.post(path, body, content_type="application/json")
 
 
@@ -34,13 +34,13 @@ def _post(client, path: str, body: dict):  # type: ignore[no-untyped-def]
         ({"income": 50_000_000, "month": "2025-06", "business_owner": True}, 627_800),
     ],
 )
-def test_contribution_golden_figures(officer, body: dict, total: int) -> None:  # type: ignore[no-untyped-def]
+def test_contribution_golden_figures(officer, body: dict, total: int) -> None:
     r = _post(officer, CONTRIBUTION, body)
     assert r.status_code == 200, r.content
     assert r.json()["total"] == total
 
 
-def test_contribution_is_itemised_with_its_legal_basis(officer) -> None:  # type: ignore[no-untyped-def]
+def test_contribution_is_itemised_with_its_legal_basis(officer) -> None:
     body = {"income": 1_000_000, "month": "2026-11", "sector": "transport", "funding": "apbd"}
     data = _post(officer, CONTRIBUTION, body).json()
     assert data["bracket"] == 1 and data["base"] == 1_000_000 and data["month"] == "2026-11"
@@ -54,7 +54,7 @@ def test_contribution_is_itemised_with_its_legal_basis(officer) -> None:  # type
     assert [n["code"] for n in data["notes"]] == ["discount_government_funded"]
 
 
-def test_contribution_month_defaults_to_this_month(officer) -> None:  # type: ignore[no-untyped-def]
+def test_contribution_month_defaults_to_this_month(officer) -> None:
     from django.utils import timezone
 
     data = _post(officer, CONTRIBUTION, {"income": 1_000_000}).json()
@@ -72,7 +72,7 @@ def test_contribution_month_defaults_to_this_month(officer) -> None:  # type: ig
         ({"income": 1_000_000, "month": "2026-13"}, "month", "invalid_month"),
     ],
 )
-def test_contribution_rule_errors_are_422_naming_the_field(  # type: ignore[no-untyped-def]
+def test_contribution_rule_errors_are_422_naming_the_field(
     officer, body: dict, field: str, code: str
 ) -> None:
     r = _post(officer, CONTRIBUTION, body)
@@ -91,7 +91,7 @@ def test_contribution_rule_errors_are_422_naming_the_field(  # type: ignore[no-u
         ({"income": "banyak"}, "income"),
     ],
 )
-def test_contribution_schema_errors_are_422_naming_the_field(  # type: ignore[no-untyped-def]
+def test_contribution_schema_errors_are_422_naming_the_field(
     officer, body: dict, field: str
 ) -> None:
     r = _post(officer, CONTRIBUTION, body)
@@ -99,7 +99,7 @@ def test_contribution_schema_errors_are_422_naming_the_field(  # type: ignore[no
     assert field in {d["loc"][-1] for d in r.json()["detail"]}
 
 
-def test_jkm_death_is_42_million(officer) -> None:  # type: ignore[no-untyped-def]
+def test_jkm_death_is_42_million(officer) -> None:
     r = _post(officer, BENEFITS, {"type": "jkm", "event_date": "2026-03-15"})
     assert r.status_code == 200, r.content
     data = r.json()
@@ -111,14 +111,14 @@ def test_jkm_death_is_42_million(officer) -> None:  # type: ignore[no-untyped-de
     }
 
 
-def test_jkk_death_at_the_lowest_bracket_is_70_million(officer) -> None:  # type: ignore[no-untyped-def]
+def test_jkk_death_at_the_lowest_bracket_is_70_million(officer) -> None:
     body = {"type": "jkk", "event_date": "2026-03-15", "income": 900_000, "death": True}
     data = _post(officer, BENEFITS, body).json()
     assert data["wage"] == 1_000_000
     assert data["total"] == 70_000_000 and data["as_incurred"] is True
 
 
-def test_arrears_two_months_pays_the_funeral_now(officer) -> None:  # type: ignore[no-untyped-def]
+def test_arrears_two_months_pays_the_funeral_now(officer) -> None:
     body = {"type": "jkm", "event_date": "2026-03-15", "months_in_arrears": 2}
     data = _post(officer, BENEFITS, body).json()
     assert (data["total_now"], data["total_after_arrears"]) == (10_000_000, 32_000_000)
@@ -128,7 +128,7 @@ def test_arrears_two_months_pays_the_funeral_now(officer) -> None:  # type: igno
     assert {line["payable"] for line in data["lines"]} == {"not_payable"}
 
 
-def test_scholarship_schedule_per_child(officer) -> None:  # type: ignore[no-untyped-def]
+def test_scholarship_schedule_per_child(officer) -> None:
     body = {
         "type": "jkm",
         "event_date": "2026-03-15",
@@ -151,7 +151,7 @@ def test_scholarship_schedule_per_child(officer) -> None:  # type: ignore[no-unt
     assert not budi["eligible"] and budi["reasons"][0]["code"] == "age_limit"
 
 
-def test_stmb_from_and_to_dates_use_the_alias(officer) -> None:  # type: ignore[no-untyped-def]
+def test_stmb_from_and_to_dates_use_the_alias(officer) -> None:
     body = {
         "type": "jkk",
         "event_date": "2026-01-02",
@@ -208,7 +208,7 @@ def test_stmb_from_and_to_dates_use_the_alias(officer) -> None:  # type: ignore[
         ({"type": "jkm", "event_date": "2010-03-15"}, "event_date", "no_rule_set"),
     ],
 )
-def test_benefit_rule_errors_are_422_naming_the_field(  # type: ignore[no-untyped-def]
+def test_benefit_rule_errors_are_422_naming_the_field(
     officer, body: dict, field: str, code: str
 ) -> None:
     r = _post(officer, BENEFITS, body)
@@ -235,22 +235,20 @@ def test_benefit_rule_errors_are_422_naming_the_field(  # type: ignore[no-untype
         ({"type": "jkm", "event_date": "2026-03-15", "months_in_arrears": -1}, "months_in_arrears"),
     ],
 )
-def test_benefit_schema_errors_are_422_naming_the_field(  # type: ignore[no-untyped-def]
-    officer, body: dict, field: str
-) -> None:
+def test_benefit_schema_errors_are_422_naming_the_field(officer, body: dict, field: str) -> None:
     r = _post(officer, BENEFITS, body)
     assert r.status_code == 422, r.content
     assert field in {d["loc"][-1] for d in r.json()["detail"]}
 
 
 @pytest.mark.parametrize("path", [CONTRIBUTION, BENEFITS])
-def test_hospital_role_is_403_and_anonymous_401(api_client, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_hospital_role_is_403_and_anonymous_401(api_client, path: str) -> None:
     assert _post(api_client("hospital"), path, {}).status_code == 403
     assert _post(Client(), path, {}).status_code == 401
 
 
 @pytest.mark.parametrize("role", ["admin", "bpjs_officer", "city_officer", "sponsor"])
-def test_every_calculator_role_may_compute(api_client, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_calculator_role_may_compute(api_client, role: str) -> None:
     r = _post(api_client(role), CONTRIBUTION, {"income": 1_000_000, "month": "2026-11"})
     assert r.status_code == 200
 
@@ -286,7 +284,7 @@ def _tomorrow() -> str:
     return (timezone.localdate() + dt.timedelta(days=1)).isoformat()
 
 
-def test_a_future_event_is_422_naming_event_date(officer) -> None:  # type: ignore[no-untyped-def]
+def test_a_future_event_is_422_naming_event_date(officer) -> None:
     r = _post(officer, BENEFITS, {"type": "jkm", "event_date": _tomorrow()})
     assert r.status_code == 422, r.content
     (error,) = r.json()["detail"]
@@ -294,7 +292,7 @@ def test_a_future_event_is_422_naming_event_date(officer) -> None:  # type: igno
     assert "setelah hari ini" in error["msg"]
 
 
-def test_jkm_after_40_months_pays_42_million_now_and_schedules_two_children(officer) -> None:  # type: ignore[no-untyped-def]
+def test_jkm_after_40_months_pays_42_million_now_and_schedules_two_children(officer) -> None:
     """docs/regulations.md §5-§6: 42,000,000 now; each child this school year's instalment now and the
     later school years apart; the total is the sum of the three."""
     from django.utils import timezone
@@ -324,7 +322,7 @@ def test_jkm_after_40_months_pays_42_million_now_and_schedules_two_children(offi
     assert data["total"] == 42_000_000 + data["scholarships"]["total"]
 
 
-def test_three_children_two_scheduled_one_max_children(officer) -> None:  # type: ignore[no-untyped-def]
+def test_three_children_two_scheduled_one_max_children(officer) -> None:
     body = {
         "type": "jkm",
         "event_date": "2026-03-15",

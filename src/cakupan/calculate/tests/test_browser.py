@@ -13,13 +13,13 @@ SCREENSHOTS = os.environ.get("CAKUPAN_SCREENSHOTS", "")
 pytestmark = [pytest.mark.browser]
 
 
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def _shot(page, name: str) -> None:
     if SCREENSHOTS:
         page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_contribution_then_benefit_calculator(page, live_server, malang, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_contribution_then_benefit_calculator(page, live_server, malang, make_user) -> None:
     make_user("bpjs_officer", username="rina")
     page.goto(f"{live_server.url}/hitung/iuran/")
     page.fill("#id_username", "rina")
@@ -92,7 +92,7 @@ def test_contribution_then_benefit_calculator(page, live_server, malang, make_us
 @pytest.mark.django_db(transaction=True)
 def test_a_third_child_is_added_and_listed_with_max_children(
     page, live_server, malang, make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """No JS framework: the add button posts the form through htmx, which swaps only the form."""
     import datetime as dt
 

@@ -19,11 +19,11 @@ runner = CliRunner()
 OJOL_2026_11 = ["--income", "1.000.000", "--month", "2026-11", "--sector", "transport"]
 
 
-def _contribution(*args: str):  # type: ignore[no-untyped-def]
+def _contribution(*args: str):
     return runner.invoke(app, ["rules", "contribution", *args])
 
 
-def _benefits(tmp_path: Path, event: object, *args: str):  # type: ignore[no-untyped-def]
+def _benefits(tmp_path: Path, event: object, *args: str):
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event) if not isinstance(event, str) else event)
     return runner.invoke(app, ["rules", "benefits", str(path), *args])
@@ -205,7 +205,7 @@ percent = 15
 """
 
 
-def test_an_operator_adds_a_disability_row(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_operator_adds_a_disability_row(tmp_path: Path, monkeypatch) -> None:
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     (rules_dir / "disability_extra.toml").write_text(SUPPLEMENT)

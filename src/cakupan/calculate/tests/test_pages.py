@@ -14,7 +14,7 @@ BENEFITS = "/hitung/manfaat/"
 
 
 @pytest.fixture
-def officer(make_user) -> Client:  # type: ignore[no-untyped-def]
+def officer(make_user) -> Client:
     client = Client()
     client.force_login(make_user("bpjs_officer"))
     return client
@@ -42,7 +42,7 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def test_contribution_form_renders_with_this_month_and_the_sectors(officer) -> None:  # type: ignore[no-untyped-def]
+def test_contribution_form_renders_with_this_month_and_the_sectors(officer) -> None:
     from django.utils import timezone
 
     r = officer.get(CONTRIBUTION)
@@ -54,7 +54,7 @@ def test_contribution_form_renders_with_this_month_and_the_sectors(officer) -> N
     assert 'hx-post="/hitung/iuran/"' in body
 
 
-def test_contribution_csr_funded_ojol_pays_8400(officer) -> None:  # type: ignore[no-untyped-def]
+def test_contribution_csr_funded_ojol_pays_8400(officer) -> None:
     r = officer.post(
         CONTRIBUTION,
         {"income": "1.000.000", "month": "2026-11", "occupation": "ojol", "funding": "csr"},
@@ -67,7 +67,7 @@ def test_contribution_csr_funded_ojol_pays_8400(officer) -> None:  # type: ignor
     assert "PP 44/2015 Lampiran II" in text and "PP 50/2025" in text
 
 
-def test_contribution_apbd_funded_ojol_gets_no_discount_and_says_why(officer) -> None:  # type: ignore[no-untyped-def]
+def test_contribution_apbd_funded_ojol_gets_no_discount_and_says_why(officer) -> None:
     r = officer.post(
         CONTRIBUTION,
         {"income": "1000000", "month": "2026-11", "sector": "transport", "funding": "apbd"},
@@ -78,7 +78,7 @@ def test_contribution_apbd_funded_ojol_gets_no_discount_and_says_why(officer) ->
     assert "iuran dibayar dari APBD" in body  # the engine's own Indonesian note
 
 
-def test_contribution_errors_sit_next_to_their_field(officer) -> None:  # type: ignore[no-untyped-def]
+def test_contribution_errors_sit_next_to_their_field(officer) -> None:
     r = officer.post(
         CONTRIBUTION, {"income": "-5", "month": "2026-11", "sector": "trade", "funding": "self"}
     )
@@ -94,7 +94,7 @@ def test_contribution_errors_sit_next_to_their_field(officer) -> None:  # type: 
     assert 'id="err-sector"' in r.content.decode()  # neither a sector nor an occupation
 
 
-def test_contribution_htmx_returns_only_the_result_fragment(officer) -> None:  # type: ignore[no-untyped-def]
+def test_contribution_htmx_returns_only_the_result_fragment(officer) -> None:
     data = {"income": "1000000", "month": "2026-11", "sector": "transport", "funding": "csr"}
     r = officer.post(CONTRIBUTION, data, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="result")
     body = r.content.decode()
@@ -107,20 +107,20 @@ def test_contribution_htmx_returns_only_the_result_fragment(officer) -> None:  #
     assert "<html" not in bad and 'hx-swap-oob="true"' in bad and 'id="err-income"' in bad
 
 
-def test_benefit_form_renders_the_disability_table(officer) -> None:  # type: ignore[no-untyped-def]
+def test_benefit_form_renders_the_disability_table(officer) -> None:
     body = officer.get(BENEFITS).content.decode()
     assert "Kulit kepala terkelupas (10–30%)" in body
     assert 'name="children-1-birth_date"' in body and 'name="disability-2-item"' in body
 
 
-def test_benefit_jkm_death_is_42_million(officer) -> None:  # type: ignore[no-untyped-def]
+def test_benefit_jkm_death_is_42_million(officer) -> None:
     body = officer.post(BENEFITS, _benefit_post()).content.decode()
     assert 'data-testid="total">Rp 42.000.000<' in body
     assert 'data-code="lump_sum" data-payable="now"' in body
     assert "PP 82/2019" in body
 
 
-def test_benefit_jkk_death_with_arrears_and_scholarships(officer) -> None:  # type: ignore[no-untyped-def]
+def test_benefit_jkk_death_with_arrears_and_scholarships(officer) -> None:
     r = officer.post(
         BENEFITS,
         _benefit_post(
@@ -150,7 +150,7 @@ def test_benefit_jkk_death_with_arrears_and_scholarships(officer) -> None:  # ty
     assert "Ani" in body
 
 
-def test_benefit_disability_over_100_percent_is_marked_on_its_row(officer) -> None:  # type: ignore[no-untyped-def]
+def test_benefit_disability_over_100_percent_is_marked_on_its_row(officer) -> None:
     r = officer.post(
         BENEFITS,
         _benefit_post(
@@ -165,7 +165,7 @@ def test_benefit_disability_over_100_percent_is_marked_on_its_row(officer) -> No
     assert 'data-testid="total"' not in body
 
 
-def test_benefit_errors_without_a_field_name_it(officer) -> None:  # type: ignore[no-untyped-def]
+def test_benefit_errors_without_a_field_name_it(officer) -> None:
     # a scholarship follows only a death or total disability: the message names the children
     r = officer.post(
         BENEFITS,
@@ -185,7 +185,7 @@ def test_benefit_errors_without_a_field_name_it(officer) -> None:  # type: ignor
     assert 'id="err-wage"' in r.content.decode()
 
 
-def test_benefit_htmx_returns_only_the_result_fragment(officer) -> None:  # type: ignore[no-untyped-def]
+def test_benefit_htmx_returns_only_the_result_fragment(officer) -> None:
     r = officer.post(BENEFITS, _benefit_post(), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="result")
     body = r.content.decode()
     assert "<html" not in body and "<form" not in body
@@ -193,7 +193,7 @@ def test_benefit_htmx_returns_only_the_result_fragment(officer) -> None:  # type
 
 
 @pytest.mark.parametrize("page", [CONTRIBUTION, BENEFITS])
-def test_hospital_is_refused_and_anonymous_sent_to_login(make_user, page: str) -> None:  # type: ignore[no-untyped-def]
+def test_hospital_is_refused_and_anonymous_sent_to_login(make_user, page: str) -> None:
     client = Client()
     client.force_login(make_user("hospital"))
     assert client.get(page).status_code == 403
@@ -203,14 +203,14 @@ def test_hospital_is_refused_and_anonymous_sent_to_login(make_user, page: str) -
 
 
 @pytest.mark.parametrize("role", ["admin", "city_officer", "sponsor"])
-def test_every_calculator_role_sees_the_pages(make_user, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_calculator_role_sees_the_pages(make_user, role: str) -> None:
     client = Client()
     client.force_login(make_user(role))
     assert client.get(CONTRIBUTION).status_code == 200
     assert client.get(BENEFITS).status_code == 200
 
 
-def test_benefit_dates_off_the_calendar_are_a_field_error(officer) -> None:  # type: ignore[no-untyped-def]
+def test_benefit_dates_off_the_calendar_are_a_field_error(officer) -> None:
     r = officer.post(
         BENEFITS,
         _benefit_post(
@@ -224,7 +224,7 @@ def test_benefit_dates_off_the_calendar_are_a_field_error(officer) -> None:  # t
     assert 'id="err-event_date"' in body and 'id="err-children-0-birth_date"' in body
 
 
-def test_a_link_from_a_worker_page_prefills_the_occupation(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_link_from_a_worker_page_prefills_the_occupation(client, make_user) -> None:
     client.force_login(make_user("bpjs_officer"))
     body = client.get("/hitung/iuran/?occupation=ojol&funding=csr").content.decode()
     assert '<option value="ojol" selected' in body and '<option value="csr" selected>' in body
@@ -233,7 +233,7 @@ def test_a_link_from_a_worker_page_prefills_the_occupation(client, make_user) ->
 # Issue 8: what is paid when; any number of children; dates checked against today.
 
 
-def test_benefit_future_event_is_refused_next_to_the_date(officer) -> None:  # type: ignore[no-untyped-def]
+def test_benefit_future_event_is_refused_next_to_the_date(officer) -> None:
     import datetime as dt
 
     from django.utils import timezone
@@ -244,7 +244,7 @@ def test_benefit_future_event_is_refused_next_to_the_date(officer) -> None:  # t
     assert 'data-testid="total"' not in body
 
 
-def test_benefit_add_child_shows_a_third_row_keeping_what_was_typed(officer) -> None:  # type: ignore[no-untyped-def]
+def test_benefit_add_child_shows_a_third_row_keeping_what_was_typed(officer) -> None:
     data = _benefit_post(
         add_child="1",
         **{"children-0-name": "Ani", "children-0-birth_date": "2015-01-01"},
@@ -262,7 +262,7 @@ def test_benefit_add_child_shows_a_third_row_keeping_what_was_typed(officer) -> 
     assert r["HX-Reswap"] == "none"
 
 
-def test_benefit_three_children_two_receive_one_max_children(officer) -> None:  # type: ignore[no-untyped-def]
+def test_benefit_three_children_two_receive_one_max_children(officer) -> None:
     rows = {
         "children-TOTAL_FORMS": "3",
         "children-2-working": "no",

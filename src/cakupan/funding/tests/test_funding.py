@@ -59,8 +59,8 @@ def test_month_arithmetic() -> None:
 
 
 @pytest.mark.django_db
-def test_cost_follows_the_discount_months_sector_and_funder(malang) -> None:  # type: ignore[no-untyped-def]
-    def programme(kind: str):  # type: ignore[no-untyped-def]
+def test_cost_follows_the_discount_months_sector_and_funder(malang) -> None:
+    def programme(kind: str):
         return programme_create(
             sponsor=sponsor_create(type=kind, name=kind),
             name="P",
@@ -83,7 +83,7 @@ def test_cost_follows_the_discount_months_sector_and_funder(malang) -> None:  # 
 
 
 @pytest.mark.django_db
-def test_eligibility_summary_in_words(malang) -> None:  # type: ignore[no-untyped-def]
+def test_eligibility_summary_in_words(malang) -> None:
     assert eligibility_summary({"sectors": ["transport"], "min_age": 18}) == [
         "Sektor: Transportasi (ojol, opang, sopir, kurir)",
         "Usia minimal 18 tahun",
@@ -104,7 +104,7 @@ def test_eligibility_codes_must_be_text() -> None:
     assert "'occupations' harus berupa daftar kode teks" in problem
 
 
-def _create(**changes):  # type: ignore[no-untyped-def]
+def _create(**changes):
     from cakupan.funding.models import Sponsor
 
     values = {
@@ -121,7 +121,7 @@ def _create(**changes):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_a_programme_lasts_at_most_60_months(malang) -> None:  # type: ignore[no-untyped-def]
+def test_a_programme_lasts_at_most_60_months(malang) -> None:
     assert _create(last_month=dt.date(2031, 12, 1)).last_month == dt.date(2031, 12, 1)
     with pytest.raises(FundingInvalid) as exc:
         _create(name="Q", last_month=dt.date(2032, 1, 1))
@@ -130,14 +130,14 @@ def test_a_programme_lasts_at_most_60_months(malang) -> None:  # type: ignore[no
 
 
 @pytest.mark.django_db
-def test_min_age_above_max_age_is_refused(malang) -> None:  # type: ignore[no-untyped-def]
+def test_min_age_above_max_age_is_refused(malang) -> None:
     with pytest.raises(FundingInvalid) as exc:
         _create(eligibility={"min_age": 60, "max_age": 18})
     assert "lebih besar dari usia maksimal" in exc.value.errors["eligibility"][0]
 
 
 @pytest.mark.django_db
-def test_eligibility_codes_must_be_in_the_catalogues(malang) -> None:  # type: ignore[no-untyped-def]
+def test_eligibility_codes_must_be_in_the_catalogues(malang) -> None:
     from cakupan.registry.models import Occupation
 
     Occupation.objects.filter(code="petani").update(active=False)
@@ -172,7 +172,7 @@ def test_eligibility_codes_must_be_in_the_catalogues(malang) -> None:  # type: i
 
 
 @pytest.mark.django_db
-def test_cohort_cap_has_an_upper_bound(malang) -> None:  # type: ignore[no-untyped-def]
+def test_cohort_cap_has_an_upper_bound(malang) -> None:
     sponsor = sponsor_create(type="csr", name="RS")
     form = ProgrammeForm(
         {

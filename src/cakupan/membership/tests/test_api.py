@@ -11,11 +11,11 @@ JSON = "application/json"
 
 
 @pytest.fixture
-def officer(api_client):  # type: ignore[no-untyped-def]
+def officer(api_client):
     return api_client("city_officer")
 
 
-def make_programme(client, sponsor_type: str = "csr", name: str = "Ojol") -> dict:  # type: ignore[no-untyped-def]
+def make_programme(client, sponsor_type: str = "csr", name: str = "Ojol") -> dict:
     sponsor = client.post(
         "/api/v1/sponsors", {"type": sponsor_type, "name": f"{name} sponsor"}, content_type=JSON
     )
@@ -37,7 +37,7 @@ def make_programme(client, sponsor_type: str = "csr", name: str = "Ojol") -> dic
     return r.json()
 
 
-def test_enrol_through_the_api_and_read_memberships(officer) -> None:  # type: ignore[no-untyped-def]
+def test_enrol_through_the_api_and_read_memberships(officer) -> None:
     programme = make_programme(officer)
     assert programme["eligibility"] == {"sectors": ["transport"]} and programme["members"] == 0
     w = make_worker(occupation="ojol")
@@ -57,7 +57,7 @@ def test_enrol_through_the_api_and_read_memberships(officer) -> None:  # type: i
     ]
 
 
-def test_double_funding_and_ineligible_are_422_naming_why(officer) -> None:  # type: ignore[no-untyped-def]
+def test_double_funding_and_ineligible_are_422_naming_why(officer) -> None:
     first, second = make_programme(officer, "csr", "RS"), make_programme(officer, "apbd", "Pemkot")
     w = make_worker(occupation="ojol")
     officer.post(
@@ -80,7 +80,7 @@ def test_double_funding_and_ineligible_are_422_naming_why(officer) -> None:  # t
     assert r.status_code == 422 and "sektor di luar sasaran" in r.json()["detail"][0]["msg"]
 
 
-def test_unknown_ids_and_bad_programmes_are_422(officer) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_ids_and_bad_programmes_are_422(officer) -> None:
     r = officer.post(
         "/api/v1/enrolments", {"worker_id": 999999, "programme_id": 999999}, content_type=JSON
     )
@@ -100,7 +100,7 @@ def test_unknown_ids_and_bad_programmes_are_422(officer) -> None:  # type: ignor
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "sponsor_id"
 
 
-def test_roles(api_client) -> None:  # type: ignore[no-untyped-def]
+def test_roles(api_client) -> None:
     officer = api_client("bpjs_officer")
     programme = make_programme(officer)
     sponsor = api_client("sponsor")

@@ -106,7 +106,7 @@ def test_the_same_person_twice_with_a_typo_is_one_enrolment_and_no_question(
 
 def test_undoing_an_automatic_link_removes_its_funding_and_opens_a_review(
     tmp_path: Path, known: Worker, make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     row, typo = typo_row(known)
     p = programme()
     outcome = enrol_import(path=write(tmp_path, [row, line(1)]), programme=p, as_of=NOV)
@@ -141,7 +141,7 @@ def test_undoing_an_automatic_link_removes_its_funding_and_opens_a_review(
 # --- the worker page ------------------------------------------------------------------------
 
 
-def _imported(tmp_path: Path, known: Worker):  # type: ignore[no-untyped-def]
+def _imported(tmp_path: Path, known: Worker):
     row, typo = typo_row(known)
     p = programme()
     enrol_import(path=write(tmp_path, [row]), programme=p, as_of=NOV)
@@ -150,7 +150,7 @@ def _imported(tmp_path: Path, known: Worker):  # type: ignore[no-untyped-def]
 
 def test_an_officer_undoes_an_automatic_link_from_the_worker_page(
     tmp_path: Path, known: Worker, make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _p, typo = _imported(tmp_path, known)
     client = Client()
     client.force_login(make_user("bpjs_officer"))
@@ -177,7 +177,7 @@ def test_an_officer_undoes_an_automatic_link_from_the_worker_page(
 
 def test_a_sponsor_sees_its_automatic_links_masked_and_cannot_undo_them(
     tmp_path: Path, known: Worker, make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     p, typo = _imported(tmp_path, known)
     sponsor = make_user("sponsor")
     sponsor.sponsor = p.sponsor
@@ -195,7 +195,7 @@ def test_a_sponsor_sees_its_automatic_links_masked_and_cannot_undo_them(
 
 def test_another_sponsors_automatic_links_are_not_shown(
     tmp_path: Path, known: Worker, make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from cakupan.membership.services import membership_enrol
 
     _imported(tmp_path, known)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("malang")
 NOV = dt.date(2026, 11, 1)
 
 
-def programme(kind: str = "csr", name: str = "Ojol sehat", budget: int = 10_000_000, **kw):  # type: ignore[no-untyped-def]
+def programme(kind: str = "csr", name: str = "Ojol sehat", budget: int = 10_000_000, **kw):
     sponsor = sponsor_create(type=kind, name=f"{kind.upper()} {name}")
     values = {
         "fiscal_year": 2026,

@@ -71,7 +71,7 @@ def write_csv(
     return path
 
 
-def check(path: Path):  # type: ignore[no-untyped-def]
+def check(path: Path):
     return check_rows(map_columns(read_table(path)), import_catalogue(), default_income=1_000_000)
 
 
@@ -284,7 +284,7 @@ CELL = st.one_of(
 )
 
 
-def _assert_accounted(result, fuzzed_row: int, good_rows: set[int]) -> None:  # type: ignore[no-untyped-def]
+def _assert_accounted(result, fuzzed_row: int, good_rows: set[int]) -> None:
     """Every row is either accepted (ASCII digits only) or refused with a message naming its
     row and column; the good rows are untouched by the bad one."""
     accepted = set(result.rows["row"].to_list())

@@ -23,14 +23,14 @@ HEAD = "nik,nama,tanggal_lahir,jenis_kelamin,kelurahan,pekerjaan,no_hp,penghasil
 GOOD = "3573055203900001,Siti Aminah,12-03-1990,P,Lowokwaru,ojol,0812 3456 7890,\n"
 
 
-def checked(tmp_path: Path, body: str, head: str = HEAD, name: str = "daftar.csv"):  # type: ignore[no-untyped-def]
+def checked(tmp_path: Path, body: str, head: str = HEAD, name: str = "daftar.csv"):
     path = tmp_path / name
     path.write_text(head + body, encoding="utf-8")
     frame = map_columns(read_table(path))
     return check_rows(frame, import_catalogue(), default_income=1_000_000)
 
 
-def problems(result) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+def problems(result) -> list[tuple[int, str, str]]:
     return [
         (r, c, code) for r, c, code in result.problems.select("row", "column", "code").iter_rows()
     ]

@@ -33,7 +33,7 @@ def write(tmp_path: Path, lines: list[str], name: str = "daftar.csv") -> Path:
     return path
 
 
-def programme(kind: str = "csr", budget: int = 100_000_000, **kw):  # type: ignore[no-untyped-def]
+def programme(kind: str = "csr", budget: int = 100_000_000, **kw):
     sponsor = sponsor_create(type=kind, name=f"Sponsor {kind} {kw.get('name', '')}")
     values = {
         "name": "Program",

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("malang")
 
 
 @pytest.fixture
-def programme():  # type: ignore[no-untyped-def]
+def programme():
     sponsor = sponsor_create(type="csr", name="RS Hermina")
     this_year = dt.date.today().year
     return programme_create(
@@ -36,7 +36,7 @@ def programme():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def officer(make_user) -> Client:  # type: ignore[no-untyped-def]
+def officer(make_user) -> Client:
     client = Client()
     client.force_login(make_user("bpjs_officer"))
     return client
@@ -51,7 +51,7 @@ def run_worker() -> None:
 worker_test = pytest.mark.django_db(transaction=True)
 
 
-def upload(client: Client, programme, body: str, name: str = "daftar.csv", partial: bool = False):  # type: ignore[no-untyped-def]
+def upload(client: Client, programme, body: str, name: str = "daftar.csv", partial: bool = False):
     f = SimpleUploadedFile(name, body.encode("utf-8"), content_type="text/csv")
     return client.post(
         f"/pendaftaran/program/{programme.pk}/unggah/", {"file": f, "partial": partial}
@@ -59,7 +59,7 @@ def upload(client: Client, programme, body: str, name: str = "daftar.csv", parti
 
 
 @worker_test
-def test_upload_check_in_background_then_save(officer, programme) -> None:  # type: ignore[no-untyped-def]
+def test_upload_check_in_background_then_save(officer, programme) -> None:
     r = upload(officer, programme, HEAD + line(1) + line(2))
     batch = ImportBatch.objects.get()
     assert r.status_code == 302 and r["Location"] == f"/pendaftaran/impor/{batch.pk}/"
@@ -83,7 +83,7 @@ def test_upload_check_in_background_then_save(officer, programme) -> None:  # ty
 
 
 @worker_test
-def test_rejected_rows_are_listed_with_a_downloadable_report(officer, programme) -> None:  # type: ignore[no-untyped-def]
+def test_rejected_rows_are_listed_with_a_downloadable_report(officer, programme) -> None:
     upload(officer, programme, HEAD + line(1) + line(2).replace("Lowokwaru", "lowokwarru"))
     run_worker()
     batch = ImportBatch.objects.get()
@@ -99,7 +99,7 @@ def test_rejected_rows_are_listed_with_a_downloadable_report(officer, programme)
 
 
 @worker_test
-def test_cancel_leaves_nothing(officer, programme) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_leaves_nothing(officer, programme) -> None:
     upload(officer, programme, HEAD + line(1))
     batch = ImportBatch.objects.get()
     officer.post(f"/pendaftaran/impor/{batch.pk}/batal/")
@@ -109,7 +109,7 @@ def test_cancel_leaves_nothing(officer, programme) -> None:  # type: ignore[no-u
 
 
 @worker_test
-def test_unknown_headers_go_through_the_mapping_step(officer, programme) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_headers_go_through_the_mapping_step(officer, programme) -> None:
     body = HEAD.replace("nik,", "Nomor Induk,", 1) + line(1)
     r = upload(officer, programme, body)
     batch = ImportBatch.objects.get()
@@ -132,13 +132,13 @@ def test_unknown_headers_go_through_the_mapping_step(officer, programme) -> None
     assert batch.column_map["Nomor Induk"] == "nik" and batch.counts["new"] == 1
 
 
-def test_a_pdf_is_refused_with_a_message(officer, programme) -> None:  # type: ignore[no-untyped-def]
+def test_a_pdf_is_refused_with_a_message(officer, programme) -> None:
     f = SimpleUploadedFile("daftar.pdf", b"%PDF-1.4", content_type="application/pdf")
     r = officer.post(f"/pendaftaran/program/{programme.pk}/unggah/", {"file": f}, follow=True)
     assert ".xlsx" in r.content.decode() and not ImportBatch.objects.exists()
 
 
-def test_single_enrolment_from_the_worker_page(officer, programme) -> None:  # type: ignore[no-untyped-def]
+def test_single_enrolment_from_the_worker_page(officer, programme) -> None:
     w = make_worker()
     officer.post(f"/pendaftaran/pekerja/{w.pk}/daftar/", {"programme": programme.pk})
     page = officer.get(f"/pekerja/{w.pk}/").content.decode()
@@ -146,7 +146,7 @@ def test_single_enrolment_from_the_worker_page(officer, programme) -> None:  # t
 
 
 @worker_test
-def test_review_queue_same_person_and_different_people(officer, programme, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_review_queue_same_person_and_different_people(officer, programme, make_user) -> None:
     upload(officer, programme, HEAD + line(1))
     run_worker()
     batch = ImportBatch.objects.get()
@@ -203,7 +203,7 @@ def test_review_queue_same_person_and_different_people(officer, programme, make_
     assert (conflict.status, conflict.resulting_worker) == (ReviewCase.Status.REJECTED, None)
 
 
-def test_sponsor_sees_its_own_programme_and_workers_masked(programme, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_sponsor_sees_its_own_programme_and_workers_masked(programme, make_user) -> None:
     funded, other = make_worker(full_name="Didanai"), make_worker(full_name="Zulkarnaen Luar")
     membership_enrol(worker=funded, programme=programme)
     user = make_user("sponsor")
@@ -229,14 +229,14 @@ def test_sponsor_sees_its_own_programme_and_workers_masked(programme, make_user)
     assert client.get("/program/baru/").status_code == 403
 
 
-def test_dashboard_counts_members_with_a_payer_this_month(officer, programme) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_counts_members_with_a_payer_this_month(officer, programme) -> None:
     membership_enrol(worker=make_worker(), programme=programme)
     make_worker(full_name="Belum Terdaftar")
     body = officer.get("/").content.decode()
     assert 'data-testid="count-funded">1<' in body and 'data-testid="count-workers">2<' in body
 
 
-def test_switch_to_self_payment_after_the_programme(officer, programme) -> None:  # type: ignore[no-untyped-def]
+def test_switch_to_self_payment_after_the_programme(officer, programme) -> None:
     w = make_worker()
     m = membership_enrol(worker=w, programme=programme)
     after = programme.last_month.replace(year=programme.last_month.year + 1, month=1)
@@ -250,7 +250,7 @@ def test_switch_to_self_payment_after_the_programme(officer, programme) -> None:
     assert "mandiri" in page
 
 
-def test_programme_page_states_eligibility_in_words(officer) -> None:  # type: ignore[no-untyped-def]
+def test_programme_page_states_eligibility_in_words(officer) -> None:
     p = programme_create(
         sponsor=sponsor_create(type="dbhcht", name="DBHCHT"),
         name="Rentan",
@@ -266,7 +266,7 @@ def test_programme_page_states_eligibility_in_words(officer) -> None:  # type: i
 
 
 @worker_test
-def test_save_twice_and_remap_a_saved_list_change_nothing(officer, programme) -> None:  # type: ignore[no-untyped-def]
+def test_save_twice_and_remap_a_saved_list_change_nothing(officer, programme) -> None:
     upload(officer, programme, HEAD + line(1))
     run_worker()
     batch = ImportBatch.objects.get()
@@ -285,7 +285,7 @@ def test_save_twice_and_remap_a_saved_list_change_nothing(officer, programme) ->
 
 
 @worker_test
-def test_a_cancel_request_left_over_does_not_stop_the_next_run(officer, programme) -> None:  # type: ignore[no-untyped-def]
+def test_a_cancel_request_left_over_does_not_stop_the_next_run(officer, programme) -> None:
     from cakupan.membership.tasks import cancel_flag
 
     upload(officer, programme, HEAD + line(1))
@@ -301,7 +301,7 @@ def test_a_cancel_request_left_over_does_not_stop_the_next_run(officer, programm
 
 
 @worker_test
-def test_an_unexpected_error_marks_the_batch_failed(officer, programme) -> None:  # type: ignore[no-untyped-def]
+def test_an_unexpected_error_marks_the_batch_failed(officer, programme) -> None:
     upload(officer, programme, HEAD + line(1))
     batch = ImportBatch.objects.get()
     batch.file.storage.delete(batch.file.name)  # the upload vanished from the disk
@@ -310,7 +310,7 @@ def test_an_unexpected_error_marks_the_batch_failed(officer, programme) -> None:
     assert batch.status == ImportBatch.Status.FAILED and "kesalahan sistem" in batch.message
 
 
-def test_the_hospital_clerk_sees_membership_and_this_months_payer(programme, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_the_hospital_clerk_sees_membership_and_this_months_payer(programme, make_user) -> None:
     funded, unfunded = make_worker(full_name="Didanai"), make_worker(full_name="Tanpa Kepesertaan")
     membership_enrol(worker=funded, programme=programme)
     clerk = Client()
@@ -330,7 +330,7 @@ def test_the_hospital_clerk_sees_membership_and_this_months_payer(programme, mak
     assert "Terlindungi hari ini: <strong>TIDAK</strong>" in body and "tidak ada" in body
 
 
-def test_an_empty_hospital_check_says_what_to_enter(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_hospital_check_says_what_to_enter(make_user) -> None:
     clerk = Client()
     clerk.force_login(make_user("hospital"))
     body = clerk.post("/verifikasi/", {"nik": "  "}).content.decode()
@@ -339,7 +339,7 @@ def test_an_empty_hospital_check_says_what_to_enter(make_user) -> None:  # type:
 
 def test_a_sponsor_sees_other_payers_only_as_another_sponsor(
     programme, make_user, api_client
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     w = make_worker()
     this_year = programme.first_month.year
     city = programme_create(

@@ -89,7 +89,7 @@ def test_token_rules_are_data_of_the_catalogue() -> None:
     assert words.resolve("Driver Grab") is None  # not in this catalogue's data
 
 
-def test_the_hospitals_list_goes_through_in_one_sitting(tmp_path: Path, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_the_hospitals_list_goes_through_in_one_sitting(tmp_path: Path, make_user) -> None:
     p = programme(name="Ojol sehat", eligibility={"occupations": ["ojol", "kurir"]})
     clerk = make_user("sponsor", username="csr_rs")
     first = enrol_import(path=LIST, programme=p, dry_run=True, user=clerk, as_of=NOV)

@@ -34,7 +34,7 @@ STOPPED_ID = "Tidak ada yang disimpan dari daftar ini"
 
 
 @pytest.fixture
-def web_programme():  # type: ignore[no-untyped-def]
+def web_programme():
     """A programme running this year and next: the web and the worker import as of today."""
     year = dt.date.today().year
     return programme(
@@ -46,7 +46,7 @@ def web_programme():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def officer(make_user) -> Client:  # type: ignore[no-untyped-def]
+def officer(make_user) -> Client:
     client = Client()
     client.force_login(make_user("bpjs_officer"))
     return client
@@ -60,7 +60,7 @@ def dead_process() -> tuple[int, float]:
     return proc.pid, started
 
 
-def lease(batch: ImportBatch, *, pid: int, started: float, host: str | None = None, **more) -> None:  # type: ignore[no-untyped-def]
+def lease(batch: ImportBatch, *, pid: int, started: float, host: str | None = None, **more) -> None:
     from cakupan.membership.runs import HOST
 
     ImportBatch.objects.filter(pk=batch.pk).update(
@@ -153,7 +153,7 @@ def test_a_list_being_saved_never_shows_checking_again(tmp_path: Path) -> None:
 
 
 @worker_test
-def test_a_save_on_the_worker_stays_saving_until_saved(officer, web_programme) -> None:  # type: ignore[no-untyped-def]
+def test_a_save_on_the_worker_stays_saving_until_saved(officer, web_programme) -> None:
     """The page polled during a save said "checking": the save run began by flipping it back."""
     from cakupan.membership import tasks
 
@@ -164,7 +164,7 @@ def test_a_save_on_the_worker_stays_saving_until_saved(officer, web_programme) -
     seen = []
     original = tasks.enrol_import
 
-    def spy(**kw):  # type: ignore[no-untyped-def]
+    def spy(**kw):
         progress = kw["progress"]
 
         def watch(stage: str, done: int, total: int) -> None:
@@ -186,7 +186,7 @@ def test_a_save_on_the_worker_stays_saving_until_saved(officer, web_programme) -
 @worker_test
 def test_a_worker_gone_mid_check_is_marked_failed_and_can_be_checked_again(
     officer, web_programme
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     upload(officer, web_programme, HEAD + line(1))
     batch = ImportBatch.objects.get()
     DBTaskResult.objects.filter(id=batch.task_id).update(
@@ -207,7 +207,7 @@ def test_a_worker_gone_mid_check_is_marked_failed_and_can_be_checked_again(
 
 
 @worker_test
-def test_a_live_run_is_left_running(officer, web_programme) -> None:  # type: ignore[no-untyped-def]
+def test_a_live_run_is_left_running(officer, web_programme) -> None:
     upload(officer, web_programme, HEAD + line(1))
     batch = ImportBatch.objects.get()
     me = psutil.Process()
@@ -237,7 +237,7 @@ def test_a_run_on_another_computer_is_judged_by_its_heartbeat(tmp_path: Path) ->
 
 
 @worker_test
-def test_a_task_taken_by_a_worker_that_died_before_starting_it(officer, web_programme) -> None:  # type: ignore[no-untyped-def]
+def test_a_task_taken_by_a_worker_that_died_before_starting_it(officer, web_programme) -> None:
     upload(officer, web_programme, HEAD + line(1))
     batch = ImportBatch.objects.get()
     long_ago = timezone.now() - dt.timedelta(minutes=5)
@@ -251,7 +251,7 @@ def test_a_task_taken_by_a_worker_that_died_before_starting_it(officer, web_prog
 
 
 @worker_test
-def test_a_queued_check_waits_for_the_worker(officer, web_programme) -> None:  # type: ignore[no-untyped-def]
+def test_a_queued_check_waits_for_the_worker(officer, web_programme) -> None:
     upload(officer, web_programme, HEAD + line(1))
     assert import_runs_reap() == 0
     assert ImportBatch.objects.get().status == ImportBatch.Status.VALIDATING
@@ -260,7 +260,7 @@ def test_a_queued_check_waits_for_the_worker(officer, web_programme) -> None:  #
 @worker_test
 def test_a_worker_killed_after_the_commit_leaves_a_saved_list_and_a_failed_task(
     officer, web_programme
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     upload(officer, web_programme, HEAD + line(1))
     run_worker()
     batch = ImportBatch.objects.get()
@@ -280,7 +280,7 @@ def test_a_worker_killed_after_the_commit_leaves_a_saved_list_and_a_failed_task(
 
 
 @worker_test
-def test_a_cancel_during_a_save_promises_nothing_it_cannot_keep(officer, web_programme) -> None:  # type: ignore[no-untyped-def]
+def test_a_cancel_during_a_save_promises_nothing_it_cannot_keep(officer, web_programme) -> None:
     upload(officer, web_programme, HEAD + line(1))
     run_worker()
     batch = ImportBatch.objects.get()
@@ -293,7 +293,7 @@ def test_a_cancel_during_a_save_promises_nothing_it_cannot_keep(officer, web_pro
     assert "Pembatalan diminta: menunggu proses berhenti" in page
 
 
-def test_the_programme_page_shows_a_dead_run_as_failed(officer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_programme_page_shows_a_dead_run_as_failed(officer, tmp_path: Path) -> None:
     p = programme()
     enrol_import(path=write(tmp_path, [row(1)]), programme=p, as_of=NOV, dry_run=True)
     batch = ImportBatch.objects.get()
@@ -305,7 +305,7 @@ def test_the_programme_page_shows_a_dead_run_as_failed(officer, tmp_path: Path) 
     assert "Gagal" in page and "Memeriksa" not in page
 
 
-def test_the_supervisor_starts_a_dead_worker_again_and_stops_it(caplog) -> None:  # type: ignore[no-untyped-def]
+def test_the_supervisor_starts_a_dead_worker_again_and_stops_it(caplog) -> None:
     from cakupan.supervisor import WorkerSupervisor
 
     restarted = []
@@ -357,7 +357,7 @@ def test_the_supervisor_waits_longer_after_each_quick_death() -> None:
 @worker_test
 def test_a_run_beats_where_another_connection_can_write_during_its_save(
     tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from cakupan.membership import runs
 
     enrol_import(path=write(tmp_path, [row(1)]), programme=programme(), as_of=NOV, dry_run=True)

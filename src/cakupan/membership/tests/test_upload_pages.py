@@ -27,7 +27,7 @@ RAW = re.compile(
 )
 
 
-def _programme(sponsor_name: str, **kw):  # type: ignore[no-untyped-def]
+def _programme(sponsor_name: str, **kw):
     year = dt.date.today().year
     return programme_create(
         sponsor=sponsor_create(type="csr", name=sponsor_name),
@@ -41,7 +41,7 @@ def _programme(sponsor_name: str, **kw):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def hospital(make_user):  # type: ignore[no-untyped-def]
+def hospital(make_user):
     """A sponsor user of RS Hermina, logged in, with its programme for ojol and kurir."""
     programme = _programme("RS Hermina", eligibility={"occupations": ["ojol", "kurir"]})
     user = make_user("sponsor", username="csr_hermina")
@@ -60,7 +60,7 @@ def _visible(html: str) -> str:
 
 
 @worker_test
-def test_a_sponsor_uploads_to_its_own_programme_and_saves(hospital) -> None:  # type: ignore[no-untyped-def]
+def test_a_sponsor_uploads_to_its_own_programme_and_saves(hospital) -> None:
     page = hospital.get(f"/program/{hospital.programme.pk}/").content.decode()
     assert "Unggah dan periksa" in page
     r = upload(hospital, hospital.programme, HEAD + line(1) + line(2))
@@ -74,7 +74,7 @@ def test_a_sponsor_uploads_to_its_own_programme_and_saves(hospital) -> None:  # 
 
 
 @worker_test
-def test_a_sponsor_is_refused_another_sponsors_programme_and_lists(hospital, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_sponsor_is_refused_another_sponsors_programme_and_lists(hospital, make_user) -> None:
     other = _programme("Pemkot Malang")
     r = upload(hospital, other, HEAD + line(1))
     assert r.status_code == 404 and not ImportBatch.objects.exists()
@@ -91,7 +91,7 @@ def test_a_sponsor_is_refused_another_sponsors_programme_and_lists(hospital, mak
     assert batch.status == ImportBatch.Status.PREVIEWED
 
 
-def test_a_sponsor_still_cannot_enrol_one_worker_or_decide_reviews(hospital) -> None:  # type: ignore[no-untyped-def]
+def test_a_sponsor_still_cannot_enrol_one_worker_or_decide_reviews(hospital) -> None:
     from cakupan.registry.tests.factories import make_worker
 
     w = make_worker()
@@ -101,7 +101,7 @@ def test_a_sponsor_still_cannot_enrol_one_worker_or_decide_reviews(hospital) -> 
 
 
 @worker_test
-def test_the_messy_list_maps_its_values_and_saves_the_valid_rows_only(hospital) -> None:  # type: ignore[no-untyped-def]
+def test_the_messy_list_maps_its_values_and_saves_the_valid_rows_only(hospital) -> None:
     f = SimpleUploadedFile("daftar_rs.csv", LIST.read_bytes(), content_type="text/csv")
     hospital.post(f"/pendaftaran/program/{hospital.programme.pk}/unggah/", {"file": f})
     run_worker()
@@ -156,7 +156,7 @@ def test_the_messy_list_maps_its_values_and_saves_the_valid_rows_only(hospital) 
 
 
 @worker_test
-def test_the_sponsors_next_list_is_offered_its_earlier_mapping(hospital) -> None:  # type: ignore[no-untyped-def]
+def test_the_sponsors_next_list_is_offered_its_earlier_mapping(hospital) -> None:
     upload(hospital, hospital.programme, HEAD + line(1, occupation="Ojek Gocek"))
     run_worker()
     first = ImportBatch.objects.get()
@@ -174,7 +174,7 @@ def test_the_sponsors_next_list_is_offered_its_earlier_mapping(hospital) -> None
 
 
 @worker_test
-def test_a_save_that_cannot_be_made_is_refused_even_when_posted(hospital) -> None:  # type: ignore[no-untyped-def]
+def test_a_save_that_cannot_be_made_is_refused_even_when_posted(hospital) -> None:
     upload(hospital, hospital.programme, HEAD + line(1) + line(2, occupation="astronot"))
     run_worker()
     batch = ImportBatch.objects.get()
@@ -185,7 +185,7 @@ def test_a_save_that_cannot_be_made_is_refused_even_when_posted(hospital) -> Non
 
 
 @worker_test
-def test_a_budget_that_does_not_fit_disables_both_saves_with_the_amounts(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_budget_that_does_not_fit_disables_both_saves_with_the_amounts(make_user) -> None:
     p = _programme("RS Kecil", budget=10_000)
     client = Client()
     client.force_login(make_user("city_officer"))
@@ -199,7 +199,7 @@ def test_a_budget_that_does_not_fit_disables_both_saves_with_the_amounts(make_us
 
 
 @worker_test
-def test_a_previewed_list_can_be_discarded_and_never_run_again(hospital) -> None:  # type: ignore[no-untyped-def]
+def test_a_previewed_list_can_be_discarded_and_never_run_again(hospital) -> None:
     upload(hospital, hospital.programme, HEAD + line(1))
     run_worker()
     batch = ImportBatch.objects.get()
@@ -218,7 +218,7 @@ def test_a_previewed_list_can_be_discarded_and_never_run_again(hospital) -> None
 
 
 @worker_test
-def test_the_column_step_shows_what_was_recognised_and_warns_of_ignored_income(hospital) -> None:  # type: ignore[no-untyped-def]
+def test_the_column_step_shows_what_was_recognised_and_warns_of_ignored_income(hospital) -> None:
     head = "Nomor Induk,Nama Lengkap,Tgl Lahir,L/P,Kelurahan,Pekerjaan,WA aktif,Gaji/bln\n"
     r = upload(hospital, hospital.programme, head + line(1))
     batch = ImportBatch.objects.get()
@@ -249,7 +249,7 @@ def test_the_column_step_shows_what_was_recognised_and_warns_of_ignored_income(h
     assert "Tidak ada kolom penghasilan" in page and "Tidak ada kolom nomor HP" not in page
 
 
-def test_one_column_cannot_be_chosen_for_two_headers(hospital) -> None:  # type: ignore[no-untyped-def]
+def test_one_column_cannot_be_chosen_for_two_headers(hospital) -> None:
     head = "Nomor Induk,NIK2,nama,tanggal_lahir,jenis_kelamin,kelurahan,pekerjaan\n"
     r = upload(hospital, hospital.programme, head + "1,2,a,b,c,d,e\n")
     page = hospital.post(r["Location"], {"h0": "nik", "h1": "nik"}).content.decode()

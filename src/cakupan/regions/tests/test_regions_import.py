@@ -125,7 +125,7 @@ def test_orphan_code_aborts_the_whole_import() -> None:
 
 
 @pytest.mark.slow
-def test_national_list_imports_set_based_and_idempotently(shared_data) -> None:  # type: ignore[no-untyped-def]
+def test_national_list_imports_set_based_and_idempotently(shared_data) -> None:
     regions_load_builtin()
     result = regions_import_file(path=shared_data / "wilayah_kepmendagri_2025.csv")
     assert result.total == 91_599

@@ -8,7 +8,7 @@ is left as it is, for an officer to merge by hand. `cakupan nik normalise` lists
 from django.db import migrations
 
 
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+def forwards(apps, schema_editor):
     from cakupan.registry.services import stored_niks_normalise
 
     repair = stored_niks_normalise(

@@ -16,7 +16,7 @@ import cakupan.registry.models
 class AddConstraintSparingOldRows(migrations.AddConstraint):
     """AddConstraint that binds new writes but does not refuse the rows already stored."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):  # type: ignore[no-untyped-def]
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
         model = to_state.apps.get_model(app_label, self.model_name)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return

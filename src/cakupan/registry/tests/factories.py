@@ -20,7 +20,7 @@ def worker_data(**overrides: object) -> WorkerData:
         kecamatan_code=kel[:8],
         birth_date=born,
         sex=sex,
-        serial=next(_serial),  # type: ignore[arg-type]
+        serial=next(_serial),
     )
     values = {
         "nik": nik,
@@ -31,7 +31,7 @@ def worker_data(**overrides: object) -> WorkerData:
         "occupation": "ojol",
         **overrides,
     }
-    return WorkerData(**values)  # type: ignore[arg-type]
+    return WorkerData(**values)
 
 
 def make_worker(**overrides: object) -> Worker:

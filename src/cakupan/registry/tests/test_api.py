@@ -23,11 +23,11 @@ NEW = {
 
 
 @pytest.fixture
-def officer(api_client):  # type: ignore[no-untyped-def]
+def officer(api_client):
     return api_client("bpjs_officer")
 
 
-def test_create_returns_201_with_the_saved_worker(officer) -> None:  # type: ignore[no-untyped-def]
+def test_create_returns_201_with_the_saved_worker(officer) -> None:
     r = officer.post("/api/v1/workers", NEW, content_type="application/json")
     assert r.status_code == 201, r.content
     body = r.json()
@@ -43,7 +43,7 @@ def test_create_returns_201_with_the_saved_worker(officer) -> None:  # type: ign
     assert Worker.objects.get().source == "api"
 
 
-def test_invalid_worker_gets_422_naming_each_field(officer) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_worker_gets_422_naming_each_field(officer) -> None:
     bad = {**NEW, "sex": "L", "kelurahan": "35.73.05.9999", "occupation": "astronot"}
     r = officer.post("/api/v1/workers", bad, content_type="application/json")
     assert r.status_code == 422
@@ -52,7 +52,7 @@ def test_invalid_worker_gets_422_naming_each_field(officer) -> None:  # type: ig
     assert not Worker.objects.exists()
 
 
-def test_schema_errors_are_422_with_the_field(officer) -> None:  # type: ignore[no-untyped-def]
+def test_schema_errors_are_422_with_the_field(officer) -> None:
     r = officer.post(
         "/api/v1/workers",
         {**NEW, "birth_date": "15-06-1990", "welfare_decile": 12},
@@ -63,14 +63,14 @@ def test_schema_errors_are_422_with_the_field(officer) -> None:  # type: ignore[
     assert {("birth_date",), ("welfare_decile",)} <= locs
 
 
-def test_duplicate_nik_links_to_the_existing_worker(officer) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_nik_links_to_the_existing_worker(officer) -> None:
     existing = make_worker(nik=NEW["nik"], sex="P", birth_date=dt.date(1990, 6, 15))
     r = officer.post("/api/v1/workers", NEW, content_type="application/json")
     assert r.status_code == 422
     assert r.json()["existing"] == f"/api/v1/workers/{existing.pk}"
 
 
-def test_nul_and_lone_surrogate_are_422_not_500(officer) -> None:  # type: ignore[no-untyped-def]
+def test_nul_and_lone_surrogate_are_422_not_500(officer) -> None:
     for name in ["Sri\x00", "Sri\ud800"]:
         r = officer.post(
             "/api/v1/workers", {**NEW, "full_name": name}, content_type="application/json"
@@ -79,7 +79,7 @@ def test_nul_and_lone_surrogate_are_422_not_500(officer) -> None:  # type: ignor
     assert officer.get("/api/v1/workers", {"q": "a\x00b"}).status_code == 422
 
 
-def test_patch_changes_only_what_is_sent(officer) -> None:  # type: ignore[no-untyped-def]
+def test_patch_changes_only_what_is_sent(officer) -> None:
     w = make_worker()
     r = officer.patch(
         f"/api/v1/workers/{w.pk}", {"occupation": "kurir"}, content_type="application/json"
@@ -89,13 +89,13 @@ def test_patch_changes_only_what_is_sent(officer) -> None:  # type: ignore[no-un
     assert w.occupation.code == "kurir" and w.full_name == "Budi Santoso"
 
 
-def test_unknown_and_huge_ids_are_404_or_422(officer) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_and_huge_ids_are_404_or_422(officer) -> None:
     assert officer.get("/api/v1/workers/999999").status_code == 404
     assert officer.get(f"/api/v1/workers/{10**30}").status_code == 422
     assert officer.get("/api/v1/regions/99.99").status_code == 404
 
 
-def test_list_filters_paginates_and_logs_whole_niks(officer) -> None:  # type: ignore[no-untyped-def]
+def test_list_filters_paginates_and_logs_whole_niks(officer) -> None:
     for i in range(5):
         make_worker(full_name=f"Joko {i}")
     make_worker(full_name="Ani", kelurahan="35.73.01.1001", sex="P")
@@ -107,7 +107,7 @@ def test_list_filters_paginates_and_logs_whole_niks(officer) -> None:  # type: i
     assert NikAccessLog.objects.filter(action="api").count() == 3
 
 
-def test_heirs_are_added_and_listed(officer) -> None:  # type: ignore[no-untyped-def]
+def test_heirs_are_added_and_listed(officer) -> None:
     w = make_worker()
     child = {"full_name": "Dimas", "birth_date": "2015-02-03", "relation": "child", "sex": "L"}
     r = officer.post(f"/api/v1/workers/{w.pk}/heirs", child, content_type="application/json")
@@ -116,7 +116,7 @@ def test_heirs_are_added_and_listed(officer) -> None:  # type: ignore[no-untyped
     assert [(h["full_name"], h["relation"]) for h in heirs] == [("Dimas", "child")]
 
 
-def test_nik_check_endpoint_reports_problems(officer) -> None:  # type: ignore[no-untyped-def]
+def test_nik_check_endpoint_reports_problems(officer) -> None:
     r = officer.post(
         "/api/v1/nik/check", {"niks": ["3573051203900001", "123"]}, content_type="application/json"
     )
@@ -125,13 +125,13 @@ def test_nik_check_endpoint_reports_problems(officer) -> None:  # type: ignore[n
     assert not bad["valid"] and bad["problems"][0]["code"] == "not_16_digits"
 
 
-def test_openapi_and_docs_are_served(client) -> None:  # type: ignore[no-untyped-def]
+def test_openapi_and_docs_are_served(client) -> None:
     spec = client.get("/api/openapi.json").json()
     assert "/api/v1/workers" in spec["paths"] and "/api/v1/regions" in spec["paths"]
     assert client.get("/api/docs").status_code == 200
 
 
-def test_reading_whole_heir_niks_is_logged(officer) -> None:  # type: ignore[no-untyped-def]
+def test_reading_whole_heir_niks_is_logged(officer) -> None:
     w = make_worker()
     officer.post(
         f"/api/v1/workers/{w.pk}/heirs",

@@ -72,7 +72,7 @@ def test_the_column_rule_agrees_with_the_value_rule() -> None:
     assert set(found) == {n for n in NAMES if name_problem(n) is not None}
 
 
-def test_a_list_row_with_markup_in_the_name_is_refused_naming_the_character(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_list_row_with_markup_in_the_name_is_refused_naming_the_character(tmp_path) -> None:
     from cakupan.membership.imports import enrol_import
     from cakupan.membership.tests.test_imports import line, programme, write
 

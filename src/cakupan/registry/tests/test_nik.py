@@ -17,11 +17,11 @@ def lookup(code: str) -> str:
     )
 
 
-def check(nik: str, **kw):  # type: ignore[no-untyped-def]
+def check(nik: str, **kw):
     return parse_nik(nik, region_lookup=lookup, today=TODAY, **kw)
 
 
-def codes(result) -> set[str]:  # type: ignore[no-untyped-def]
+def codes(result) -> set[str]:
     return {p.code for p in result.problems}
 
 

@@ -24,7 +24,7 @@ def _migrate(target: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _latest_schema_after():  # type: ignore[no-untyped-def]
+def _latest_schema_after():
     """A test here walks the registry back to an old migration: the tests after it need the
     schema of every migration, later ones included."""
     yield
@@ -48,7 +48,7 @@ def test_migration_normalises_stored_niks_and_leaves_twins_for_an_officer() -> N
     Worker, Heir = old.get_model("registry", "Worker"), old.get_model("registry", "Heir")
     occupation = old.get_model("registry", "Occupation").objects.get(code="ojol")
 
-    def worker(nik: str, name: str):  # type: ignore[no-untyped-def]
+    def worker(nik: str, name: str):
         return Worker.objects.create(
             nik=nik,
             full_name=name,

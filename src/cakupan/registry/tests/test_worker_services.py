@@ -133,7 +133,7 @@ def test_db_nik_check_distinguishes_unknown_from_not_loaded() -> None:
     assert nik_check("3573051506880001").problems == []
 
 
-def test_search_by_nik_prefix_and_name_parts(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_search_by_nik_prefix_and_name_parts(make_user) -> None:
     officer = make_user("bpjs_officer")
     a = make_worker(full_name="Moch. Rizki Pratama")
     make_worker(full_name="Siti Rahayu", sex="P", kelurahan="35.73.01.1001")
@@ -145,7 +145,7 @@ def test_search_by_nik_prefix_and_name_parts(make_user) -> None:  # type: ignore
     assert worker_list(user=officer, filters=WorkerFilters(vulnerable=True)).count() == 2
 
 
-def test_nik_display_logs_whole_niks_only_for_allowed_roles(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_nik_display_logs_whole_niks_only_for_allowed_roles(make_user) -> None:
     w = make_worker()
     officer, sponsor = make_user("bpjs_officer"), make_user("sponsor")
     assert nik_display(user=officer, workers=[w], action="view")[w.pk] == w.nik

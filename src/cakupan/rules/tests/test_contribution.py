@@ -193,7 +193,7 @@ def test_bad_input_names_the_field(kwargs: dict[str, Any], field: str, code: str
     arguments: dict[str, object] = {"category": "bpu", "income": 1_000_000, "month": "2026-11"}
     arguments.update(kwargs)
     with pytest.raises(RuleInputError) as caught:
-        contribution(**arguments)  # type: ignore[arg-type]
+        contribution(**arguments)
     assert (caught.value.field, caught.value.code) == (field, code)
     assert caught.value.message and caught.value.message_en
 

@@ -35,7 +35,7 @@ def scholarship_now(result: BenefitResult) -> list[Any]:
 
 
 def codes(result: BenefitResult, child: int) -> list[str]:
-    outcome = result.scholarships.children[child]  # type: ignore[union-attr]
+    outcome = result.scholarships.children[child]
     return [reason.code for reason in outcome.reasons]
 
 
@@ -43,7 +43,7 @@ def test_jkm_after_40_months_42_million_now_and_two_children_scheduled() -> None
     """docs/regulations.md §5-§6: Rp 42,000,000 plus both children's scholarships; only this school
     year's instalment is paid now, the later school years stand apart."""
     result = jkm(contribution_months=40, children=[ANI, BUDI])
-    assert [c.total for c in result.scholarships.children] == [84_000_000, 75_000_000]  # type: ignore[union-attr]
+    assert [c.total for c in result.scholarships.children] == [84_000_000, 75_000_000]
     assert [(line.child, line.school_year, line.amount) for line in scholarship_now(result)] == [
         (0, "2026/2027", 1_500_000),
         (1, "2026/2027", 2_000_000),
@@ -52,7 +52,7 @@ def test_jkm_after_40_months_42_million_now_and_two_children_scheduled() -> None
     assert result.total_after_arrears == 0
     assert result.total_later == 84_000_000 + 75_000_000 - 3_500_000
     assert {line.payable for line in result.schedule} == {"later"}
-    assert min(line.school_year for line in result.schedule) == "2027/2028"  # type: ignore[type-var]
+    assert min(line.school_year for line in result.schedule) == "2027/2028"
     assert result.total == 42_000_000 + 159_000_000
 
 
@@ -62,7 +62,7 @@ def test_jkm_after_20_months_42_million_and_no_scholarship_with_the_reason() -> 
     assert result.total == result.total_now == 42_000_000
     assert result.schedule == () and scholarship_now(result) == []
     assert codes(result, 0) == codes(result, 1) == ["min_contribution"]
-    assert "36 bulan" in result.scholarships.children[0].reasons[0].message  # type: ignore[union-attr]
+    assert "36 bulan" in result.scholarships.children[0].reasons[0].message
 
 
 def test_jkk_death_lowest_bracket_70_million_plus_scholarships() -> None:
@@ -85,7 +85,7 @@ def test_three_children_two_eldest_scheduled_third_max_children() -> None:
     """docs/regulations.md §6: at most 2 children; without the heirs' choice the two eldest eligible."""
     citra = {"name": "Citra", "birth_date": "2021-01-10", "level": "not_in_school"}
     result = jkm(contribution_months=40, children=[citra, ANI, BUDI])
-    citra_out, ani_out, budi_out = result.scholarships.children  # type: ignore[union-attr]
+    citra_out, ani_out, budi_out = result.scholarships.children
     assert ani_out.eligible and budi_out.eligible and ani_out.schedule and budi_out.schedule
     assert not citra_out.eligible and citra_out.schedule == () and citra_out.total == 0
     assert codes(result, 0) == ["max_children"]
@@ -101,7 +101,7 @@ def test_three_children_two_eldest_scheduled_third_max_children() -> None:
 def test_the_heirs_choice_comes_before_age() -> None:
     citra = {"name": "Citra", "birth_date": "2021-01-10", "level": "not_in_school", "chosen": True}
     result = jkm(contribution_months=40, children=[citra, ANI, BUDI])
-    assert [c.eligible for c in result.scholarships.children] == [True, False, True]  # type: ignore[union-attr]
+    assert [c.eligible for c in result.scholarships.children] == [True, False, True]
     assert codes(result, 1) == ["max_children"]  # Ani is the youngest of the other two
 
 
@@ -110,9 +110,9 @@ def test_an_ineligible_child_leaves_its_place_to_the_next_eldest() -> None:
     eldest = {"name": "Dewi", "birth_date": "2005-01-01", "level": "s1", "year_in_level": 2}
     result = jkm(contribution_months=40, children=[{**eldest, "married": True}, ANI, BUDI])
     assert codes(result, 0) == ["married"]
-    assert [c.eligible for c in result.scholarships.children] == [False, True, True]  # type: ignore[union-attr]
+    assert [c.eligible for c in result.scholarships.children] == [False, True, True]
     unmarried = jkm(contribution_months=40, children=[eldest, ANI, BUDI])
-    assert [c.eligible for c in unmarried.scholarships.children] == [True, False, True]  # type: ignore[union-attr]
+    assert [c.eligible for c in unmarried.scholarships.children] == [True, False, True]
 
 
 def test_more_chosen_children_than_allowed_names_the_row() -> None:
@@ -143,7 +143,7 @@ def test_a_child_born_after_a_death_counts_within_the_posthumous_window() -> Non
     event = {"type": "jkm", "event_date": "2026-03-01", "contribution_months": 40}
     born = {"birth_date": "2026-11-15", "level": "not_in_school"}
     result = compute({**event, "children": [born]})
-    outcome = result.scholarships.children[0]  # type: ignore[union-attr]
+    outcome = result.scholarships.children[0]
     assert outcome.eligible and outcome.schedule[0].school_year == "2031/2032"
     assert scholarship_now(result) == [] and result.total_later == outcome.total
     # exactly 300 days after is still inside the window (and not after today)
@@ -221,8 +221,8 @@ def test_school_years_already_over_are_due_now_marked_low_confidence() -> None:
         "2026/2027",
     ]
     assert [line.confidence for line in now] == ["L", "L", "L", "H"]
-    assert result.scholarships.current_school_year == "2026/2027"  # type: ignore[union-attr]
-    assert min(line.school_year for line in result.schedule) == "2027/2028"  # type: ignore[type-var]
+    assert result.scholarships.current_school_year == "2026/2027"
+    assert min(line.school_year for line in result.schedule) == "2027/2028"
 
 
 def test_arrears_hold_this_years_instalment_and_make_later_years_conditional() -> None:
@@ -316,12 +316,12 @@ def test_each_headline_is_the_sum_of_its_own_lines(case: tuple[dict[str, Any], d
         return
     current = scholarships.current_school_year
     assert all(line.school_year <= current for line in result.lines if line.school_year)
-    assert all(line.school_year > current for line in result.schedule)  # type: ignore[operator]
+    assert all(line.school_year > current for line in result.schedule)
     receiving = [c for c in scholarships.children if c.eligible]
     assert len(receiving) <= scholarships.max_children
     assert len(scholarships.children) == len(event["children"])
     lines = [line for line in (*result.lines, *result.schedule) if line.child is not None]
-    assert sum(line.amount for line in lines) == scholarships.total  # type: ignore[misc]
+    assert sum(line.amount for line in lines) == scholarships.total
     one_off = default_rules().scholarship(date.fromisoformat(event["event_date"])).mode == "one_off"
     for outcome in receiving:
         child = event["children"][outcome.index]

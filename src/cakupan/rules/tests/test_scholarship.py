@@ -71,7 +71,7 @@ def test_child_not_yet_in_school_starts_at_age_4_school_year() -> None:
             "children": [{"birth_date": "2021-09-01", "level": "not_in_school"}],
         }
     )
-    outcome = result.scholarships.children[0]  # type: ignore[union-attr]
+    outcome = result.scholarships.children[0]
     assert outcome.schedule[0].school_year == "2026/2027"
     assert outcome.total == 87_000_000
 
@@ -79,7 +79,7 @@ def test_child_not_yet_in_school_starts_at_age_4_school_year() -> None:
 def test_midway_child_gets_only_remaining_years() -> None:
     """docs/regulations.md §6: SMP year 2 → 2 × SMP + 3 × SMA + 5 × S1 = 73,000,000."""
     result = jkm_death([child(birth_date="2013-09-01", level="smp", year_in_level=2)])
-    assert result.scholarships.total == 2 * 2_000_000 + 3 * 3_000_000 + 5 * 12_000_000  # type: ignore[union-attr]
+    assert result.scholarships.total == 2 * 2_000_000 + 3 * 3_000_000 + 5 * 12_000_000
 
 
 def test_schedule_stops_at_age_23() -> None:
@@ -92,7 +92,7 @@ def test_schedule_stops_at_age_23() -> None:
             "children": [child(birth_date="2005-01-01", level="s1", year_in_level=1)],
         }
     )
-    outcome = result.scholarships.children[0]  # type: ignore[union-attr]
+    outcome = result.scholarships.children[0]
     assert [y.school_year for y in outcome.schedule] == ["2025/2026", "2026/2027", "2027/2028"]
     assert outcome.total == 36_000_000
 
@@ -100,12 +100,12 @@ def test_schedule_stops_at_age_23() -> None:
 def test_jkm_under_36_months_gives_no_scholarship_with_reason() -> None:
     """docs/regulations.md §5: JKM scholarships only after ≥ 3 years of contributions."""
     result = jkm_death([child()], contribution_months=35)
-    outcome = result.scholarships.children[0]  # type: ignore[union-attr]
+    outcome = result.scholarships.children[0]
     assert not outcome.eligible
     assert [r.code for r in outcome.reasons] == ["min_contribution"]
-    assert result.scholarships.total == 0  # type: ignore[union-attr]
+    assert result.scholarships.total == 0
     assert scholarship_lines(result) == []
-    assert jkm_death([child()], contribution_months=36).scholarships.total == 87_000_000  # type: ignore[union-attr]
+    assert jkm_death([child()], contribution_months=36).scholarships.total == 87_000_000
 
 
 def test_jkk_scholarship_needs_no_contribution_period() -> None:
@@ -120,7 +120,7 @@ def test_jkk_scholarship_needs_no_contribution_period() -> None:
             "children": [child()],
         }
     )
-    assert result.scholarships.total == 87_000_000  # type: ignore[union-attr]
+    assert result.scholarships.total == 87_000_000
     assert result.total == 56_000_000 + 12_000_000 + 87_000_000
 
 
@@ -138,7 +138,7 @@ def test_jkk_scholarship_needs_no_contribution_period() -> None:
 )
 def test_not_eligible_reasons(fields: dict[str, Any], reason: str) -> None:
     """docs/regulations.md §6: under 23, unmarried, not working, registered as heir, enrolled."""
-    outcome = jkm_death([child(**fields)]).scholarships.children[0]  # type: ignore[union-attr]
+    outcome = jkm_death([child(**fields)]).scholarships.children[0]
     assert not outcome.eligible
     assert reason in [r.code for r in outcome.reasons]
     assert outcome.total == 0 and outcome.schedule == ()
@@ -154,7 +154,7 @@ def test_not_eligible_reasons(fields: dict[str, Any], reason: str) -> None:
 )
 def test_permenaker_1_2025_working_exceptions(fields: dict[str, Any]) -> None:
     """docs/regulations.md §6 [M]: PU up to 6 consecutive months, BPU, or intern stay eligible."""
-    assert jkm_death([child(**fields)]).scholarships.children[0].eligible  # type: ignore[union-attr]
+    assert jkm_death([child(**fields)]).scholarships.children[0].eligible
 
 
 def test_pp44_jkm_one_scholarship_after_five_years() -> None:
@@ -166,14 +166,14 @@ def test_pp44_jkm_one_scholarship_after_five_years() -> None:
         "children": [child(birth_date="2010-01-01", level="tk_sd", year_in_level=4)],
     }
     result = compute(event)
-    assert result.scholarships.total == 12_000_000  # type: ignore[union-attr]
-    assert result.scholarships.rule_id == "scholarship-pp44-2015"  # type: ignore[union-attr]
+    assert result.scholarships.total == 12_000_000
+    assert result.scholarships.rule_id == "scholarship-pp44-2015"
     assert result.total == 24_000_000 + 12_000_000
     short = compute({**event, "contribution_months": 59})
-    assert [r.code for r in short.scholarships.children[0].reasons] == ["min_contribution"]  # type: ignore[union-attr]
+    assert [r.code for r in short.scholarships.children[0].reasons] == ["min_contribution"]
     # one child only: the eldest of two qualifying children, the other is listed with the reason
     two = compute({**event, "children": [child(birth_date="2012-01-01"), *event["children"]]})
-    younger, elder = two.scholarships.children  # type: ignore[union-attr]
+    younger, elder = two.scholarships.children
     assert elder.eligible and elder.total == 12_000_000
     assert [r.code for r in younger.reasons] == ["max_children"]
     assert two.total == 24_000_000 + 12_000_000
@@ -190,7 +190,7 @@ def test_pp44_jkk_one_off_scholarship_needs_no_period() -> None:
             "children": [child(birth_date="2010-01-01")],
         }
     )
-    assert result.scholarships.total == 12_000_000  # type: ignore[union-attr]
+    assert result.scholarships.total == 12_000_000
 
 
 @pytest.mark.parametrize(

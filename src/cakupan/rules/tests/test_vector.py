@@ -135,5 +135,5 @@ def test_bad_columns_name_the_first_bad_row(
     }
     arguments.update(kwargs)
     with pytest.raises(RuleInputError) as caught:
-        contributions_for_month(**arguments)  # type: ignore[arg-type]
+        contributions_for_month(**arguments)
     assert (caught.value.field, caught.value.code) == (field, code)

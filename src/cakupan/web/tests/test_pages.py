@@ -12,13 +12,13 @@ pytestmark = pytest.mark.usefixtures("malang")
 
 
 @pytest.fixture
-def officer_client(make_user) -> Client:  # type: ignore[no-untyped-def]
+def officer_client(make_user) -> Client:
     client = Client()
     client.force_login(make_user("city_officer"))
     return client
 
 
-def test_login_with_password_and_argon2_hash(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_login_with_password_and_argon2_hash(make_user) -> None:
     user = make_user("bpjs_officer", username="rina")
     assert user.password.startswith("argon2")
     client = Client()
@@ -27,7 +27,7 @@ def test_login_with_password_and_argon2_hash(make_user) -> None:  # type: ignore
     assert "Pekerja" in client.get("/").content.decode()
 
 
-def test_repeated_failed_logins_lock_the_account(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_failed_logins_lock_the_account(make_user) -> None:
     make_user("bpjs_officer", username="rina")
     client = Client()
     for _ in range(5):
@@ -38,13 +38,13 @@ def test_repeated_failed_logins_lock_the_account(make_user) -> None:  # type: ig
     assert "15 menit" in r.content.decode()
 
 
-def test_wrong_password_says_so_in_indonesian(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_password_says_so_in_indonesian(make_user) -> None:
     make_user("bpjs_officer", username="rina")
     body = Client().post("/masuk/", {"username": "rina", "password": "salah"}).content.decode()
     assert "Nama pengguna atau kata sandi salah" in body
 
 
-def test_dashboard_counts_are_real(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_counts_are_real(officer_client) -> None:
     make_worker()
     make_worker(full_name="Ani", sex="P", kelurahan="35.73.01.1001", occupation="ketua_rt_rw")
     body = officer_client.get("/").content.decode()
@@ -52,7 +52,7 @@ def test_dashboard_counts_are_real(officer_client) -> None:  # type: ignore[no-u
     assert "Blimbing" in body and "Lowokwaru" in body
 
 
-def test_search_returns_a_partial_for_htmx(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_search_returns_a_partial_for_htmx(officer_client) -> None:
     make_worker(full_name="Moch. Rizki")
     make_worker(full_name="Dewi Lestari", sex="P")
     full = officer_client.get("/pekerja/", {"q": "rizki"}).content.decode()
@@ -63,12 +63,12 @@ def test_search_returns_a_partial_for_htmx(officer_client) -> None:  # type: ign
     assert "Dewi Lestari" in part and "<html" not in part
 
 
-def test_kelurahan_options_follow_the_kecamatan(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_kelurahan_options_follow_the_kecamatan(officer_client) -> None:
     body = officer_client.get("/pekerja/kelurahan/", {"kecamatan": "35.73.02"}).content.decode()
     assert body.count("<option") == 12 and "Oro-oro Dowo" in body and "Arjosari" not in body
 
 
-def test_worker_form_shows_field_messages_and_saves_nothing(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_worker_form_shows_field_messages_and_saves_nothing(officer_client) -> None:
     r = officer_client.post(
         "/pekerja/baru/",
         {
@@ -86,7 +86,7 @@ def test_worker_form_shows_field_messages_and_saves_nothing(officer_client) -> N
     assert not Worker.objects.exists()
 
 
-def test_worker_form_creates_and_redirects_to_detail(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_worker_form_creates_and_redirects_to_detail(officer_client) -> None:
     r = officer_client.post(
         "/pekerja/baru/",
         {
@@ -104,7 +104,7 @@ def test_worker_form_creates_and_redirects_to_detail(officer_client) -> None:  #
     assert worker.welfare_decile == 3 and worker.created_by is not None
 
 
-def test_duplicate_nik_in_the_form_links_to_the_existing_worker(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_nik_in_the_form_links_to_the_existing_worker(officer_client) -> None:
     existing = make_worker()
     body = officer_client.post(
         "/pekerja/baru/",
@@ -120,7 +120,7 @@ def test_duplicate_nik_in_the_form_links_to_the_existing_worker(officer_client) 
     assert f'href="/pekerja/{existing.pk}/"' in body and "sudah terdaftar" in body
 
 
-def test_edit_and_heir_flow(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_edit_and_heir_flow(officer_client) -> None:
     w = make_worker()
     r = officer_client.post(
         f"/pekerja/{w.pk}/ubah/",
@@ -156,12 +156,12 @@ def test_edit_and_heir_flow(officer_client) -> None:  # type: ignore[no-untyped-
     assert not Heir.objects.exists()
 
 
-def test_nik_check_page_lists_problems(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_nik_check_page_lists_problems(officer_client) -> None:
     body = officer_client.post("/nik/", {"niks": "3573051203900001\n357305"}).content.decode()
     assert "not_16_digits" in body and "12-03-1990" in body
 
 
-def test_english_is_available(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_english_is_available(officer_client) -> None:
     officer_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     body = officer_client.get("/pekerja/").content.decode()
     assert "Register a worker" in body
@@ -169,7 +169,7 @@ def test_english_is_available(officer_client) -> None:  # type: ignore[no-untype
     assert "Daftarkan pekerja" in officer_client.get("/pekerja/").content.decode()
 
 
-def test_token_page_creates_a_key_shown_once(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_token_page_creates_a_key_shown_once(officer_client) -> None:
     import re
 
     body = officer_client.post("/token/", {"name": "laptop"}).content.decode()
@@ -180,23 +180,23 @@ def test_token_page_creates_a_key_shown_once(officer_client) -> None:  # type: i
     assert r.status_code == 200
 
 
-def test_unknown_page_is_a_friendly_404(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_page_is_a_friendly_404(officer_client) -> None:
     r = officer_client.get(f"/pekerja/{10**17}/")
     assert r.status_code == 404 and "Tidak ditemukan" in r.content.decode()
     assert officer_client.get(f"/pekerja/{10**25}/").status_code == 404
 
 
-def test_indonesian_even_for_an_english_browser(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_indonesian_even_for_an_english_browser(officer_client) -> None:
     body = officer_client.get("/pekerja/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "Daftarkan pekerja" in body and 'lang="id"' in body
 
 
-def test_a_locked_sqlite_database_is_a_503_not_an_error(officer_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_locked_sqlite_database_is_a_503_not_an_error(officer_client, monkeypatch) -> None:
     from django.db import OperationalError
 
     from cakupan.registry import views
 
-    def locked(**kwargs):  # type: ignore[no-untyped-def]
+    def locked(**kwargs):
         raise OperationalError("database is locked")
 
     # The service is replaced to make the lock happen on demand; the database is real.
@@ -215,12 +215,12 @@ def test_a_locked_sqlite_database_is_a_503_not_an_error(officer_client, monkeypa
     assert r.status_code == 503 and r["Retry-After"] == "30"
 
 
-def test_revoking_a_token_with_a_bad_id_is_a_404(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_revoking_a_token_with_a_bad_id_is_a_404(officer_client) -> None:
     assert officer_client.post("/token/", {"revoke": "abc"}).status_code == 404
     assert officer_client.post("/token/", {"revoke": "9" * 30}).status_code == 404
 
 
-def test_export_logs_the_path_without_the_search(officer_client) -> None:  # type: ignore[no-untyped-def]
+def test_export_logs_the_path_without_the_search(officer_client) -> None:
     from cakupan.registry.models import NikAccessLog
 
     w = make_worker()
