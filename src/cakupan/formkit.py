@@ -15,7 +15,6 @@ from typing import Any
 from django import forms
 
 from cakupan.digits import ascii_digits
-from cakupan.errors import Refused
 
 
 class AsciiDigitsForm(forms.Form):
@@ -51,8 +50,3 @@ def apply_errors(form: forms.Form, errors: dict[str, list[str]]) -> None:
     for field, msgs in errors.items():
         for msg in msgs:
             form.add_error(field if field in form.fields else None, msg)
-
-
-def apply_refused(form: forms.Form, refused: Refused) -> None:
-    """Put a refusal next to the field it names (above the form when it names none)."""
-    form.add_error(refused.field if refused.field in form.fields else None, refused.message)
