@@ -106,3 +106,32 @@ def _fresh_rate_limits():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def officer(make_user):
+    """A browser-like client logged in as a BPJS officer (modules that need an API client
+    define their own `officer`)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_user("bpjs_officer"))
+    return client
+
+
+@pytest.fixture
+def programme(malang):
+    """A CSR programme for ojol drivers over this year and the next, with room to spare."""
+    import datetime as dt
+
+    from cakupan.funding.services import programme_create, sponsor_create
+
+    year = dt.date.today().year
+    return programme_create(
+        sponsor=sponsor_create(type="csr", name="RS Hermina"),
+        name="Ojol sehat",
+        fiscal_year=year,
+        first_month=dt.date(year, 1, 1),
+        last_month=dt.date(year + 1, 12, 1),
+        budget=100_000_000,
+    )

@@ -42,13 +42,6 @@ FORM = {
 }
 
 
-@pytest.fixture
-def officer(make_user) -> Client:
-    client = Client()
-    client.force_login(make_user("bpjs_officer"))
-    return client
-
-
 def test_the_web_form_stores_a_full_width_nik_phone_and_decile_as_ascii(officer) -> None:
     r = officer.post(
         "/pekerja/baru/",

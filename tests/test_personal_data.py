@@ -23,18 +23,8 @@ pytestmark = pytest.mark.usefixtures("malang")
 
 
 @pytest.fixture
-def funded(make_user):
+def funded(make_user, programme):
     """A worker funded by a sponsor's programme, and a client logged in as that sponsor."""
-    sponsor = sponsor_create(type="csr", name="RS Hermina")
-    year = dt.date.today().year
-    programme = programme_create(
-        sponsor=sponsor,
-        name="Ojol sehat",
-        fiscal_year=year,
-        first_month=dt.date(year, 1, 1),
-        last_month=dt.date(year + 1, 12, 1),
-        budget=100_000_000,
-    )
     born = dt.date(1990, 3, 12)
     worker = make_worker(
         full_name="Sri Wahyuni",
@@ -45,7 +35,7 @@ def funded(make_user):
     )
     membership_enrol(worker=worker, programme=programme)
     user = make_user("sponsor")
-    user.sponsor = sponsor
+    user.sponsor = programme.sponsor
     user.save()
     client = Client()
     client.force_login(user)

@@ -11,7 +11,6 @@ The run is paused at the named stage by the test hook CAKUPAN_TEST_PAUSE_AT (run
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import sqlite3
@@ -25,11 +24,9 @@ from pathlib import Path
 import psutil
 import pytest
 from django.conf import settings
-from django.test import Client
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from cakupan.funding.services import programme_create, sponsor_create
 from cakupan.membership.imports import enrol_import
 from cakupan.membership.models import FundingAssignment, ImportBatch, Membership
 from cakupan.membership.runs import RUNNING, import_runs_reap
@@ -108,26 +105,6 @@ def kill_when_paused(proc: subprocess.Popen, marker: Path, timeout: float = 90) 
     assert int(marker.read_text()) == proc.pid
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
-
-
-@pytest.fixture
-def programme(malang):
-    year = dt.date.today().year
-    return programme_create(
-        sponsor=sponsor_create(type="csr", name="RS Hermina"),
-        name="Ojol sehat",
-        fiscal_year=year,
-        first_month=dt.date(year, 1, 1),
-        last_month=dt.date(year + 1, 12, 1),
-        budget=100_000_000,
-    )
-
-
-@pytest.fixture
-def officer(make_user) -> Client:
-    client = Client()
-    client.force_login(make_user("bpjs_officer"))
-    return client
 
 
 def nothing_written() -> bool:

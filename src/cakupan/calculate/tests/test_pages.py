@@ -13,13 +13,6 @@ CONTRIBUTION = "/hitung/iuran/"
 BENEFITS = "/hitung/manfaat/"
 
 
-@pytest.fixture
-def officer(make_user) -> Client:
-    client = Client()
-    client.force_login(make_user("bpjs_officer"))
-    return client
-
-
 def _benefit_post(**values: object) -> dict[str, object]:
     """A benefit form POST: empty formsets plus `values` (formset rows by their prefix)."""
     data: dict[str, object] = {

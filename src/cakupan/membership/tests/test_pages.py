@@ -21,27 +21,6 @@ from cakupan.registry.tests.factories import make_worker
 pytestmark = pytest.mark.usefixtures("malang")
 
 
-@pytest.fixture
-def programme():
-    sponsor = sponsor_create(type="csr", name="RS Hermina")
-    this_year = dt.date.today().year
-    return programme_create(
-        sponsor=sponsor,
-        name="Ojol sehat",
-        fiscal_year=this_year,
-        first_month=dt.date(this_year, 1, 1),
-        last_month=dt.date(this_year + 1, 12, 1),
-        budget=100_000_000,
-    )
-
-
-@pytest.fixture
-def officer(make_user) -> Client:
-    client = Client()
-    client.force_login(make_user("bpjs_officer"))
-    return client
-
-
 def run_worker() -> None:
     """The real task worker, once over the queue. Tests that use it run outside a wrapping
     transaction (transaction=True): the worker recycles database connections between tasks."""

@@ -13,7 +13,6 @@ from pathlib import Path
 import psutil
 import pytest
 from django.db import connection
-from django.test import Client
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -43,13 +42,6 @@ def web_programme():
         first_month=dt.date(year, 1, 1),
         last_month=dt.date(year + 1, 12, 1),
     )
-
-
-@pytest.fixture
-def officer(make_user) -> Client:
-    client = Client()
-    client.force_login(make_user("bpjs_officer"))
-    return client
 
 
 def dead_process() -> tuple[int, float]:
