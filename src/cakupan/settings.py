@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "cakupan.registry",
     "cakupan.funding",
     "cakupan.membership",
+    "cakupan.contributions",
     "cakupan.calculate",
     "cakupan.web",
 ]

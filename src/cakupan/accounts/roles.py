@@ -37,6 +37,14 @@ ENROL = "membership.enrol"
 # worker by hand and review decisions stay with officers (ENROL, REVIEW_LINKS).
 UPLOAD_LIST = "membership.upload_list"
 REVIEW_LINKS = "membership.review_links"
+# The contributions ledger: bill a month, record payments and statements, approve another
+# officer's assignment of an unmatched payment (maker-checker), see bills and invoices (a
+# sponsor: its own), print membership cards (a sponsor: for its own programmes).
+RUN_BILLING = "contributions.run_billing"
+RECORD_PAYMENT = "contributions.record_payment"
+APPROVE_PAYMENT = "contributions.approve_payment"
+VIEW_LEDGER = "contributions.view_ledger"
+ISSUE_CARD = "contributions.issue_card"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.BPJS_OFFICER: frozenset(
@@ -56,6 +64,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             ENROL,
             UPLOAD_LIST,
             REVIEW_LINKS,
+            RUN_BILLING,
+            RECORD_PAYMENT,
+            APPROVE_PAYMENT,
+            VIEW_LEDGER,
+            ISSUE_CARD,
         }
     ),
     Role.CITY_OFFICER: frozenset(
@@ -74,12 +87,23 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             ENROL,
             UPLOAD_LIST,
             REVIEW_LINKS,
+            VIEW_LEDGER,
+            ISSUE_CARD,
         }
     ),
     # A sponsor sees only the workers its own programmes fund (scoped in the selectors) and
     # never a whole NIK; it uploads lists to its own programmes only.
     Role.SPONSOR: frozenset(
-        {VIEW_WORKER, EXPORT_WORKER, VIEW_REGION, USE_CALCULATOR, VIEW_PROGRAMME, UPLOAD_LIST}
+        {
+            VIEW_WORKER,
+            EXPORT_WORKER,
+            VIEW_REGION,
+            USE_CALCULATOR,
+            VIEW_PROGRAMME,
+            UPLOAD_LIST,
+            VIEW_LEDGER,
+            ISSUE_CARD,
+        }
     ),
     # A hospital clerk only asks "is this person protected today?".
     Role.HOSPITAL: frozenset({VERIFY_MEMBERSHIP}),

@@ -303,6 +303,9 @@ class ArrearsRules:
     meta: RuleMeta
     max_months: int
     payable_now: Mapping[str, frozenset[str]]
+    # the day of the contribution month by which that month is due; before it, the month is
+    # not yet in arrears
+    due_day: int = 15
 
 
 @dataclass(frozen=True)
@@ -680,7 +683,12 @@ def _parse_arrears(meta: RuleMeta, body: _Section) -> ArrearsRules:
     now = body.section("payable_now")
     payable_now = {event: frozenset(now.strings(event)) for event in list(now.data)}
     now.done()
-    return ArrearsRules(meta=meta, max_months=body.amount("max_months"), payable_now=payable_now)
+    return ArrearsRules(
+        meta=meta,
+        max_months=body.amount("max_months"),
+        payable_now=payable_now,
+        due_day=body.amount("due_day", 15),
+    )
 
 
 def _parse_disability_table(meta: RuleMeta, body: _Section) -> DisabilityTable:

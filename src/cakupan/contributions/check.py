@@ -1,0 +1,106 @@
+"""`cakupan ledger check`: the ledger's invariants, each one SQL query that lists breaches.
+
+Each check names what it found first, so that an officer (or CI) can go to the entry. The
+checks read the entries, not the derived columns alone: a credit, a paid date or a bill's
+total that drifted from the allocations is caught here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cakupan.contributions.sql import T, fetch
+
+
+@dataclass(frozen=True)
+class Breach:
+    check: str
+    message: str
+
+
+def _first(sql: str) -> tuple | None:
+    rows = fetch(sql + " LIMIT 1")
+    return rows[0] if rows else None
+
+
+def _checks() -> list[tuple[str, str, str]]:
+    """(name, SQL listing breaches, message template filled with the first row)."""
+    pay = f"""
+        SELECT a.id, COALESCE(p.total, 0), COALESCE(al.total, 0), a.credit FROM {T.account} a
+        LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM {T.payment}
+                   GROUP BY account_id) p ON p.account_id = a.id
+        LEFT JOIN (SELECT p2.account_id, SUM(x.amount) AS total FROM {T.allocation} x
+                   JOIN {T.payment} p2 ON p2.id = x.payment_id
+                   GROUP BY p2.account_id) al ON al.account_id = a.id
+        WHERE COALESCE(p.total, 0) <> COALESCE(al.total, 0) + a.credit
+    """
+    return [
+        (
+            "payments_balance",
+            pay,
+            "payer account {0}: payments Rp {1} ≠ allocations Rp {2} + credit Rp {3}",
+        ),
+        (
+            "allocation_without_bill",
+            f"""SELECT x.id, x.bill_id FROM {T.allocation} x
+                LEFT JOIN {T.bill} b ON b.id = x.bill_id WHERE b.id IS NULL""",
+            "allocation {0} points at bill {1}, which does not exist",
+        ),
+        (
+            "allocation_other_payer",
+            f"""SELECT x.id, x.payment_id, x.bill_id FROM {T.allocation} x
+                JOIN {T.payment} p ON p.id = x.payment_id JOIN {T.bill} b ON b.id = x.bill_id
+                WHERE p.account_id IS NULL OR p.account_id <> b.account_id""",
+            "allocation {0} spends payment {1} on bill {2} of another payer",
+        ),
+        (
+            "bill_overpaid",
+            f"""SELECT b.id, b.amount, SUM(x.amount) FROM {T.bill} b
+                JOIN {T.allocation} x ON x.bill_id = b.id
+                GROUP BY b.id, b.amount HAVING SUM(x.amount) > b.amount""",
+            "bill {0} of Rp {1} has Rp {2} allocated",
+        ),
+        (
+            "payment_overspent",
+            f"""SELECT p.id, p.amount, SUM(x.amount) FROM {T.payment} p
+                JOIN {T.allocation} x ON x.payment_id = p.id WHERE p.amount > 0
+                GROUP BY p.id, p.amount HAVING SUM(x.amount) > p.amount""",
+            "payment {0} of Rp {1} has Rp {2} spent",
+        ),
+        (
+            "month_paid_twice",
+            f"""SELECT b.membership_id, b.month, COUNT(*) FROM {T.bill} b
+                WHERE EXISTS (SELECT 1 FROM {T.allocation} x WHERE x.bill_id = b.id)
+                  AND (SELECT SUM(x.amount) FROM {T.allocation} x WHERE x.bill_id = b.id) > 0
+                GROUP BY b.membership_id, b.month HAVING COUNT(*) > 1""",
+            "membership {0}: month {1} is paid on {2} bills",
+        ),
+        (
+            "paid_date_drift",
+            f"""SELECT b.id, b.paid_on, COALESCE(t.total, 0), b.amount FROM {T.bill} b
+                LEFT JOIN (SELECT bill_id, SUM(amount) AS total FROM {T.allocation}
+                           GROUP BY bill_id) t ON t.bill_id = b.id
+                WHERE (b.paid_on IS NOT NULL AND b.unpaid_from IS NULL
+                       AND COALESCE(t.total, 0) < b.amount)
+                   OR ((b.paid_on IS NULL OR b.unpaid_from IS NOT NULL)
+                       AND b.amount > 0 AND COALESCE(t.total, 0) >= b.amount)""",
+            "bill {0}: marked paid on {1} but allocations Rp {2} vs amount Rp {3} disagree",
+        ),
+        (
+            "voided_bill_paid",
+            f"""SELECT b.id FROM {T.bill} b WHERE b.voided_at IS NOT NULL
+                AND COALESCE((SELECT SUM(x.amount) FROM {T.allocation} x
+                              WHERE x.bill_id = b.id), 0) <> 0""",
+            "bill {0} is voided but money is still allocated to it",
+        ),
+    ]
+
+
+def ledger_check() -> list[Breach]:
+    """Every invariant in turn; the first breach of each that is broken."""
+    breaches = []
+    for name, sql, template in _checks():
+        row = _first(sql)
+        if row is not None:
+            breaches.append(Breach(name, template.format(*row)))
+    return breaches

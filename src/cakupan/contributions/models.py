@@ -1,0 +1,418 @@
+"""The contributions ledger: what each membership is billed for each month, who paid what, and
+how each payment was spent.
+
+Entries are appended, never edited or deleted, with three exceptions written once each and
+checked by `cakupan ledger check`:
+- a bill that nobody paid is *voided* when its month's payer changes (voided_at);
+- a bill's `paid_on` / `unpaid_from` cache when it became paid and when a reversal reopened
+  it, derived from its allocations so that "protected on date D" is one indexed query;
+- an unmatched payment gets its payer account once, when a second officer approves the
+  assignment (maker-checker, PaymentAssignment).
+A correction is a reversal: a negative payment pointing at the one it reverses, and negative
+allocations pointing at the allocations they undo.
+
+Invariants (contributions.check): per payer account, payments = allocations + credit; no
+allocation without a bill; allocations of a bill never exceed its amount; one live bill per
+membership and month; a bill's paid_on agrees with its allocations.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class PayerAccount(models.Model):
+    """Who pays: a sponsor (all its programmes' bills) or a worker paying his own membership.
+    `credit` is money received and not yet spent on a bill, carried to the next bills."""
+
+    sponsor = models.OneToOneField(
+        "funding.Sponsor", null=True, blank=True, on_delete=models.PROTECT, related_name="account"
+    )
+    membership = models.OneToOneField(
+        "membership.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="account",
+    )
+    credit = models.BigIntegerField(_("credit (Rp)"), default=0)
+
+    class Meta:
+        verbose_name = _("payer account")
+        verbose_name_plural = _("payer accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sponsor__isnull=True, membership__isnull=False)
+                | Q(sponsor__isnull=False, membership__isnull=True),
+                name="account_one_payer",
+            ),
+            models.CheckConstraint(condition=Q(credit__gte=0), name="account_credit_not_negative"),
+        ]
+        permissions = [
+            ("run_billing", "Can bill a month"),
+            ("record_payment", "Can record payments and upload payment statements"),
+            ("approve_payment", "Can approve the assignment of an unmatched payment"),
+            ("view_ledger", "Can see bills, payments and invoices"),
+        ]
+
+    def __str__(self) -> str:
+        return f"account {self.pk}"
+
+
+class BillingRun(models.Model):
+    """One billing of one month. `lock` is True only while a run is in progress: a unique
+    column, so a second run started meanwhile fails to insert and is told who is running."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Billing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    month = models.DateField(_("month"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    lock = models.BooleanField(null=True, unique=True, default=True)
+    stage = models.CharField(max_length=20, blank=True)
+    bills_added = models.PositiveIntegerField(default=0)
+    amount_added = models.BigIntegerField(default=0)
+    bills_voided = models.PositiveIntegerField(default=0)
+    credit_applied = models.BigIntegerField(default=0)
+    invoices_added = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    run_host = models.CharField(max_length=255, blank=True)
+    run_pid = models.PositiveIntegerField(null=True, blank=True)
+    run_started = models.FloatField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("billing run")
+        verbose_name_plural = _("billing runs")
+
+    def __str__(self) -> str:
+        return f"billing {self.month:%Y-%m} ({self.status})"
+
+
+class Invoice(models.Model):
+    """A sponsor's bill for one programme and month: the sum of its bill lines."""
+
+    programme = models.ForeignKey(
+        "funding.FundingProgramme", on_delete=models.PROTECT, related_name="invoices"
+    )
+    month = models.DateField(_("month"))
+    number = models.CharField(_("invoice number"), max_length=40, unique=True)
+    issued_on = models.DateField(_("issued on"))
+    due_on = models.DateField(_("due on"))
+    run = models.ForeignKey(BillingRun, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-month", "number"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "month"], name="one_invoice_per_month"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Bill(models.Model):
+    """What one membership owes for one month, and to whose account it is billed; priced by the
+    rules engine (rule_ids cite the rule sets)."""
+
+    membership = models.ForeignKey(
+        "membership.Membership", on_delete=models.PROTECT, related_name="bills"
+    )
+    month = models.DateField(_("month"))
+    account = models.ForeignKey(PayerAccount, on_delete=models.PROTECT, related_name="bills")
+    programme = models.ForeignKey(
+        "funding.FundingProgramme",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bills",
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="bills"
+    )
+    gross = models.BigIntegerField()
+    discount = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(_("amount (Rp)"))
+    rule_ids = models.CharField(max_length=200)
+    run = models.ForeignKey(
+        BillingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="bills"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # derived from the allocations (see the module docstring)
+    paid_on = models.DateField(null=True, blank=True)
+    unpaid_from = models.DateField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["month", "id"]
+        verbose_name = _("bill")
+        verbose_name_plural = _("bills")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "month"],
+                condition=Q(voided_at__isnull=True),
+                name="one_live_bill_per_month",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="bill_amount_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["month", "membership", "paid_on"], name="bill_month_paid"),
+            models.Index(fields=["membership", "month"], name="bill_membership_month"),
+            models.Index(fields=["account", "month"], name="bill_account_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.month:%Y-%m} Rp {self.amount}"
+
+
+class PaymentStatement(models.Model):
+    """An uploaded payment statement (bank or sponsor transfer list), read like a list import:
+    checked, previewed, then saved all at once (or the good rows only, when partial)."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Checked, waiting for confirmation")
+        SAVED = "saved", _("Saved")
+        DISCARDED = "discarded", _("Discarded")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(upload_to="statements/%Y/%m/", blank=True)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    partial = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    rows_total = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payment statement")
+        verbose_name_plural = _("payment statements")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Payment(models.Model):
+    """Money received (or, negative, a reversal of money received). The reference is the
+    idempotency key: a payment with a reference already recorded is not recorded again."""
+
+    class Source(models.TextChoices):
+        FORM = "form", _("Form")
+        API = "api", "API"
+        STATEMENT = "statement", _("Payment statement")
+        REVERSAL = "reversal", _("Reversal")
+
+    class Unmatched(models.TextChoices):
+        UNKNOWN_REFERENCE = "unknown_reference", _("The invoice or membership named is unknown")
+        UNKNOWN_PAYER = "unknown_payer", _("The payer is unknown")
+        NO_BILL = "no_bill", _("The amount fits no bill")
+
+    reference = models.CharField(_("reference"), max_length=80, unique=True)
+    account = models.ForeignKey(
+        PayerAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = models.BigIntegerField(_("amount (Rp)"))
+    paid_on = models.DateField(_("paid on"))
+    source = models.CharField(max_length=10, choices=Source.choices)
+    # what the payer named, as given (kept also when it matched nothing)
+    payer_text = models.CharField(_("payer as given"), max_length=200, blank=True)
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    membership = models.ForeignKey(
+        "membership.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    target_text = models.CharField(_("invoice or membership as given"), max_length=80, blank=True)
+    unmatched_reason = models.CharField(max_length=20, choices=Unmatched.choices, blank=True)
+    statement = models.ForeignKey(
+        PaymentStatement, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        indexes = [
+            models.Index(fields=["account", "paid_on"], name="payment_account_paid"),
+            models.Index(fields=["unmatched_reason"], name="payment_unmatched"),
+        ]
+        constraints = [
+            # money that matched nothing waits with its reason; a reversal carries no reason
+            models.CheckConstraint(
+                condition=Q(account__isnull=False) | ~Q(unmatched_reason=""),
+                name="payment_matched_or_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0, reverses__isnull=True)
+                | Q(amount__lt=0, reverses__isnull=False),
+                name="payment_sign",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} Rp {self.amount}"
+
+
+class Allocation(models.Model):
+    """Part of a payment spent on a bill (negative: undoing an earlier allocation).
+    `effective_on` is the day the money counts for the bill: the payment's date."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.BigIntegerField()
+    effective_on = models.DateField()
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0, reverses__isnull=True)
+                | Q(amount__lt=0, reverses__isnull=False),
+                name="allocation_sign",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → bill {self.bill_id}: Rp {self.amount}"
+
+
+class PaymentAssignment(models.Model):
+    """An officer's proposal that an unmatched payment belongs to a payer (and an invoice or
+    membership); another officer approves or rejects it (maker-checker)."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="assignments")
+    account = models.ForeignKey(PayerAccount, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    membership = models.ForeignKey(
+        "membership.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=Q(status="proposed"),
+                name="one_open_assignment_per_payment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(decided_by=models.F("proposed_by")), name="assignment_four_eyes"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → account {self.account_id} ({self.status})"
+
+
+class SigningKey(models.Model):
+    """An Ed25519 key of the branch that signs card tokens. Only the public half is stored
+    here (published for offline checking); the private half is a file under the var
+    directory. One key signs at a time; a retired key's cards are refused."""
+
+    kid = models.CharField(_("key id"), max_length=8, unique=True)
+    public_key = models.CharField(max_length=64, help_text="raw 32 bytes, base64url")
+    created_at = models.DateTimeField(auto_now_add=True)
+    active = models.BooleanField(default=False)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["active"], condition=Q(active=True), name="one_active_signing_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.kid
+
+
+class Card(models.Model):
+    """A printed membership card: its serial is inside the signed token, so a card can be
+    revoked (lost, replaced, membership ended) while the others stay valid."""
+
+    membership = models.ForeignKey(
+        "membership.Membership", on_delete=models.PROTECT, related_name="cards"
+    )
+    key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="cards")
+    issued_on = models.DateField(_("issued on"))
+    valid_through = models.DateField(_("valid through"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        verbose_name = _("membership card")
+        verbose_name_plural = _("membership cards")
+        permissions = [("issue_card", "Can print membership cards")]
+
+    def __str__(self) -> str:
+        return f"card {self.pk} of {self.membership_id}"

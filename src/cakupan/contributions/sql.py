@@ -1,0 +1,98 @@
+"""SQL pieces the ledger's set-based writes share: table names, dates, temporary tables, and
+bulk inserts (COPY on PostgreSQL, one executemany on SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+from cakupan.contributions.models import (
+    Allocation,
+    Bill,
+    BillingRun,
+    Invoice,
+    PayerAccount,
+    Payment,
+)
+from cakupan.funding.models import FundingProgramme, Sponsor
+from cakupan.membership.models import FundingAssignment, Membership
+from cakupan.registry.models import Occupation, Worker
+
+
+class T:
+    """Quoted table names."""
+
+    account = PayerAccount._meta.db_table
+    bill = Bill._meta.db_table
+    payment = Payment._meta.db_table
+    allocation = Allocation._meta.db_table
+    invoice = Invoice._meta.db_table
+    run = BillingRun._meta.db_table
+    membership = Membership._meta.db_table
+    funding = FundingAssignment._meta.db_table
+    programme = FundingProgramme._meta.db_table
+    sponsor = Sponsor._meta.db_table
+    worker = Worker._meta.db_table
+    occupation = Occupation._meta.db_table
+
+
+def day(value: dt.date) -> Any:
+    """A date as the database driver takes it in a raw query."""
+    return connection.ops.adapt_datefield_value(value)
+
+
+def now() -> Any:
+    from django.utils import timezone
+
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+def json_has(column: str, value: str) -> str:
+    """SQL true when a JSON list column holds the string `value` (a plain code)."""
+    if connection.vendor == "postgresql":
+        return f"({column})::jsonb ? '{value}'"
+    # in a query with parameters, % is written %%
+    return f"{column} LIKE '%%\"{value}\"%%'"
+
+
+def temp_table(name: str, columns: str) -> None:
+    """A fresh temporary table for this connection (dropped first if a failed run left one)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+
+
+def drop_temp(*names: str) -> None:
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows: COPY on PostgreSQL, one executemany elsewhere."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+
+def fetch(sql: str, params: Any = ()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def execute(sql: str, params: Any = ()) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
