@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 
 from cakupan.apikit import AUTH, BodyNotObject, FieldErrors, ObjectBodyParser
 from cakupan.calculate.api import router as calculate_router
+from cakupan.contributions.api import router as contributions_router
 from cakupan.errors import Refused
 from cakupan.funding.api import router as funding_router
 from cakupan.membership.api import router as membership_router
@@ -117,6 +118,7 @@ api.add_router("/v1/", registry_router)
 api.add_router("/v1/", calculate_router)
 api.add_router("/v1/", funding_router)
 api.add_router("/v1/", membership_router)
+api.add_router("/v1/", contributions_router)
 
 
 @api.exception_handler(ValidationError)

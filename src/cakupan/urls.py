@@ -13,6 +13,8 @@ urlpatterns = [
     path("hitung/", include("cakupan.calculate.urls")),
     path("program/", include("cakupan.funding.urls")),
     path("pendaftaran/", include("cakupan.membership.urls")),
+    path("iuran/", include("cakupan.contributions.urls")),
+    path("", include("cakupan.contributions.urls_cards")),
     path("", include("cakupan.web.urls")),
 ]
 

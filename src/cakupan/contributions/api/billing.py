@@ -1,0 +1,5 @@
+"""API: the ledger's billing operations."""
+
+from ninja import Router
+
+router = Router(tags=["billing"])
