@@ -49,6 +49,30 @@ def throwaway_django(prefix: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def throwaway_postgres(prefix: str, server_url: str) -> None:
+    """A fresh PostgreSQL database `cakupan_bench_<prefix>` on the server of `server_url`,
+    migrated; run_and_clean drops it. Must run before anything imports cakupan's models."""
+    import os
+    import tempfile
+
+    import psycopg
+
+    name = f"cakupan_bench_{prefix}"
+    base = server_url.replace("postgres://", "postgresql://")
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    os.environ["CAKUPAN_VAR"] = tempfile.mkdtemp(prefix=f"cakupan-bench-{prefix}-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "cakupan.settings"
+    os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + name
+    os.environ["CAKUPAN_BENCH_DROP"] = f"{base}|{name}"
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
 def run_and_clean(main: Callable[[], int]) -> None:
     """Run a benchmark's main(), then delete its throwaway database (a million workers take
     about a gigabyte), and exit with main's code."""
@@ -62,4 +86,10 @@ def run_and_clean(main: Callable[[], int]) -> None:
     finally:
         connection.close()
         shutil.rmtree(os.environ["CAKUPAN_VAR"], ignore_errors=True)
+        if drop := os.environ.get("CAKUPAN_BENCH_DROP"):
+            import psycopg
+
+            server, name = drop.split("|")
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name}")
     raise SystemExit(code)

@@ -156,17 +156,24 @@ def _ensure_accounts(p: dict) -> None:
 
 
 def _void_changed(p: dict) -> int:
-    """Void the month's unpaid bills whose payer is no longer the one funding the month."""
+    """Void the month's unpaid bills whose payer is no longer the one funding the month (an
+    anti-join against the month's current payers, so the database can hash it)."""
     return _execute_named(
         f"""
         UPDATE {T.bill} SET voided_at = %(now)s, void_reason = 'payer_changed'
-        WHERE month = %(month)s AND voided_at IS NULL AND paid_on IS NULL
-          AND NOT EXISTS (SELECT 1 FROM {T.allocation} al WHERE al.bill_id = {T.bill}.id)
-          AND NOT EXISTS (
-            SELECT 1 FROM {T.funding} fa JOIN {T.membership} m ON m.id = fa.membership_id
-            WHERE fa.membership_id = {T.bill}.membership_id AND {_covering()}
-              AND (fa.programme_id = {T.bill}.programme_id
-                   OR (fa.programme_id IS NULL AND {T.bill}.programme_id IS NULL)))
+        WHERE id IN (
+            SELECT b.id FROM {T.bill} b
+            LEFT JOIN (
+                SELECT fa.membership_id, COALESCE(fa.programme_id, 0) AS payer
+                FROM {T.funding} fa JOIN {T.membership} m ON m.id = fa.membership_id
+                WHERE {_covering()}
+            ) cur ON cur.membership_id = b.membership_id
+                 AND cur.payer = COALESCE(b.programme_id, 0)
+            WHERE b.month = %(month)s AND b.voided_at IS NULL AND b.paid_on IS NULL
+              AND (%(only)s = 0 OR b.membership_id = %(only)s)
+              AND cur.membership_id IS NULL
+              AND NOT EXISTS (SELECT 1 FROM {T.allocation} al WHERE al.bill_id = b.id)
+        )
         """,
         p,
     )

@@ -71,10 +71,19 @@ def paid_as_of(alias: str = "b") -> str:
     )
 
 
-def state_sql(on: dt.date, *, where: str = "") -> tuple[str, dict]:
+def state_sql(
+    on: dt.date, *, where: str = "", membership_ids: list[int] | None = None
+) -> tuple[str, dict]:
     """SQL selecting (membership_id, state, months_unpaid, last_paid) for every membership
-    (or those `where` keeps, a condition on `m`), and its parameters. Wrap it to count or
-    join: `SELECT state, COUNT(*) FROM (<sql>) s GROUP BY state`."""
+    (or those `where` keeps, a condition on `m`; or just `membership_ids`), and its
+    parameters. Wrap it to count or join: `SELECT state, COUNT(*) FROM (<sql>) s GROUP BY
+    state`."""
+    if membership_ids is not None:
+        ids = ",".join(str(int(i)) for i in membership_ids) or "NULL"
+        where = " AND ".join(w for w in (where, f"m.id IN ({ids})") if w)
+        only_bills = f"AND b.membership_id IN ({ids})"
+    else:
+        only_bills = ""
     rules = arrears_rules(on)
     month = on.replace(day=1)
     not_due = 1 if on.day <= rules.due_day else 0
@@ -92,7 +101,7 @@ def state_sql(on: dt.date, *, where: str = "") -> tuple[str, dict]:
         FROM {T.membership} m
         LEFT JOIN (
             SELECT b.membership_id, MAX(b.month) AS last_paid FROM {T.bill} b
-            WHERE b.month <= %(month)s AND {paid_as_of()}
+            WHERE b.month <= %(month)s AND {paid_as_of()} {only_bills}
             GROUP BY b.membership_id
         ) pd ON pd.membership_id = m.id
         {"WHERE " + where if where else ""}
@@ -124,8 +133,7 @@ def states_of(membership_ids: list[int], on: dt.date) -> dict[int, tuple[str, in
     """membership → (state, months unpaid) on `on`, for a few memberships."""
     if not membership_ids:
         return {}
-    ids = ",".join(str(int(i)) for i in membership_ids)
-    sql, params = state_sql(on, where=f"m.id IN ({ids})")
+    sql, params = state_sql(on, membership_ids=membership_ids)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {mid: (state, unpaid) for mid, state, unpaid, _last in cursor.fetchall()}
@@ -133,7 +141,7 @@ def states_of(membership_ids: list[int], on: dt.date) -> dict[int, tuple[str, in
 
 def state_row(membership_id: int, on: dt.date) -> tuple[str, int, dt.date | None]:
     """(state, months unpaid, last month paid) of one membership on `on`."""
-    sql, params = state_sql(on, where=f"m.id = {int(membership_id)}")
+    sql, params = state_sql(on, membership_ids=[membership_id])
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         _mid, state, unpaid, last_paid = cursor.fetchone()
