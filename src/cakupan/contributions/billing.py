@@ -14,18 +14,19 @@ run whose process died (psutil, as for list imports) gives the lock up to the ne
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cakupan.accounts.models import User
 from cakupan.contributions.ledger import settle
 from cakupan.contributions.models import BillingRun, Invoice
-from cakupan.contributions.sql import T, copy_rows, day, drop_temp, fetch, json_has, now, temp_table
+from cakupan.contributions.sql import T, copy_rows, day, drop_temp, json_has, now, temp_table
 from cakupan.errors import Refused
 from cakupan.funding.models import RULES_FUNDING
 from cakupan.membership.runs import process_alive, this_process
@@ -132,32 +133,18 @@ def run_fail(run: BillingRun, message: str) -> None:
     )
 
 
-def _ensure_accounts(p: dict) -> None:
-    """A payer account for every sponsor and self-payer with a month to bill."""
-    execute_sponsors = f"""
-        INSERT INTO {T.account} (sponsor_id, membership_id, credit)
-        SELECT DISTINCT pr.sponsor_id, CAST(NULL AS bigint), 0
-        FROM {T.funding} fa
-        JOIN {T.membership} m ON m.id = fa.membership_id
-        JOIN {T.programme} pr ON pr.id = fa.programme_id
-        WHERE {_covering()}
-          AND NOT EXISTS (SELECT 1 FROM {T.account} a WHERE a.sponsor_id = pr.sponsor_id)
-    """
-    execute_selves = f"""
-        INSERT INTO {T.account} (sponsor_id, membership_id, credit)
-        SELECT DISTINCT CAST(NULL AS bigint), m.id, 0
-        FROM {T.funding} fa
-        JOIN {T.membership} m ON m.id = fa.membership_id
-        WHERE fa.programme_id IS NULL AND {_covering()}
-          AND NOT EXISTS (SELECT 1 FROM {T.account} a WHERE a.membership_id = m.id)
-    """
-    _execute_named(execute_sponsors, p)
-    _execute_named(execute_selves, p)
+CANDIDATES = "tmp_bill_candidates"
+PRICES = "tmp_prices"
 
 
 def _void_changed(p: dict) -> int:
     """Void the month's unpaid bills whose payer is no longer the one funding the month (an
-    anti-join against the month's current payers, so the database can hash it)."""
+    anti-join against the month's current payers). Nothing to do before the month's first
+    run, which the first query tells at once."""
+    if not _fetch_named(
+        f"SELECT 1 FROM {T.bill} WHERE month = %(month)s AND voided_at IS NULL LIMIT 1", p
+    ):
+        return 0
     return _execute_named(
         f"""
         UPDATE {T.bill} SET voided_at = %(now)s, void_reason = 'payer_changed'
@@ -168,10 +155,9 @@ def _void_changed(p: dict) -> int:
                 FROM {T.funding} fa JOIN {T.membership} m ON m.id = fa.membership_id
                 WHERE {_covering()}
             ) cur ON cur.membership_id = b.membership_id
-                 AND cur.payer = COALESCE(b.programme_id, 0)
             WHERE b.month = %(month)s AND b.voided_at IS NULL AND b.paid_on IS NULL
               AND (%(only)s = 0 OR b.membership_id = %(only)s)
-              AND cur.membership_id IS NULL
+              AND (cur.membership_id IS NULL OR cur.payer <> COALESCE(b.programme_id, 0))
               AND NOT EXISTS (SELECT 1 FROM {T.allocation} al WHERE al.bill_id = b.id)
         )
         """,
@@ -179,26 +165,74 @@ def _void_changed(p: dict) -> int:
     )
 
 
-def _invoices(month: dt.date, run: BillingRun, p: dict) -> int:
+def _candidates(p: dict) -> int:
+    """The memberships to bill (the month has a payer, no live bill yet) with what prices
+    them: the income (the programme's package, or what the worker declared), sector, funder
+    and JHT; in a temporary table every later step reads instead of the big join."""
+    temp_table(
+        CANDIDATES,
+        "membership_id bigint PRIMARY KEY, programme_id bigint, sponsor_id bigint, "
+        "funder varchar(20), income bigint, sector varchar(40), jht integer",
+    )
+    jht = (
+        f"CASE WHEN (pr.id IS NULL AND {json_has('m.programmes', 'jht')}) "
+        f"OR (pr.id IS NOT NULL AND {json_has('pr.programmes', 'jht')}) THEN 1 ELSE 0 END"
+    )
+    return _execute_named(
+        f"""
+        INSERT INTO {CANDIDATES}
+            (membership_id, programme_id, sponsor_id, funder, income, sector, jht)
+        SELECT m.id, pr.id, pr.sponsor_id, COALESCE(s.type, 'self'),
+               COALESCE(pr.declared_income, m.declared_income), o.sector, {jht}
+        FROM {T.funding} fa
+        JOIN {T.membership} m ON m.id = fa.membership_id
+        JOIN {T.worker} w ON w.id = m.worker_id
+        JOIN {T.occupation} o ON o.id = w.occupation_id
+        LEFT JOIN {T.programme} pr ON pr.id = fa.programme_id
+        LEFT JOIN {T.sponsor} s ON s.id = pr.sponsor_id
+        WHERE {_covering()}
+          AND NOT EXISTS (SELECT 1 FROM {T.bill} b WHERE b.membership_id = m.id
+                          AND b.month = %(month)s AND b.voided_at IS NULL)
+        """,
+        p,
+    )
+
+
+def _ensure_accounts() -> None:
+    """A payer account for every sponsor and self-payer about to be billed."""
+    _execute_named(
+        f"""
+        INSERT INTO {T.account} (sponsor_id, membership_id, credit)
+        SELECT DISTINCT c.sponsor_id, CAST(NULL AS bigint), 0 FROM {CANDIDATES} c
+        WHERE c.sponsor_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM {T.account} a WHERE a.sponsor_id = c.sponsor_id)
+        """,
+        {},
+    )
+    _execute_named(
+        f"""
+        INSERT INTO {T.account} (sponsor_id, membership_id, credit)
+        SELECT CAST(NULL AS bigint), c.membership_id, 0 FROM {CANDIDATES} c
+        WHERE c.sponsor_id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM {T.account} a WHERE a.membership_id = c.membership_id)
+        """,
+        {},
+    )
+
+
+def _invoices(month: dt.date, run: BillingRun | None, programmes: set[int]) -> int:
     """One invoice per programme with a member to bill this month (the few programmes, not
     the rows, are looped over)."""
-    programmes = [
-        r[0]
-        for r in _fetch_named(
-            f"""
-            SELECT DISTINCT fa.programme_id FROM {T.funding} fa
-            JOIN {T.membership} m ON m.id = fa.membership_id
-            WHERE fa.programme_id IS NOT NULL AND {_covering()}
-              AND NOT EXISTS (SELECT 1 FROM {T.invoice} i
-                              WHERE i.programme_id = fa.programme_id AND i.month = %(month)s)
-            """,
-            p,
+    have = set(
+        Invoice.objects.filter(month=month, programme_id__in=programmes).values_list(
+            "programme_id", flat=True
         )
-    ]
+    )
     today = timezone.localdate()
     due = month.replace(day=due_day(month))
     if today > due:
         due = today + dt.timedelta(days=LATE_INVOICE_DAYS)
+    new = sorted(programmes - have)
     Invoice.objects.bulk_create(
         [
             Invoice(
@@ -209,10 +243,10 @@ def _invoices(month: dt.date, run: BillingRun, p: dict) -> int:
                 due_on=due,
                 run=run,
             )
-            for pid in programmes
+            for pid in new
         ]
     )
-    return len(programmes)
+    return len(new)
 
 
 def due_day(month: dt.date) -> int:
@@ -221,43 +255,24 @@ def due_day(month: dt.date) -> int:
     return default_rules().arrears(month, "month").due_day
 
 
-PRICES = "tmp_prices"
-
-
-def _prices(month: dt.date, p: dict) -> None:
+def _prices(month: dt.date) -> tuple[set[int], int]:
     """Price every distinct (income, sector, funder, JHT) of the month's bills with the rules
-    engine, into a temporary table the inserts join."""
-    jht_sponsor = json_has("pr.programmes", "jht")
-    jht_self = json_has("m.programmes", "jht")
-    keys = _fetch_named(
-        f"""
-        SELECT DISTINCT pr.declared_income, o.sector, s.type,
-               CASE WHEN {jht_sponsor} THEN 1 ELSE 0 END
-        FROM {T.funding} fa
-        JOIN {T.membership} m ON m.id = fa.membership_id
-        JOIN {T.worker} w ON w.id = m.worker_id
-        JOIN {T.occupation} o ON o.id = w.occupation_id
-        JOIN {T.programme} pr ON pr.id = fa.programme_id
-        JOIN {T.sponsor} s ON s.id = pr.sponsor_id
-        WHERE {_covering()}
-        UNION
-        SELECT DISTINCT m.declared_income, o.sector, 'self',
-               CASE WHEN {jht_self} THEN 1 ELSE 0 END
-        FROM {T.funding} fa
-        JOIN {T.membership} m ON m.id = fa.membership_id
-        JOIN {T.worker} w ON w.id = m.worker_id
-        JOIN {T.occupation} o ON o.id = w.occupation_id
-        WHERE fa.programme_id IS NULL AND {_covering()}
-        """,
-        p,
+    engine, into a temporary table the inserts join. One pass over the candidates also gives
+    the programmes to invoice and the amount about to be billed: (programmes, amount)."""
+    groups = _fetch_named(
+        f"SELECT income, sector, funder, jht, programme_id, COUNT(*) FROM {CANDIDATES} "
+        "GROUP BY income, sector, funder, jht, programme_id",
+        {},
     )
     temp_table(
         PRICES,
         "income bigint, sector varchar(40), funder varchar(20), jht integer, "
-        "gross bigint, discount bigint, amount bigint, rule_ids varchar(200)",
+        "gross bigint, discount bigint, amount bigint, rule_ids varchar(200), "
+        "PRIMARY KEY (income, sector, funder, jht)",
     )
-    if not keys:
-        return
+    if not groups:
+        return set(), 0
+    keys = sorted({g[:4] for g in groups})
     incomes, sectors, funders, jhts = zip(*keys, strict=True)
     result = contributions_for_month(
         month=month,
@@ -269,68 +284,56 @@ def _prices(month: dt.date, p: dict) -> None:
     contribution_id, *discount_ids = result.rule_ids
     gross = sum(result.gross.values())
     discount = sum(result.discount.values())
-    rows = []
+    rows, price = [], {}
     for i, key in enumerate(keys):
         ids = [contribution_id, *(discount_ids if discount[i] > 0 else [])]
-        rows.append((*key, int(gross[i]), int(discount[i]), int(result.total[i]), " ".join(ids)))
+        price[key] = int(result.total[i])
+        rows.append((*key, int(gross[i]), int(discount[i]), price[key], " ".join(ids)))
     copy_rows(
         PRICES,
         ["income", "sector", "funder", "jht", "gross", "discount", "amount", "rule_ids"],
         rows,
     )
+    programmes = {g[4] for g in groups if g[4] is not None}
+    return programmes, sum(price[g[:4]] * g[5] for g in groups)
 
 
-def _insert_bills(p: dict) -> tuple[int, int]:
-    """The missing bills of the month, by sponsors then by self-payers: (count, amount)."""
-    jht_sponsor = json_has("pr.programmes", "jht")
-    jht_self = json_has("m.programmes", "jht")
+def _insert_bills(p: dict) -> int:
+    """The month's missing bills, one INSERT … SELECT per kind of payer."""
     columns = (
         "membership_id, month, account_id, programme_id, invoice_id, gross, discount, amount, "
         "rule_ids, run_id, created_at, void_reason"
     )
-    missing = (
-        f"NOT EXISTS (SELECT 1 FROM {T.bill} b WHERE b.membership_id = m.id "
-        "AND b.month = %(month)s AND b.voided_at IS NULL)"
+    priced = (
+        f"JOIN {PRICES} px ON px.income = c.income AND px.sector = c.sector "
+        "AND px.funder = c.funder AND px.jht = c.jht"
     )
     added = _execute_named(
         f"""
         INSERT INTO {T.bill} ({columns})
-        SELECT m.id, %(month)s, a.id, fa.programme_id, i.id, px.gross, px.discount, px.amount,
-               px.rule_ids, %(run)s, %(now)s, ''
-        FROM {T.funding} fa
-        JOIN {T.membership} m ON m.id = fa.membership_id
-        JOIN {T.worker} w ON w.id = m.worker_id
-        JOIN {T.occupation} o ON o.id = w.occupation_id
-        JOIN {T.programme} pr ON pr.id = fa.programme_id
-        JOIN {T.sponsor} s ON s.id = pr.sponsor_id
-        JOIN {T.account} a ON a.sponsor_id = pr.sponsor_id
-        JOIN {T.invoice} i ON i.programme_id = pr.id AND i.month = %(month)s
-        JOIN {PRICES} px ON px.income = pr.declared_income AND px.sector = o.sector
-             AND px.funder = s.type AND px.jht = CASE WHEN {jht_sponsor} THEN 1 ELSE 0 END
-        WHERE {_covering()} AND {missing}
+        SELECT c.membership_id, %(month)s, a.id, c.programme_id, i.id, px.gross, px.discount,
+               px.amount, px.rule_ids, %(run)s, %(now)s, ''
+        FROM {CANDIDATES} c
+        JOIN {T.account} a ON a.sponsor_id = c.sponsor_id
+        JOIN {T.invoice} i ON i.programme_id = c.programme_id AND i.month = %(month)s
+        {priced}
+        WHERE c.sponsor_id IS NOT NULL
         """,
         p,
     )
     added += _execute_named(
         f"""
         INSERT INTO {T.bill} ({columns})
-        SELECT m.id, %(month)s, a.id, CAST(NULL AS bigint), CAST(NULL AS bigint), px.gross, px.discount, px.amount,
-               px.rule_ids, %(run)s, %(now)s, ''
-        FROM {T.funding} fa
-        JOIN {T.membership} m ON m.id = fa.membership_id
-        JOIN {T.worker} w ON w.id = m.worker_id
-        JOIN {T.occupation} o ON o.id = w.occupation_id
-        JOIN {T.account} a ON a.membership_id = m.id
-        JOIN {PRICES} px ON px.income = m.declared_income AND px.sector = o.sector
-             AND px.funder = 'self' AND px.jht = CASE WHEN {jht_self} THEN 1 ELSE 0 END
-        WHERE fa.programme_id IS NULL AND {_covering()} AND {missing}
+        SELECT c.membership_id, %(month)s, a.id, CAST(NULL AS bigint), CAST(NULL AS bigint),
+               px.gross, px.discount, px.amount, px.rule_ids, %(run)s, %(now)s, ''
+        FROM {CANDIDATES} c
+        JOIN {T.account} a ON a.membership_id = c.membership_id
+        {priced}
+        WHERE c.sponsor_id IS NULL
         """,
         p,
     )
-    if p["run"] is None:
-        return added, 0
-    amount = fetch(f"SELECT COALESCE(SUM(amount), 0) FROM {T.bill} WHERE run_id = %s", [p["run"]])
-    return added, int(amount[0][0])
+    return added
 
 
 def month_bill(
@@ -345,24 +348,29 @@ def month_bill(
     say = progress or (lambda stage: None)
     p = {"month": day(month), "now": now(), "run": run.pk if run else None, "only": membership_id}
     with transaction.atomic():
-        say("accounts")
-        _ensure_accounts(p)
-        say("void")
-        voided = _void_changed(p)
-        say("invoices")
-        invoices = _invoices(month, run, p) if run else 0
-        say("prices")
-        _prices(month, p)
-        say("bills")
         try:
-            added, amount = _insert_bills(p)
+            say("void")
+            voided = _void_changed(p)
+            say("candidates")
+            _candidates(p)
+            say("accounts")
+            _ensure_accounts()
+            say("prices")
+            programmes, amount = _prices(month)
+            say("invoices")
+            invoices = _invoices(month, run, programmes)
+            say("bills")
+            added = _insert_bills(p)
         finally:
-            drop_temp(PRICES)
+            drop_temp(PRICES, CANDIDATES)
         say("credit")
         credited = _fetch_named(
-            f"SELECT DISTINCT b.account_id FROM {T.bill} b JOIN {T.account} a "
-            "ON a.id = b.account_id WHERE b.month = %(month)s AND b.voided_at IS NULL "
-            "AND a.credit > 0 AND (%(only)s = 0 OR b.membership_id = %(only)s)",
+            f"""
+            SELECT a.id FROM {T.account} a WHERE a.credit > 0 AND EXISTS (
+                SELECT 1 FROM {T.bill} b WHERE b.account_id = a.id AND b.month = %(month)s
+                AND b.voided_at IS NULL AND b.paid_on IS NULL
+                AND (%(only)s = 0 OR b.membership_id = %(only)s))
+            """,
             p,
         )
         settled = settle(account_ids=[r[0] for r in credited]) if credited else None
@@ -375,6 +383,25 @@ def month_bill(
         invoices_added=invoices,
         credit_applied=settled.amount if settled else 0,
     )
+
+
+@contextmanager
+def _bulk_checks_off() -> Iterator[None]:
+    """On SQLite, foreign-key checks cost a third of a million-row billing insert; every key
+    it writes comes from a join on rows that exist in the same transaction (and `cakupan
+    ledger check` verifies the ledger's own links), so a run outside any transaction turns
+    them off for its own transaction. Inside an outer transaction (tests, a caller's atomic
+    block) SQLite cannot switch them, and they stay on."""
+    off = connection.vendor == "sqlite" and not connection.in_atomic_block
+    if off:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        if off:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA foreign_keys = ON")
 
 
 def billing_run(
@@ -393,7 +420,8 @@ def billing_run(
             progress(stage)
 
     try:
-        result = month_bill(month=month, run=run, progress=say)
+        with _bulk_checks_off():
+            result = month_bill(month=month, run=run, progress=say)
     except BaseException as exc:
         run_fail(run, str(exc)[:500] if isinstance(exc, Refused) else "")
         raise

@@ -129,17 +129,23 @@ class Bill(models.Model):
     """What one membership owes for one month, and to whose account it is billed; priced by the
     rules engine (rule_ids cite the rule sets)."""
 
+    # Indexes are few on purpose (each one costs every insert of a million-row billing run):
+    # membership and account are served by the composite indexes below, programme through
+    # the invoice.
     membership = models.ForeignKey(
-        "membership.Membership", on_delete=models.PROTECT, related_name="bills"
+        "membership.Membership", on_delete=models.PROTECT, related_name="bills", db_index=False
     )
     month = models.DateField(_("month"))
-    account = models.ForeignKey(PayerAccount, on_delete=models.PROTECT, related_name="bills")
+    account = models.ForeignKey(
+        PayerAccount, on_delete=models.PROTECT, related_name="bills", db_index=False
+    )
     programme = models.ForeignKey(
         "funding.FundingProgramme",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="bills",
+        db_index=False,
     )
     invoice = models.ForeignKey(
         Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="bills"
@@ -149,7 +155,12 @@ class Bill(models.Model):
     amount = models.BigIntegerField(_("amount (Rp)"))
     rule_ids = models.CharField(max_length=200)
     run = models.ForeignKey(
-        BillingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="bills"
+        BillingRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bills",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # derived from the allocations (see the module docstring)
@@ -171,8 +182,12 @@ class Bill(models.Model):
             models.CheckConstraint(condition=Q(amount__gte=0), name="bill_amount_not_negative"),
         ]
         indexes = [
-            models.Index(fields=["month", "membership", "paid_on"], name="bill_month_paid"),
-            models.Index(fields=["membership", "month"], name="bill_membership_month"),
+            # the state query reads only this index: which live months are paid, since when
+            models.Index(
+                fields=["membership", "month", "paid_on", "unpaid_from"],
+                condition=Q(voided_at__isnull=True),
+                name="bill_live_paid",
+            ),
             models.Index(fields=["account", "month"], name="bill_account_month"),
         ]
 
