@@ -347,10 +347,12 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
     from django.utils import timezone
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from cakupan.contributions.demo import demo_ledger_delete, demo_ledger_load
     from cakupan.membership.demo import demo_funding_delete, demo_funding_load
     from cakupan.registry.demo import DemoError, demo_load
 
     if replace:
+        demo_ledger_delete()
         demo_funding_delete()
     with Progress(
         "[progress.description]{task.description}",
@@ -378,6 +380,11 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
     console.print(
         f"Pendanaan demo: {funding.sponsors} pemberi dana, {funding.programmes} program, "
         f"{id_number(funding.memberships)} kepesertaan."
+    )
+    ledger = demo_ledger_load(seed=seed, today=timezone.localdate())
+    console.print(
+        f"Iuran demo: {ledger.months} bulan ditagih ({id_number(ledger.bills)} tagihan), "
+        f"{id_number(ledger.payments)} pembayaran."
     )
 
 
