@@ -114,7 +114,7 @@ def _draw(pdf: FPDF, face: CardFace, x: float, y: float) -> None:
     pdf.multi_cell(width, 4, _latin(face.name), max_line_height=4)
     cy = max(cy + 9, pdf.get_y() + 1)
     rows = [
-        (_("NIK"), face.masked_nik),
+        ("NIK", face.masked_nik),
         (_("Membership no."), face.number),
         (_("Sponsor"), face.sponsor),
         (_("Valid through"), face.valid_through.strftime("%d/%m/%Y")),

@@ -240,24 +240,24 @@ def _write_private(kid: str, key: Ed25519PrivateKey) -> None:
 
 def private_key(kid: str) -> Ed25519PrivateKey:
     """The private half of key `kid`, read from its file (Refused when the file is missing)."""
-    key = _private_cache.get(kid)
+    path = _key_path(kid)
+    key = _private_cache.get(str(path))
     if key is None:
-        path = _key_path(kid)
         try:
             loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except FileNotFoundError:
             raise Refused(
                 "signing_key_missing",
                 _(
-                    "The card signing key %(kid)s has no private key file on this server"
-                    " (%(path)s). An administrator should restore the file from the backup or"
-                    " make a new key with “cakupan cards key-rotate”."
+                    "Cards cannot be printed now: the private half of the branch's signing key"
+                    " %(kid)s is missing on this server. Ask the administrator to restore it from"
+                    " the backup or to make a new signing key."
                 )
-                % {"kid": kid, "path": path},
+                % {"kid": kid},
             ) from None
         if not isinstance(loaded, Ed25519PrivateKey):
             raise Refused("signing_key_invalid", f"{path} is not an Ed25519 key")
-        key = _private_cache[kid] = loaded
+        key = _private_cache[str(path)] = loaded
     return key
 
 
@@ -271,7 +271,7 @@ def _new_key(active: bool) -> SigningKey:
     while kid in taken or _key_path(kid).exists():
         kid = kid_text(secrets.randbelow(0x10000))
     _write_private(kid, key)
-    _private_cache[kid] = key
+    _private_cache[str(_key_path(kid))] = key
     return SigningKey.objects.create(kid=kid, public_key=b64url(public), active=active)
 
 
@@ -400,6 +400,7 @@ def card_issue(membership: Membership, user, *, today: dt.date | None = None) ->
     Membership.objects.select_for_update().filter(pk=membership.pk).first()  # one at a time
     live = _live_cards([membership.pk]).get(membership.pk)
     if live is not None and live.key_id == key.pk and live.valid_through == through:
+        live.membership = membership
         return live
     if live is not None:
         card_revoke(live, user, "replaced")
