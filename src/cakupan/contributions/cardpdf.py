@@ -111,7 +111,7 @@ def _draw(pdf: FPDF, face: CardFace, x: float, y: float) -> None:
     cy = y + 11
     pdf.set_font("Helvetica", "B", 9)
     pdf.set_xy(left, cy)
-    pdf.multi_cell(width, 4, _latin(face.name), max_line_height=4)
+    pdf.multi_cell(width, 4, _latin(face.name)[:60], max_line_height=4)
     cy = max(cy + 9, pdf.get_y() + 1)
     rows = [
         ("NIK", face.masked_nik),
