@@ -261,6 +261,10 @@ CAKUPAN_RATE_NIK_SEARCH = os.environ.get("CAKUPAN_RATE_NIK_SEARCH", "30/m")
 CAKUPAN_RATE_VERIFY = os.environ.get("CAKUPAN_RATE_VERIFY", "20/m")
 # Scans of membership cards (/V/<token>, no login): counted per IP address.
 CAKUPAN_RATE_CARD_CHECK = os.environ.get("CAKUPAN_RATE_CARD_CHECK", "30/m")
+# Behind a reverse proxy every request comes from the proxy's address: name the header the
+# proxy sets to the client's address (e.g. HTTP_X_REAL_IP), and only if it overwrites it.
+if _client_ip_header := os.environ.get("CAKUPAN_CLIENT_IP_HEADER"):
+    RATELIMIT_IP_META_KEY = _client_ip_header
 
 # Membership cards: the address printed in their QR codes (/V/<token> under it), and where the
 # private halves of the card signing keys live (files of mode 0600, never in the database).

@@ -159,7 +159,7 @@ def token_decode(token: str) -> tuple[CardToken, bytes, bytes]:
         raise TokenMalformed("encoding") from None
     if len(raw) < _HEAD.size + SIGNATURE_BYTES or raw[0] != VERSION:
         raise TokenMalformed("version")
-    version, kid, serial, months, days, n = _HEAD.unpack_from(raw)
+    _version, kid, serial, months, days, n = _HEAD.unpack_from(raw)
     if len(raw) != _HEAD.size + n + SIGNATURE_BYTES:
         raise TokenMalformed("length")
     payload, signature = raw[: _HEAD.size + n], raw[_HEAD.size + n :]
@@ -415,9 +415,7 @@ def card_revoke(card: Card, user, reason: str) -> Card:
     """Revoke a card (lost, replaced, membership ended): the online check refuses it."""
     reason = (reason or "").strip()[:200]
     if not reason:
-        raise Refused(
-            "reason_required", _("Say why the card is revoked, e.g. “lost”."), "reason"
-        )
+        raise Refused("reason_required", _("Say why the card is revoked, e.g. “lost”."), "reason")
     if card.revoked_at is None:
         updated = Card.objects.filter(pk=card.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_reason=reason, revoked_by=user

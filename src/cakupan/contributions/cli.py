@@ -84,9 +84,7 @@ def cards_key_list_cmd() -> None:
         return
     for k in keys:
         status = "pensiun" if k.retired_at else ("aktif" if k.active else "sah")
-        console.print(
-            f"{k.kid}  {status:7}  {k.created_at:%d/%m/%Y}  {k.public_key}", markup=False
-        )
+        console.print(f"{k.kid}  {status:7}  {k.created_at:%d/%m/%Y}  {k.public_key}", markup=False)
 
 
 @cards_app.command("key-retire")

@@ -52,9 +52,7 @@ def _card(**kw) -> C.CardToken:
 def _raw_public(key: Ed25519PrivateKey) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    return key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def _flip(token: str, index: int) -> str:
@@ -157,7 +155,6 @@ def test_the_qr_is_version_7_alphanumeric_and_at_most_8_for_the_longest_card():
 
 
 # -- keys, issue, revoke, rotate (database) --------------------------------------------------
-
 
 
 def test_the_first_key_is_made_on_demand_and_its_private_half_is_a_0600_file(settings, malang):
@@ -415,9 +412,7 @@ def test_the_programme_page_prints_all_its_cards(make_user, programme):
     assert Card.objects.filter(membership__in=members).count() == 3
 
 
-def test_a_scanned_card_shows_name_masked_nik_and_protection_and_is_logged(
-    make_user, programme
-):
+def test_a_scanned_card_shows_name_masked_nik_and_protection_and_is_logged(make_user, programme):
     (m,) = _paid_this_month(programme, name="Rina Kartika")
     card = C.card_issue(m, None)
     token = C.card_token(card)

@@ -122,9 +122,7 @@ def card_check_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
         throttle(request, "card-check")
     except Throttled as e:
-        response = render(
-            request, "web/error.html", {"code": 429, "message": str(e)}, status=429
-        )
+        response = render(request, "web/error.html", {"code": 429, "message": str(e)}, status=429)
         response["Retry-After"] = str(e.retry_after)
         return response
     today = timezone.localdate()
