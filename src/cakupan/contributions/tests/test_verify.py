@@ -16,8 +16,15 @@ from django.urls.resolvers import RegexPattern
 
 from cakupan.contributions import cards as C
 from cakupan.contributions.billing import billing_run
-from cakupan.contributions.services import account_of_membership, account_of_sponsor, payment_record
+from cakupan.contributions.selectors import membership_state
+from cakupan.contributions.services import (
+    account_of_membership,
+    account_of_sponsor,
+    payment_record,
+    payment_reverse,
+)
 from cakupan.contributions.tests.factories import make_membership, make_programme
+from cakupan.contributions.verify import verify
 from cakupan.registry.models import NikAccessLog
 from cakupan.registry.nik import mask_nik
 from cakupan.registry.tests.factories import make_worker
@@ -32,9 +39,9 @@ def _key_dir(settings, tmp_path):
     settings.CAKUPAN_CARD_KEY_DIR = tmp_path / "keys"
 
 
-def pay(account, amount: int, on: D, ref: str):
+def pay(account, amount: int, on: D, ref: str, **kw):
     return payment_record(
-        reference=ref, amount=amount, paid_on=on, source="form", user=None, account=account
+        reference=ref, amount=amount, paid_on=on, source="form", user=None, account=account, **kw
     )
 
 
@@ -170,10 +177,54 @@ def test_every_call_is_logged_and_the_roles_are_checked(api_client, self_payer):
 
 
 def test_a_check_costs_a_fixed_number_of_queries(clerk, self_payer, django_assert_max_num_queries):
-    """Load-tested at 1,500 requests a second: no query per month or per bill."""
-    clerk.get("/api/v1/verify", {"nik": self_payer.worker.nik})  # warm the rules cache
-    with django_assert_max_num_queries(12):
-        assert clerk.get("/api/v1/verify", {"nik": self_payer.worker.nik}).status_code == 200
+    """Load-tested at 1,500 requests a second: the token and the role's permissions (3), one
+    query for the membership, its bills and this month's payer, one insert into the access
+    log; one more only for a month not billed yet (its payer from the funding)."""
+    query = {"nik": self_payer.worker.nik, "date": "2026-05-20"}
+    clerk.get("/api/v1/verify", query)  # warm the rules cache
+    with django_assert_max_num_queries(5):
+        assert clerk.get("/api/v1/verify", query).status_code == 200
+    with django_assert_max_num_queries(6):
+        assert clerk.get("/api/v1/verify", {**query, "date": "2026-11-20"}).status_code == 200
+
+
+def test_the_one_query_answer_equals_membership_state_on_every_day(malang, make_user):
+    """The API's lean path (contributions/verify.py) derives the state from one query; it must
+    say what contributions.selectors.membership_state says, whatever the ledger holds."""
+    csr = make_programme(type="csr", first="2026-01", last="2026-12")
+    gaps = make_membership(fundings=[(None, "2026-01", None)], occupation="petani")
+    switch = make_membership(fundings=[(csr, "2026-01", "2026-05"), (None, "2026-06", None)])
+    ahead = make_membership(fundings=[(None, "2026-01", None)])
+    short = make_membership(fundings=[(None, "2026-03", None)], start="2026-03", end="2026-08")
+    apbd = make_programme(type="apbd", first="2026-01", last="2026-12")
+    unpaid = make_membership(fundings=[(apbd, "2026-01", "2026-12")])
+    for month in range(1, 11):
+        billing_run(month=f"2026-{month:02d}")
+    make_membership(fundings=[(csr, "2026-01", "2026-12")])  # joins after the runs
+    pay(account_of_membership(gaps), 16_800 * 3, D(2026, 1, 10), "E-1")
+    pay(account_of_membership(gaps), 8_400 * 4, D(2026, 7, 20), "E-2")
+    pay(account_of_sponsor(csr.sponsor), 8_400 * 4, D(2026, 2, 3), "E-3")
+    pay(account_of_membership(switch), 16_800, D(2026, 6, 2), "E-4")
+    for n, month in enumerate(range(1, 11)):
+        pay(
+            account_of_membership(ahead),
+            8_400 if month >= 4 else 16_800,
+            D(2026, month, 1),
+            f"A{n}",
+        )
+    pay(account_of_membership(ahead), 3 * 8_400, D(2026, 10, 4), "E-5", prepay_months=3)
+    late = pay(account_of_membership(short), 16_800 * 2, D(2026, 4, 20), "E-6")
+    payment_reverse(payment=late.payment, user=make_user("bpjs_officer"), reason="salah")
+    members = [gaps, switch, ahead, short, unpaid]
+    days = [D(2025, 12, 31) + dt.timedelta(days=n) for n in range(0, 420, 3)]
+    days += [D(2026, m, d) for m in range(1, 13) for d in (14, 15, 16)]
+    seen = set()
+    for on in days:
+        for m in members:
+            fast = verify("membership", m.number, on).state
+            assert fast == membership_state(m, on), (m.number, on)
+            seen.add(fast.state)
+    assert seen == {"active", "arrears", "lapsed", "ended", "pending", "not_started"}
 
 
 # -- the hospital page ---------------------------------------------------------------------
