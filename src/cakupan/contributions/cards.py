@@ -358,22 +358,31 @@ def card_token(card: Card) -> str:
     return token_sign(card_token_of(card), private_key(card.key.kid))
 
 
-def valid_through_of(membership: Membership, today: dt.date) -> dt.date:
-    """The month a new card is valid through: the last funded month of the membership (its
-    end month at the latest); 12 months from this month when its funding is open-ended."""
+def _valid_through(
+    membership: Membership, fundings: list[tuple[dt.date, dt.date | None]], today: dt.date
+) -> dt.date | None:
+    """The last funded month (the end month at the latest), or 12 months from this month when
+    the funding is open-ended; None when no funded month is left."""
     this_month = today.replace(day=1)
-    fundings = list(
-        FundingAssignment.objects.filter(membership=membership).values_list(
-            "first_month", "last_month"
-        )
-    )
     open_ended = any(last is None for _first, last in fundings)
     last = None if open_ended or not fundings else max(last for _f, last in fundings)
     if last is None:
         last = add_months(this_month, 11)
     if membership.end_month and membership.end_month < last:
         last = membership.end_month
-    if last < this_month:
+    return None if last < this_month else last
+
+
+def valid_through_of(membership: Membership, today: dt.date) -> dt.date:
+    """The month a new card is valid through: the last funded month of the membership (its
+    end month at the latest); 12 months from this month when its funding is open-ended."""
+    fundings = list(
+        FundingAssignment.objects.filter(membership=membership).values_list(
+            "first_month", "last_month"
+        )
+    )
+    last = _valid_through(membership, fundings, today)
+    if last is None:
         raise Refused(
             "membership_over",
             _(
@@ -443,11 +452,44 @@ def programme_members_now(programme: FundingProgramme, today: dt.date) -> list[M
 def cards_issue_for_programme(
     programme: FundingProgramme, user, *, today: dt.date | None = None
 ) -> list[Card]:
-    """A card for every membership the programme funds now (the same card again for those
-    already holding a current one), in membership-number order."""
+    """A card for every membership the programme funds now, in membership-number order: the
+    same card again for those whose current card is still right, a new one (the old revoked
+    as replaced) for the others. A few queries whatever the number of members."""
     today = today or timezone.localdate()
+    key = signing_key_active()
     members = programme_members_now(programme, today)
-    return [card_issue(m, user, today=today) for m in members]
+    ids = [m.pk for m in members]
+    fundings: dict[int, list[tuple[dt.date, dt.date | None]]] = {}
+    rows = FundingAssignment.objects.filter(membership_id__in=ids).values_list(
+        "membership_id", "first_month", "last_month"
+    )
+    for mid, first, last in rows.iterator():
+        fundings.setdefault(mid, []).append((first, last))
+    live = _live_cards(ids)
+    keep: dict[int, Card] = {}
+    new: list[Card] = []
+    replaced: list[int] = []
+    for m in members:
+        through = _valid_through(m, fundings.get(m.pk, []), today)
+        if through is None:  # funded this month, so not reached; skipped rather than stop
+            continue
+        card = live.get(m.pk)
+        if card is not None and card.key_id == key.pk and card.valid_through == through:
+            card.membership = m
+            keep[m.pk] = card
+            continue
+        if card is not None:
+            replaced.append(card.pk)
+        new.append(
+            Card(membership=m, key=key, issued_on=today, valid_through=through, issued_by=user)
+        )
+    if replaced:
+        Card.objects.filter(pk__in=replaced, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_reason="replaced", revoked_by=user
+        )
+    for card in Card.objects.bulk_create(new, batch_size=1000):
+        keep[card.membership_id] = card
+    return [keep[m.pk] for m in members if m.pk in keep]
 
 
 # -- the online check ------------------------------------------------------------------------

@@ -317,6 +317,26 @@ def test_a_card_pdf_has_the_card_and_a_batch_eight_to_a_page(malang):
     assert sum(m.number in text for m in members) == 9
 
 
+def test_a_batch_is_a_few_queries_and_replaces_cards_after_a_rotation(
+    malang, django_assert_max_num_queries
+):
+    csr = make_programme(type="csr", first="2026-01", last="2026-12")
+    members = [make_membership(fundings=[(csr, "2026-01", "2026-12")]) for _ in range(12)]
+    single = C.card_issue(members[0], None, today=TODAY)
+    with django_assert_max_num_queries(8):
+        first = C.cards_issue_for_programme(csr, None, today=TODAY)
+    assert [c.membership_id for c in first] == [m.pk for m in members]
+    assert first[0].pk == single.pk and len({c.pk for c in first}) == 12
+    assert C.cards_issue_for_programme(csr, None, today=TODAY) == first  # nothing changed
+    C.signing_key_rotate()
+    again = C.cards_issue_for_programme(csr, None, today=TODAY)
+    assert not {c.pk for c in again} & {c.pk for c in first}
+    assert set(
+        Card.objects.filter(pk__in=[c.pk for c in first]).values_list("revoked_reason", flat=True)
+    ) == {"replaced"}
+    assert all(C.card_check(C.card_token(c), TODAY).ok for c in again)
+
+
 def test_a_programme_batch_holds_only_this_months_members(malang):
     csr = make_programme(type="csr", first="2026-01", last="2026-12")
     now = make_membership(fundings=[(csr, "2026-01", "2026-12")])
