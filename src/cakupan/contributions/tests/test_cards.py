@@ -414,10 +414,45 @@ def test_a_sponsor_prints_its_own_members_cards_only(make_user, programme):
     assert client.post(f"/kartu/program/{other.pk}/cetak/").status_code == 404
     # revoking is for officers
     card = Card.objects.get(membership=mine)
-    assert client.post(f"/kartu/{card.pk}/cabut/", {"reason": "x"}).status_code == 404
+    assert client.post(f"/kartu/{card.pk}/cabut/", {"reason": "x"}).status_code == 403
     hospital = _login(make_user, "hospital")
     assert hospital.post(f"/kartu/kepesertaan/{mine.pk}/cetak/").status_code == 403
     assert hospital.post(f"/kartu/program/{programme.pk}/cetak/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("role", "card", "revoke"),
+    [
+        ("admin", 200, 302),
+        ("bpjs_officer", 200, 302),
+        ("city_officer", 200, 302),
+        ("sponsor", 404, 403),  # a sponsor without this programme: outside its scope
+        ("hospital", 403, 403),
+    ],
+)
+def test_printing_and_revoking_per_role(make_user, programme, role, card, revoke):
+    """docs/access.md, the rows on cards."""
+    (m,) = _paid_this_month(programme)
+    issued = C.card_issue(m, None)
+    client = _login(make_user, role)
+    assert client.post(f"/kartu/kepesertaan/{m.pk}/cetak/").status_code == card
+    assert client.post(f"/kartu/program/{programme.pk}/cetak/").status_code == card
+    response = client.post(f"/kartu/{issued.pk}/cabut/", {"reason": "hilang"})
+    assert response.status_code == revoke
+    # anyone may scan a card, signed in or not
+    assert Client().get(f"/V/{C.card_token(issued)}").status_code == (
+        403 if revoke == 302 else 200
+    )
+
+
+def test_a_card_for_a_membership_with_no_month_left_is_refused_on_the_page(make_user, malang):
+    csr = make_programme(type="csr", first="2020-01", last="2020-12")
+    m = make_membership(fundings=[(csr, "2020-01", "2020-12")])
+    officer = _login(make_user, "bpjs_officer")
+    response = officer.post(f"/kartu/kepesertaan/{m.pk}/cetak/", follow=True)
+    body = response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/pekerja/{m.worker_id}/"
+    assert "tidak punya bulan yang dibayar" in body and not Card.objects.exists()
 
 
 def test_the_programme_page_prints_all_its_cards(make_user, programme):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -92,7 +93,7 @@ def programme_cards_view(request: HttpRequest, pk: int) -> HttpResponse:
 def card_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     """An officer revokes a card (lost, replaced, membership ended)."""
     if _is_sponsor(request.user):
-        raise Http404
+        raise PermissionDenied  # a sponsor prints its members' cards; officers revoke them
     card = get_object_or_404(Card.objects.select_related("membership"), pk=pk)
     try:
         card_revoke(card, request.user, request.POST.get("reason", ""))
