@@ -47,6 +47,16 @@ def _latin(text: str) -> str:
     return "".join(out)
 
 
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """The text cut (with "...") to fit `width` in the current font: nothing may run into the
+    QR code's quiet zone."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "...") > width:
+        text = text[:-1]
+    return text.rstrip() + "..."
+
+
 @dataclass(frozen=True)
 class CardFace:
     """What is printed on one card."""
@@ -111,7 +121,8 @@ def _draw(pdf: FPDF, face: CardFace, x: float, y: float) -> None:
     cy = y + 11
     pdf.set_font("Helvetica", "B", 9)
     pdf.set_xy(left, cy)
-    pdf.multi_cell(width, 4, _latin(face.name)[:60], max_line_height=4)
+    # at most three lines of name, so the four rows below stay on the card
+    pdf.multi_cell(width, 4, _fit(pdf, _latin(face.name), width * 3 - 12), max_line_height=4)
     cy = max(cy + 9, pdf.get_y() + 1)
     rows = [
         ("NIK", face.masked_nik),
@@ -127,7 +138,7 @@ def _draw(pdf: FPDF, face: CardFace, x: float, y: float) -> None:
         pdf.set_font("Helvetica", "B", 7.5)
         pdf.set_text_color(0, 0, 0)
         pdf.set_xy(left, cy + 2.6)
-        pdf.cell(width, 3.4, _latin(value)[:34])
+        pdf.cell(width, 3.4, _fit(pdf, _latin(value), width))
         cy += 7
     pdf.set_font("Helvetica", "", 5.5)
     pdf.set_text_color(90, 90, 90)

@@ -337,6 +337,22 @@ def test_a_batch_is_a_few_queries_and_replaces_cards_after_a_rotation(
     assert all(C.card_check(C.card_token(c), TODAY).ok for c in again)
 
 
+def test_long_names_are_cut_to_stay_clear_of_the_qr(malang):
+    from cakupan.funding.services import sponsor_create
+
+    sponsor = sponsor_create(
+        type="csr", name="Yayasan Dana Sosial Karyawan Perusahaan Rokok Malang Raya Sejahtera"
+    )
+    csr = make_programme(sponsor=sponsor, first="2026-01", last="2026-12")
+    m = make_membership(
+        fundings=[(csr, "2026-01", "2026-12")],
+        name="Raden Mas Bagus Hadiwijaya Kusumaningrat Prawirodirdjo Soerjosoemarno Putra",
+    )
+    _pages, text = _pdf_pages_and_text(card_pdf(C.card_issue(m, None, today=TODAY), TODAY))
+    assert "Yayasan Dana Sosial" in text and sponsor.name not in text and "...)" in text
+    assert "Raden Mas Bagus" in text and "Putra" not in text
+
+
 def test_a_programme_batch_holds_only_this_months_members(malang):
     csr = make_programme(type="csr", first="2026-01", last="2026-12")
     now = make_membership(fundings=[(csr, "2026-01", "2026-12")])
@@ -440,9 +456,7 @@ def test_printing_and_revoking_per_role(make_user, programme, role, card, revoke
     response = client.post(f"/kartu/{issued.pk}/cabut/", {"reason": "hilang"})
     assert response.status_code == revoke
     # anyone may scan a card, signed in or not
-    assert Client().get(f"/V/{C.card_token(issued)}").status_code == (
-        403 if revoke == 302 else 200
-    )
+    assert Client().get(f"/V/{C.card_token(issued)}").status_code == (403 if revoke == 302 else 200)
 
 
 def test_a_card_for_a_membership_with_no_month_left_is_refused_on_the_page(make_user, malang):
