@@ -259,6 +259,17 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 CAKUPAN_RATE_NIK_SEARCH = os.environ.get("CAKUPAN_RATE_NIK_SEARCH", "30/m")
 CAKUPAN_RATE_VERIFY = os.environ.get("CAKUPAN_RATE_VERIFY", "20/m")
+# Scans of membership cards (/V/<token>, no login): counted per IP address.
+CAKUPAN_RATE_CARD_CHECK = os.environ.get("CAKUPAN_RATE_CARD_CHECK", "30/m")
+# Behind a reverse proxy every request comes from the proxy's address: name the header the
+# proxy sets to the client's address (e.g. HTTP_X_REAL_IP), and only if it overwrites it.
+if _client_ip_header := os.environ.get("CAKUPAN_CLIENT_IP_HEADER"):
+    RATELIMIT_IP_META_KEY = _client_ip_header
+
+# Membership cards: the address printed in their QR codes (/V/<token> under it), and where the
+# private halves of the card signing keys live (files of mode 0600, never in the database).
+CAKUPAN_SITE_URL = os.environ.get("CAKUPAN_SITE_URL", "https://cakupan.malangkota.go.id")
+CAKUPAN_CARD_KEY_DIR = Path(os.environ.get("CAKUPAN_CARD_KEY_DIR", VAR_DIR / "keys"))
 
 # Uploaded lists and the SQLite file hold personal data: readable by the server's user only.
 FILE_UPLOAD_PERMISSIONS = 0o600

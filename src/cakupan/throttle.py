@@ -14,7 +14,11 @@ from cakupan.errors import Refused
 RATES = {
     "nik-search": "CAKUPAN_RATE_NIK_SEARCH",
     "verify": "CAKUPAN_RATE_VERIFY",
+    # a scanned membership card (/V/<token>): anyone may ask, so it is counted per IP address
+    "card-check": "CAKUPAN_RATE_CARD_CHECK",
 }
+# groups counted per client IP address instead of per signed-in user
+BY_IP = {"card-check"}
 
 
 class Throttled(Refused):
@@ -36,11 +40,12 @@ def _user_key(group: str, request: HttpRequest) -> str:
 
 
 def throttle(request: HttpRequest, group: str) -> None:
-    """Count one request of `group` for the signed-in user; raise Throttled past the rate."""
+    """Count one request of `group` for the signed-in user (for the groups in BY_IP: the
+    client's IP address); raise Throttled past the rate."""
     usage = get_usage(
         request,
         group=group,
-        key=_user_key,
+        key="ip" if group in BY_IP else _user_key,
         rate=getattr(settings, RATES[group]),
         increment=True,
     )

@@ -50,3 +50,54 @@ def ledger_check_cmd() -> None:
     for b in breaches:
         err.print(f"[red]Pelanggaran[/red] {b.check}: {b.message}", highlight=False)
     raise typer.Exit(1)
+
+
+cards_app = typer.Typer(
+    help="Kartu peserta: kunci tanda tangan (membership card signing keys).",
+    no_args_is_help=True,
+)
+
+
+@cards_app.command("key-rotate")
+def cards_key_rotate_cmd() -> None:
+    """Make a new signing key for new cards; cards signed before stay valid."""
+    django_setup()
+    from cakupan.contributions.cards import key_dir, signing_key_rotate
+
+    key = signing_key_rotate()
+    console.print(
+        f"Kunci baru {key.kid} aktif (kunci privat di {key_dir()}). Kartu lama tetap sah "
+        f"sampai kuncinya dipensiunkan: cakupan cards key-retire KID.",
+        markup=False,
+    )
+
+
+@cards_app.command("key-list")
+def cards_key_list_cmd() -> None:
+    """List the signing keys: id, status, made on, public key."""
+    django_setup()
+    from cakupan.contributions.models import SigningKey
+
+    keys = list(SigningKey.objects.order_by("created_at", "id"))
+    if not keys:
+        console.print("Belum ada kunci: kunci pertama dibuat saat kartu pertama dicetak.")
+        return
+    for k in keys:
+        status = "pensiun" if k.retired_at else ("aktif" if k.active else "sah")
+        console.print(f"{k.kid}  {status:7}  {k.created_at:%d/%m/%Y}  {k.public_key}", markup=False)
+
+
+@cards_app.command("key-retire")
+def cards_key_retire_cmd(
+    kid: Annotated[str, typer.Argument(help="Id kunci, mis. 3F2A")],
+) -> None:
+    """Retire a key: every card it signed is refused from now on."""
+    django_setup()
+    from cakupan.contributions.cards import signing_key_retire
+    from cakupan.errors import Refused
+
+    try:
+        key = signing_key_retire(kid)
+    except Refused as e:
+        raise fail(e.message) from None
+    console.print(f"Kunci {key.kid} dipensiunkan: kartunya kini ditolak.", markup=False)

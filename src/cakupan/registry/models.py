@@ -208,7 +208,8 @@ class Heir(models.Model):
 class NikAccessLog(models.Model):
     """Who reached whose personal data, when and how (UU 27/2022 on personal data): every
     display or export of a whole NIK or phone, every NIK search that found someone, and every
-    protection check at a hospital desk (with no worker when the NIK found nobody)."""
+    protection check at a hospital desk (with no worker when the NIK found nobody), every scan of
+    a membership card (with no user: anyone may scan one)."""
 
     class Action(models.TextChoices):
         VIEW = "view", _("Viewed in the web app")
@@ -217,7 +218,14 @@ class NikAccessLog(models.Model):
         SEARCH = "search", _("Found by a NIK search")
         VERIFY = "verify", _("Protection checked")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None: someone not signed in, scanning a membership card's QR code (/V/<token>)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     worker = models.ForeignKey(
         Worker, null=True, blank=True, on_delete=models.CASCADE, related_name="access_log"
     )

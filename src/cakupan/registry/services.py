@@ -316,10 +316,13 @@ def nik_search_log(*, user: User, q: str, workers: Iterable[Worker], path: str =
 
 
 def access_log_write(
-    *, user: User, action: str, workers: Iterable[Worker | None], path: str = ""
+    *, user: User | None, action: str, workers: Iterable[Worker | None], path: str = ""
 ) -> None:
     """Record that `user` reached these workers without a whole NIK being shown: a NIK search
-    that found them, or a protection check at a hospital desk (None: the NIK found nobody)."""
+    that found them, or a protection check at a hospital desk (None: the NIK found nobody).
+    An anonymous user (a scanned membership card, no login) is recorded as no user."""
+    if user is not None and not user.is_authenticated:
+        user = None
     NikAccessLog.objects.bulk_create(
         [NikAccessLog(user=user, worker=w, action=action, path=path[:300]) for w in workers],
         batch_size=2000,

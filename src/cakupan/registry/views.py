@@ -27,11 +27,15 @@ from cakupan.accounts.roles import (
     VERIFY_MEMBERSHIP,
     VIEW_WORKER,
 )
+from cakupan.contributions.verify import NotFound as VerifyNotFound
+from cakupan.contributions.verify import parse_date as verify_parse_date
+from cakupan.contributions.verify import verify as verify_membership
+from cakupan.errors import Refused
 from cakupan.exports import csv_writer
 from cakupan.formkit import apply_errors
 from cakupan.funding.forms import EnrolForm
 from cakupan.funding.selectors import programme_scope
-from cakupan.membership.selectors import payer_for_month, worker_auto_links, worker_memberships
+from cakupan.membership.selectors import worker_auto_links, worker_memberships
 from cakupan.regions.selectors import city_kecamatan, city_kelurahan
 from cakupan.registry.forms import HeirForm, NikCheckForm, WorkerForm
 from cakupan.registry.models import Heir, NikAccessLog, Worker
@@ -377,24 +381,33 @@ def nik_check_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(VERIFY_MEMBERSHIP, raise_exception=True)
 def verify_view(request: HttpRequest) -> HttpResponse:
-    """A hospital clerk types a NIK: is this person registered, a member, and does anybody pay
-    this month? The NIK is shown masked and the form posts, so it never lands in a URL."""
+    """A hospital clerk types a NIK: is this person protected today (or on the date chosen),
+    answered from the contributions ledger? The NIK is shown masked and the form posts, so it
+    never lands in a URL."""
     # POST, so that a NIK never lands in a URL, a browser history or a server log.
     raw = request.POST.get("nik", "").strip()[:40] if request.method == "POST" else ""
+    raw_date = request.POST.get("date", "").strip()[:20] if request.method == "POST" else ""
     empty = request.method == "POST" and not raw
-    result = worker = membership = None
-    if raw:
+    today = timezone.localdate()
+    result = worker = verdict = None
+    on, date_error = today, ""
+    try:
+        on = verify_parse_date(raw_date, today)
+    except Refused as e:
+        date_error = e.message
+    if raw and not date_error:
         try:
             throttle(request, "verify")
         except Throttled as e:
             return _throttled(request, e)
         nik = normalise_nik(raw)
         result = nik_check_many([nik])[0]
-        worker = (
-            Worker.objects.filter(nik=nik).select_related("kelurahan").first()
-            if result.valid
-            else None
-        )
+        if result.valid:
+            try:
+                verdict = verify_membership("nik", nik, on)
+                worker = verdict.worker
+            except VerifyNotFound as e:
+                worker = e.worker
         # every check is logged, also one that found nobody: enumeration leaves a trace
         access_log_write(
             user=request.user,
@@ -402,20 +415,20 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             workers=[worker],
             path=request.path,
         )
-        if worker is not None:
-            membership = payer_for_month(worker=worker, month=timezone.localdate().replace(day=1))
     return render(
         request,
         "registry/verify.html",
         {
             "raw": raw,
+            "raw_date": raw_date or on.isoformat(),
+            "date_error": date_error,
             "empty": empty,
             "result": result,
             "worker": worker,
             "masked": mask_nik(worker.nik) if worker else "",
-            "membership": membership,
-            # a payer recorded for this month; whether it paid is the ledger's (coming) answer
-            "protected": bool(membership and membership[1]),
-            "month": timezone.localdate(),
+            "verdict": verdict,
+            "state": verdict.state if verdict else None,
+            "on": on,
+            "is_today": on == today,
         },
     )

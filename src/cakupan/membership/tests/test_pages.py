@@ -290,14 +290,34 @@ def test_an_unexpected_error_marks_the_batch_failed(officer, programme) -> None:
 
 
 def test_the_hospital_clerk_sees_membership_and_this_months_payer(programme, make_user) -> None:
+    """The answer comes from the contributions ledger: enrolled is not yet protected; the
+    month billed and paid is."""
+    from django.utils import timezone
+
+    from cakupan.contributions.billing import billing_run
+    from cakupan.contributions.services import account_of_sponsor, payment_record
+
     funded, unfunded = make_worker(full_name="Didanai"), make_worker(full_name="Tanpa Kepesertaan")
-    membership_enrol(worker=funded, programme=programme)
+    membership = membership_enrol(worker=funded, programme=programme)
     clerk = Client()
     clerk.force_login(make_user("hospital"))
     body = clerk.post("/verifikasi/", {"nik": funded.nik}).content.decode()
-    assert f"BPU-{funded.pk:09d}" in body and "RS Hermina" in body and "Ojol sehat" in body
+    assert "Terlindungi hari ini: <strong>TIDAK</strong>" in body  # nothing paid yet
+    assert membership.number in body and "RS Hermina" in body
+    today = timezone.localdate()
+    billing_run(month=today.strftime("%Y-%m"))
+    payment_record(
+        reference="RS-1",
+        amount=1_000_000,
+        paid_on=today,
+        source="form",
+        user=None,
+        account=account_of_sponsor(programme.sponsor),
+    )
+    body = clerk.post("/verifikasi/", {"nik": funded.nik}).content.decode()
     # the answer comes first, in words a clerk reads at a glance
     assert body.index("Terlindungi hari ini: <strong>YA</strong>") < body.index("BPU-")
+    assert "RS Hermina (CSR)" in body
     assert body.count(funded.nik) == 1  # only in the box the clerk typed it into
     body = clerk.post("/verifikasi/", {"nik": unfunded.nik}).content.decode()
     assert "Terlindungi hari ini: <strong>TIDAK</strong>" in body
