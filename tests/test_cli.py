@@ -12,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 from typer.testing import CliRunner
 
@@ -304,3 +305,42 @@ def test_a_malformed_map_value_says_the_form_it_takes(tmp_path: Path, bad: str) 
     assert "'kolom:nilai di berkas=arti'" in result.stderr
     assert "pekerjaan:Mitra Gojek=ojol" in result.stderr
     assert not ImportBatch.objects.exists()
+
+
+MANY = ["--processes", "2", "--threads", "2"]
+
+
+def test_serve_with_several_processes_answers_and_stops_them_all(tmp_path: Path) -> None:
+    """`cakupan serve --processes 2` (gunicorn's threaded workers): pages answer, and one
+    SIGTERM stops the workers and the task worker, saying so once."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(CAKUPAN_VAR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cakupan.cli", "serve", "--port", str(port), "--no-demo", *MANY],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        bodies = []
+        while time.monotonic() < deadline and len(bodies) < 6:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/masuk/", timeout=2) as r:
+                    bodies.append(r.read().decode())
+            except OSError:
+                time.sleep(0.5)
+        assert len(bodies) == 6 and all("Kata sandi" in b for b in bodies)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= 3  # two web workers and the task worker
+        os.killpg(proc.pid, signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, out
+    assert out.count("cakupan berhenti.") == 1, out
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]

@@ -118,8 +118,21 @@ def serve(
         bool, typer.Option("--worker/--no-worker", help="Jalankan pekerja tugas latar.")
     ] = True,
     threads: Annotated[int, typer.Option(help="Jumlah thread server web.")] = 8,
+    processes: Annotated[
+        int,
+        typer.Option(
+            envvar="CAKUPAN_PROCESSES",
+            min=1,
+            max=64,
+            help="Jumlah proses server web (lebih dari 1: gunicorn, satu proses per inti).",
+        ),
+    ] = 1,
 ) -> None:
-    """Set up, then serve the web app and API with the background task worker beside it."""
+    """Set up, then serve the web app and API with the background task worker beside it.
+
+    One process (the default) is served by waitress with `threads` threads; more processes by
+    gunicorn's threaded workers, which use every core (Python runs one thread at a time per
+    process)."""
     django_setup()
     from waitress import serve as waitress_serve
 
@@ -150,16 +163,51 @@ def serve(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
+    serving_pid = os.getpid()
     try:
-        waitress_serve(
-            application, host=host, port=port, threads=threads, ident="cakupan", _quiet=True
-        )
+        if processes > 1:
+            _gunicorn(application, host=host, port=port, processes=processes, threads=threads)
+        else:
+            waitress_serve(
+                application, host=host, port=port, threads=threads, ident="cakupan", _quiet=True
+            )
     except KeyboardInterrupt:
         pass
     finally:
-        if supervisor is not None:
-            supervisor.stop()
-        console.print("cakupan berhenti.")
+        # a gunicorn worker is a fork of this process: when one exits it passes through here
+        # too, and must neither stop the task worker nor say that cakupan stopped
+        if os.getpid() == serving_pid:
+            if supervisor is not None:
+                supervisor.stop()
+            console.print("cakupan berhenti.")
+
+
+def _gunicorn(application, *, host: str, port: int, processes: int, threads: int) -> None:
+    """Serve with gunicorn's threaded workers (preloaded: the app is imported once, then the
+    workers fork; each opens its own database connections)."""
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
+
+    connections.close_all()  # never share the set-up's connection with forked workers
+
+    class _App(BaseApplication):
+        def load_config(self):
+            for key, value in {
+                "bind": f"{host}:{port}",
+                "workers": processes,
+                "worker_class": "gthread",
+                "threads": threads,
+                "preload_app": True,
+                "accesslog": None,
+                "loglevel": "warning",
+                "graceful_timeout": 10,
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return application
+
+    _App().run()
 
 
 def _reap_runs() -> int:
