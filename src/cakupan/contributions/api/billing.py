@@ -86,6 +86,17 @@ def _month(text: str, field: str = "month"):
     response={202: BillingRunOut},
     summary="Bill a month in the background (409 while another billing runs)",
     auth=auth_for(RUN_BILLING),
+    openapi_extra={
+        "responses": {
+            "409": {
+                "description": "Another billing is in progress: the message says which month, "
+                "who started it and when",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/FieldProblems"}}
+                },
+            }
+        }
+    },
 )
 def billing_run_post(request: HttpRequest, payload: BillingRunIn) -> Status:
     billing_runs_reap()
