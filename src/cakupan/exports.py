@@ -91,7 +91,9 @@ def xlsx_append(sheet: Any, values: Iterable[Any]) -> None:
                 cell.quotePrefix = True
 
 
-def xlsx_stream_append(sheet: Any, values: Iterable[Any], formats: dict[int, str] | None = None) -> None:
+def xlsx_stream_append(
+    sheet: Any, values: Iterable[Any], formats: dict[int, str] | None = None
+) -> None:
     """Append a row to a write-only worksheet (openpyxl `Workbook(write_only=True)`, for files
     of many rows) with the same protection as `xlsx_append`: text stays text, never a formula.
     `formats` gives a number format by column index (amounts, dates)."""

@@ -241,7 +241,9 @@ def lapse_forecast(on: dt.date, *, sponsor_ids: list[int] | None = None) -> Laps
         check_date=check_date(on),
         total=sum(by_reason.values()),
         by_reason=dict(by_reason),
-        by_sponsor=sorted(((s, r, n) for (s, r), n in by_sponsor.items()), key=lambda x: (-x[2], x)),
+        by_sponsor=sorted(
+            ((s, r, n) for (s, r), n in by_sponsor.items()), key=lambda x: (-x[2], x)
+        ),
         by_kelurahan=sorted(
             ((k, r, n) for (k, r), n in by_kelurahan.items()), key=lambda x: (-x[2], x)
         ),

@@ -60,7 +60,9 @@ def invoice_totals(invoice_ids: Iterable[int]) -> dict[int, InvoiceTotals]:
         r["invoice"]: r
         for r in Bill.objects.filter(invoice__in=ids, voided_at__isnull=True)
         .values("invoice")
-        .annotate(lines=Count("id"), gross=Sum("gross"), discount=Sum("discount"), amount=Sum("amount"))
+        .annotate(
+            lines=Count("id"), gross=Sum("gross"), discount=Sum("discount"), amount=Sum("amount")
+        )
     }
     paid = dict(
         Allocation.objects.filter(bill__invoice__in=ids, bill__voided_at__isnull=True)

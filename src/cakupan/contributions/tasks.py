@@ -59,7 +59,10 @@ def billing_month_run(context: TaskContext, run_id: int) -> dict:
     """Bill the month of a queued billing run; the outcome is recorded on the run."""
     lease = {k: v for k, v in this_process().items() if k != "heartbeat_at"}
     taken = BillingRun.objects.filter(pk=run_id, lock=True, status=BillingRun.Status.QUEUED).update(
-        status=BillingRun.Status.RUNNING, stage="start", task_id=str(context.task_result.id), **lease
+        status=BillingRun.Status.RUNNING,
+        stage="start",
+        task_id=str(context.task_result.id),
+        **lease,
     )
     if not taken:
         return {"status": "not running"}  # marked stopped meanwhile

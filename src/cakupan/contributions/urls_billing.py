@@ -10,9 +10,7 @@ urlpatterns: list = [
     path("penagihan/<int:pk>/", views.billing_run_view, name="billing_run"),
     path("invoice/", views.invoice_list, name="invoice_list"),
     path("invoice/<int:pk>/", views.invoice_detail, name="invoice_detail"),
-    path(
-        "invoice/<int:pk>/unduh/<str:fmt>/", views.invoice_download, name="invoice_download"
-    ),
+    path("invoice/<int:pk>/unduh/<str:fmt>/", views.invoice_download, name="invoice_download"),
     path("prakiraan/", views.forecast_view, name="forecast"),
     path("prakiraan/unduh/<str:fmt>/", views.forecast_export, name="forecast_export"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -149,9 +150,7 @@ def test_the_worker_page_shows_the_months_grid_and_the_state(malang, officer):
         billing_run(month=f"2026-{month:02d}")
     account = account_of_membership(m)
     # March..June paid, then a partial payment; nothing since: in arrears on 01/12/2026
-    paid = sum(
-        b.amount for b in Bill.objects.filter(membership=m, month__lte=M("2026-06"))
-    )
+    paid = sum(b.amount for b in Bill.objects.filter(membership=m, month__lte=M("2026-06")))
     july = Bill.objects.get(membership=m, month=M("2026-07")).amount
     payment_record(
         reference="SELF-1",
@@ -202,6 +201,6 @@ def test_a_browser_bills_a_month_and_downloads_the_sponsor_invoice(members, page
     page.click(f"text={number}")
     with page.expect_download() as download:
         page.click("[data-testid=invoice-pdf]")
-    data = open(download.value.path(), "rb").read()
+    data = Path(download.value.path()).read_bytes()
     assert data.startswith(b"%PDF-")
     assert download.value.suggested_filename == "invoice-" + number.replace("/", "-") + ".pdf"

@@ -72,7 +72,9 @@ def scene(malang):
         "spent": make_membership(fundings=[(spent_p, "2026-08", "2026-12")], name="Citra Spent"),
         "self_behind": make_membership(fundings=[(None, "2026-08", None)], name="Dedi Behind"),
         "self_ok": make_membership(fundings=[(None, "2026-08", None)], name="Eka Ok"),
-        "sponsor_behind": make_membership(fundings=[(late_p, "2026-08", "2026-12")], name="Fajar Late"),
+        "sponsor_behind": make_membership(
+            fundings=[(late_p, "2026-08", "2026-12")], name="Fajar Late"
+        ),
     }
     for month in ("2026-08", "2026-09", "2026-10", "2026-11"):
         billing_run(month=month)
