@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from cakupan.contributions.selectors import ARREARS, LAPSED, PROTECTED, arrears_rules, state_sql
@@ -39,6 +39,8 @@ from cakupan.funding.models import FundingProgramme
 from cakupan.funding.selectors import cost_of
 from cakupan.months import add_months
 from cakupan.regions.models import Region
+
+WORK_MEM = "256MB"
 
 PROGRAMME_ENDS = "programme_ends"
 BUDGET_SPENT = "budget_spent"
@@ -202,11 +204,26 @@ def lapse_rows(
     """Every membership the forecast lists, by kelurahan then name, read in chunks.
     `sponsor_ids`: only memberships those sponsors pay (None: all, self-payers included)."""
     sql, params = _forecast_sql(on, sponsor_ids=sponsor_ids)
-    with connection.cursor() as cursor:
+    # A plain cursor: on 1,000,000 memberships (540,000 rows listed) a server-side cursor
+    # took half as long again; the rows are converted to Python a chunk at a time.
+    with transaction.atomic():
+        cursor = connection.cursor()
+        _room_to_group(cursor)
         cursor.execute(sql + " ORDER BY f.kelurahan, f.full_name, f.membership_id", params)
-        while rows := cursor.fetchmany(chunk):
-            for r in rows:
-                yield LapseRow(*r[:12], int(r[12] or 0))
+        try:
+            while rows := cursor.fetchmany(chunk):
+                for r in rows:
+                    yield LapseRow(*r[:12], int(r[12] or 0))
+        finally:
+            cursor.close()
+
+
+def _room_to_group(cursor) -> None:
+    """PostgreSQL: memory enough to group a million memberships' paid months without spilling
+    to disk, for this transaction only (measured on 1,000,000 memberships: about half the
+    time of the default 4 MB)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
 
 
 @dataclass(frozen=True)
@@ -223,11 +240,14 @@ class LapseForecast:
 def lapse_forecast(on: dt.date, *, sponsor_ids: list[int] | None = None) -> LapseForecast:
     """The forecast's counts by reason, by sponsor and by kelurahan (one grouped query)."""
     sql, params = _forecast_sql(on, sponsor_ids=sponsor_ids)
-    rows = fetch(
-        f"SELECT f.sponsor, f.kelurahan, f.reason, COUNT(*) FROM ({sql}) f "
-        "GROUP BY f.sponsor, f.kelurahan, f.reason",
-        params,
-    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        _room_to_group(cursor)
+        cursor.execute(
+            f"SELECT f.sponsor, f.kelurahan, f.reason, COUNT(*) FROM ({sql}) f "
+            "GROUP BY f.sponsor, f.kelurahan, f.reason",
+            params,
+        )
+        rows = cursor.fetchall()
     by_reason: Counter[str] = Counter()
     by_sponsor: Counter[tuple[str, str]] = Counter()
     by_kelurahan: Counter[tuple[str, str]] = Counter()

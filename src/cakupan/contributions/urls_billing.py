@@ -12,5 +12,6 @@ urlpatterns: list = [
     path("invoice/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("invoice/<int:pk>/unduh/<str:fmt>/", views.invoice_download, name="invoice_download"),
     path("prakiraan/", views.forecast_view, name="forecast"),
+    path("prakiraan/ringkas/", views.forecast_summary, name="forecast_summary"),
     path("prakiraan/unduh/<str:fmt>/", views.forecast_export, name="forecast_export"),
 ]

@@ -204,3 +204,13 @@ def test_a_browser_bills_a_month_and_downloads_the_sponsor_invoice(members, page
     data = Path(download.value.path()).read_bytes()
     assert data.startswith(b"%PDF-")
     assert download.value.suggested_filename == "invoice-" + number.replace("/", "-") + ".pdf"
+
+
+@pytest.mark.django_db
+def test_the_overview_lists_runs_and_invoices_and_fetches_the_forecast(members, officer):
+    billing_run(month="2026-11")
+    page = officer.get("/iuran/").content.decode()
+    assert 'data-testid="billing-runs"' in page and "INV/202611/" in page
+    assert 'hx-get="/iuran/prakiraan/ringkas/"' in page
+    summary = officer.get("/iuran/prakiraan/ringkas/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="forecast-total"' in summary

@@ -87,7 +87,6 @@ def overview(request: HttpRequest) -> HttpResponse:
     can_bill = request.user.has_perm(RUN_BILLING)
     if can_bill:
         billing_runs_reap()
-    on = timezone.localdate()
     return render(
         request,
         "contributions/billing_overview.html",
@@ -95,8 +94,23 @@ def overview(request: HttpRequest) -> HttpResponse:
             "can_bill": can_bill,
             "runs": BillingRun.objects.select_related("started_by")[:10] if can_bill else [],
             "invoices": _with_totals(invoice_scope(user=request.user)[:20]),
-            "forecast": lapse_forecast(on, sponsor_ids=_sponsor_ids(request.user)),
-            "reasons": {k: str(v) for k, v in REASONS.items()},
+        },
+    )
+
+
+@login_required
+@permission_required(VIEW_LEDGER, raise_exception=True)
+def forecast_summary(request: HttpRequest) -> HttpResponse:
+    """htmx: next month's forecast counts for the overview, fetched after the page shows (on a
+    million memberships the forecast takes seconds)."""
+    forecast = lapse_forecast(timezone.localdate(), sponsor_ids=_sponsor_ids(request.user))
+    reasons = {k: str(v) for k, v in REASONS.items()}
+    return render(
+        request,
+        "contributions/billing_forecast_summary.html",
+        {
+            "forecast": forecast,
+            "by_reason": [(reasons[k], k, n) for k, n in sorted(forecast.by_reason.items())],
         },
     )
 
