@@ -273,9 +273,29 @@ def pdf_text(value: object) -> str:
         return folded.encode("latin-1", "ignore").decode("latin-1")
 
 
-# column widths (mm) on A4 landscape (277 mm between the margins)
-_WIDTHS = (12, 30, 62, 32, 18, 26, 26, 26, 45)
-_RIGHT = {5, 6, 7}
+# The lines are set in Courier, one text run per line with its columns padded: an invoice of
+# 100,000 lines (2,500 pages) is drawn several times faster than with a cell per column.
+# (characters, right-aligned) per column
+_COLUMNS = (
+    (6, True),
+    (18, False),
+    (34, False),
+    (17, False),
+    (8, False),
+    (11, True),
+    (11, True),
+    (11, True),
+    (46, False),
+)
+_LINE_MM = 3.6
+
+
+def _pdf_row(values: Iterable[object]) -> str:
+    parts = []
+    for (width, right), value in zip(_COLUMNS, values, strict=True):
+        text = pdf_text(value)[:width]
+        parts.append(text.rjust(width) if right else text.ljust(width))
+    return " ".join(parts)
 
 
 def invoice_pdf(invoice: Invoice, totals: InvoiceTotals) -> bytes:
@@ -295,37 +315,44 @@ def invoice_pdf(invoice: Invoice, totals: InvoiceTotals) -> bytes:
         pdf.cell(40, 5, pdf_text(label))
         pdf.cell(0, 5, pdf_text(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    bottom = pdf.h - 15
+    bottom = pdf.h - 12
+    x = pdf.l_margin
+    y = pdf.get_y() + 4
 
-    def heading() -> None:
-        pdf.set_font("Helvetica", "B", 7.5)
-        for i, (w, text) in enumerate(zip(_WIDTHS, _heading(), strict=True)):
-            pdf.cell(w, 6, pdf_text(text), border=1, align="R" if i in _RIGHT else "L")
-        pdf.ln(6)
-        pdf.set_font("Helvetica", "", 7.5)
+    def heading(y: float) -> float:
+        pdf.set_font("Courier", "B", 7)
+        pdf.text(x, y, _pdf_row(_heading()))
+        pdf.line(x, y + 1.2, pdf.w - pdf.r_margin, y + 1.2)
+        pdf.set_font("Courier", "", 7)
+        return y + _LINE_MM + 0.8
 
-    heading()
+    y = heading(y)
     for n, line in enumerate(invoice_lines(invoice), start=1):
-        if pdf.get_y() + 5 > bottom:
+        if y > bottom:
             pdf.add_page()
-            heading()
-        values = (
-            str(n),
-            line.membership_number,
-            line.name[:40],
-            line.nik_masked,
-            line.month.strftime("%m/%Y"),
-            fmt_rp(line.gross),
-            fmt_rp(line.discount),
-            fmt_rp(line.amount),
-            line.rule_ids[:32],
+            y = heading(pdf.t_margin + 4)
+        pdf.text(
+            x,
+            y,
+            _pdf_row(
+                (
+                    n,
+                    line.membership_number,
+                    line.name,
+                    line.nik_masked,
+                    line.month.strftime("%m/%Y"),
+                    fmt_rp(line.gross),
+                    fmt_rp(line.discount),
+                    fmt_rp(line.amount),
+                    line.rule_ids,
+                )
+            ),
         )
-        for i, (w, text) in enumerate(zip(_WIDTHS, values, strict=True)):
-            pdf.cell(w, 5, pdf_text(text), border="B", align="R" if i in _RIGHT else "L")
-        pdf.ln(5)
-    if pdf.get_y() + 40 > bottom:
+        y += _LINE_MM
+    if y + 40 > bottom:
         pdf.add_page()
-    pdf.ln(4)
+        y = pdf.t_margin
+    pdf.set_xy(x, y + 4)
     pdf.set_font("Helvetica", "", 9)
     pdf.cell(60, 5, pdf_text(_("Lines")))
     pdf.cell(40, 5, f"{totals.lines:,}".replace(",", "."), align="R", new_x="LMARGIN", new_y="NEXT")
