@@ -214,3 +214,43 @@ def test_the_overview_lists_runs_and_invoices_and_fetches_the_forecast(members, 
     assert 'hx-get="/iuran/prakiraan/ringkas/"' in page
     summary = officer.get("/iuran/prakiraan/ringkas/", HTTP_HX_REQUEST="true").content.decode()
     assert 'data-testid="forecast-total"' in summary
+
+
+@worker_test
+def test_the_stage_is_seen_by_others_while_the_billing_transaction_runs(members):
+    """PostgreSQL: the page polls another connection; the stage written from inside the
+    billing transaction must be visible there before it commits."""
+    from django.db import connection, transaction
+
+    from cakupan.contributions.tasks import _stage_write
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite holds one write lock: the stage is not written during the billing")
+    run = run_start(month=M("2026-11"), user=None)
+    seen = []
+
+    def look() -> None:
+        from django.db import connections
+
+        try:
+            seen.append(BillingRun.objects.get(pk=run.pk).stage)
+        finally:
+            connections.close_all()
+
+    import threading
+
+    with transaction.atomic():
+        Invoice.objects.create(
+            programme=members[0].fundings.get().programme,
+            month=M("2026-11"),
+            number="INV/TEST",
+            issued_on=D(2026, 11, 1),
+            due_on=D(2026, 11, 15),
+            run=run,  # the billing's writes hold a key-share lock on the run's row
+        )
+        _stage_write(run.pk, "bills")
+        reader = threading.Thread(target=look)
+        reader.start()
+        reader.join()
+        transaction.set_rollback(True)
+    assert seen == ["bills"]

@@ -150,8 +150,16 @@ def test_the_hospital_cannot_list_or_download_invoices(billed, make_user):
     _csr, _members, invoice = billed
     client = Client()
     client.force_login(make_user("hospital", "rs1"))
-    for url in ("/iuran/", "/iuran/invoice/", f"/iuran/invoice/{invoice.pk}/unduh/csv/"):
-        assert client.get(url).status_code == 403
+    for url in (
+        "/iuran/",
+        "/iuran/invoice/",
+        f"/iuran/invoice/{invoice.pk}/unduh/csv/",
+        "/iuran/prakiraan/",
+        "/iuran/prakiraan/unduh/csv/",
+        "/iuran/prakiraan/ringkas/",
+        "/iuran/penagihan/",
+    ):
+        assert client.get(url).status_code == 403, url
 
 
 def test_invoices_api_is_scoped_and_has_totals(billed, api_client, make_user):
@@ -171,6 +179,7 @@ def test_invoices_api_is_scoped_and_has_totals(billed, api_client, make_user):
     sponsor.user.sponsor = make_programme(type="csr").sponsor
     sponsor.user.save(update_fields=["sponsor"])
     assert sponsor.get("/api/v1/invoices").json() == []
+    assert api_client("hospital").get("/api/v1/invoices").status_code == 403
 
 
 def test_programme_page_shows_billed_paid_outstanding_and_its_invoices(billed, officer):
