@@ -89,3 +89,24 @@ def xlsx_append(sheet: Any, values: Iterable[Any]) -> None:
             cell.data_type = "s"
             if value.startswith(FORMULA_START):
                 cell.quotePrefix = True
+
+
+def xlsx_stream_append(
+    sheet: Any, values: Iterable[Any], formats: dict[int, str] | None = None
+) -> None:
+    """Append a row to a write-only worksheet (openpyxl `Workbook(write_only=True)`, for files
+    of many rows) with the same protection as `xlsx_append`: text stays text, never a formula.
+    `formats` gives a number format by column index (amounts, dates)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cells = []
+    for i, value in enumerate(values):
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+            if value.startswith(FORMULA_START):
+                cell.quotePrefix = True
+        if formats and i in formats:
+            cell.number_format = formats[i]
+        cells.append(cell)
+    sheet.append(cells)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 
 from cakupan.accounts.models import User
 from cakupan.accounts.roles import Role
@@ -93,31 +93,19 @@ class ProgrammeBudget:
 
 
 def programme_budget(*, programme: FundingProgramme) -> ProgrammeBudget:
-    """What the enrolled cohort is expected to cost over its funded months.
+    """What the enrolled cohort is expected to cost over its funded months: the sum of the
+    `committed` amounts stored on its funding assignments when they were written (one
+    aggregate; nothing is re-priced here).
 
     A sponsor pays its package: every member is priced at the programme's declared income
     (its bracket), whatever the worker declared; enrolment checks price the same way.
     """
-    rows = list(
-        programme.assignments.values_list(
-            "membership__worker__occupation__sector", "first_month", "last_month"
-        )
+    totals = programme.assignments.aggregate(
+        committed=Sum("committed"), members=Count("membership_id", distinct=True)
     )
-    committed = 0
-    if rows:
-        sectors, firsts, lasts = zip(*rows, strict=True)
-        lasts = [last or programme.last_month for last in lasts]
-        committed = int(
-            cost_of(
-                programme=programme,
-                incomes=[programme.declared_income] * len(rows),
-                sectors=sectors,
-                first_months=firsts,
-                last_months=lasts,
-            ).sum()
-        )
-    members = programme.assignments.values("membership_id").distinct().count()
-    return ProgrammeBudget(programme.budget, committed, members, programme.cohort_cap)
+    return ProgrammeBudget(
+        programme.budget, int(totals["committed"] or 0), totals["members"], programme.cohort_cap
+    )
 
 
 def _eligibility_names(eligibility: dict) -> dict[str, dict[str, str]]:

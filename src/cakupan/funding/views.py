@@ -9,7 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from cakupan.accounts.roles import MANAGE_PROGRAMME, UPLOAD_LIST, VIEW_PROGRAMME
+from cakupan.accounts.roles import MANAGE_PROGRAMME, UPLOAD_LIST, VIEW_LEDGER, VIEW_PROGRAMME
+from cakupan.contributions.invoices import ProgrammeMoney, invoice_totals, programme_money
 from cakupan.formkit import apply_errors
 from cakupan.funding.forms import ProgrammeForm, SponsorForm
 from cakupan.funding.selectors import (
@@ -27,7 +28,11 @@ from cakupan.membership.selectors import programme_imports
 @login_required
 @permission_required(VIEW_PROGRAMME, raise_exception=True)
 def programme_list_view(request: HttpRequest) -> HttpResponse:
-    rows = [(p, programme_budget(programme=p)) for p in programme_list(user=request.user)]
+    programmes = list(programme_list(user=request.user))
+    money = programme_money(p.pk for p in programmes)
+    rows = [
+        (p, programme_budget(programme=p), money.get(p.pk, ProgrammeMoney())) for p in programmes
+    ]
     return render(
         request,
         "funding/programme_list.html",
@@ -82,17 +87,25 @@ def sponsor_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "funding/sponsor_form.html", {"form": form})
 
 
+def can_see_ledger(request: HttpRequest) -> bool:
+    return request.user.has_perm(VIEW_LEDGER)
+
+
 @login_required
 @permission_required(VIEW_PROGRAMME, raise_exception=True)
 def programme_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     programme = programme_scope(user=request.user).filter(pk=pk).first()
     if programme is None:
         raise Http404
+    invoices = list(programme.invoices.order_by("-month")[:60]) if can_see_ledger(request) else []
+    totals = invoice_totals(i.pk for i in invoices)
     return render(
         request,
         "funding/programme_detail.html",
         {
             "programme": programme,
+            "money": programme_money([programme.pk]).get(programme.pk, ProgrammeMoney()),
+            "invoices": [(i, totals[i.pk]) for i in invoices],
             "budget": programme_budget(programme=programme),
             "eligibility": eligibility_summary(programme.eligibility or {}),
             "imports": programme_imports(programme=programme),

@@ -16,10 +16,11 @@ from django.db import transaction
 
 from cakupan.bulk import insert_rows
 from cakupan.funding.models import FundingProgramme, Sponsor
+from cakupan.funding.selectors import cost_of
 from cakupan.funding.services import programme_create, sponsor_create
 from cakupan.membership.models import FundingAssignment, Membership
 from cakupan.membership.services import membership_number
-from cakupan.registry.models import Worker
+from cakupan.registry.models import Occupation, Worker
 
 COMMUNITY = ["ketua_rt_rw", "linmas", "guru_ngaji", "kader", "modin"]
 DBHCHT = ["ojol", "opang", "petani", "buruh_tani", "tukang_bangunan", "pemulung", "buruh_harian"]
@@ -142,10 +143,23 @@ def demo_funding_load(*, seed: int, year: int) -> DemoFunding:
     membership_of = dict(
         Membership.objects.filter(worker_id__in=members).values_list("worker_id", "pk")
     )
+    sector_of = dict(Occupation.objects.values_list("code", "sector"))
+    occupation_of = dict(zip(ids.tolist(), occupation.tolist(), strict=True))
     for programme, workers, first, last in plans:
+        # what each assignment commits the programme to, priced as enrolment prices it
+        committed = cost_of(
+            programme=programme,
+            incomes=[programme.declared_income] * len(workers),
+            sectors=[sector_of[occupation_of[int(w)]] for w in workers],
+            first_months=[first] * len(workers),
+            last_months=[last] * len(workers),
+        )
         insert_rows(
             FundingAssignment,
-            {"membership_id": [membership_of[int(w)] for w in workers]},
+            {
+                "membership_id": [membership_of[int(w)] for w in workers],
+                "committed": [int(c) for c in committed],
+            },
             {"programme": programme, "first_month": first, "last_month": last},
         )
     insert_rows(

@@ -70,6 +70,9 @@ class FundingAssignment(models.Model):
     )
     first_month = models.DateField(_("first month"))
     last_month = models.DateField(_("last month"), null=True, blank=True)
+    # What the programme is expected to pay for these months (Rp), priced by the rules engine
+    # when the assignment is written (funding.selectors.cost_of); 0 for a self-payer's months.
+    committed = models.BigIntegerField(_("committed (Rp)"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     batch = models.ForeignKey(
         "membership.ImportBatch",

@@ -125,8 +125,12 @@ def funding_assign(
     programme: FundingProgramme | None,
     first_month: dt.date,
     last_month: dt.date | None,
+    committed: int | None = None,
 ) -> FundingAssignment:
-    """Record who pays first_month..last_month; refused when any of those months has a payer."""
+    """Record who pays first_month..last_month; refused when any of those months has a payer.
+
+    A programme's assignment stores what it commits the programme to (`committed`, Rp: the
+    months priced by the rules engine); computed here unless the caller priced it already."""
     # Lock the membership so two officers cannot fund the same months at once (PostgreSQL;
     # SQLite serialises writers already).
     Membership.objects.select_for_update().filter(pk=membership.pk).first()
@@ -140,8 +144,38 @@ def funding_assign(
         raise EnrolmentRefused(_overlap_message(clash), code="double_funding")
     if programme is not None and last_month is not None:
         self_payment_yield(membership_ids=[membership.pk], first=first_month, last=last_month)
+    if committed is None:
+        committed = (
+            assignment_cost(
+                programme=programme,
+                sector=membership.worker.occupation.sector,
+                first=first_month,
+                last=last_month,
+            )
+            if programme is not None
+            else 0
+        )
     return FundingAssignment.objects.create(
-        membership=membership, programme=programme, first_month=first_month, last_month=last_month
+        membership=membership,
+        programme=programme,
+        first_month=first_month,
+        last_month=last_month,
+        committed=committed,
+    )
+
+
+def assignment_cost(
+    *, programme: FundingProgramme, sector: str, first: dt.date, last: dt.date | None
+) -> int:
+    """What funding one member's months first..last (or to the programme's end) costs it."""
+    return int(
+        cost_of(
+            programme=programme,
+            incomes=[programme.declared_income],
+            sectors=[sector],
+            first_months=[first],
+            last_months=[last or programme.last_month],
+        )[0]
     )
 
 
@@ -232,7 +266,13 @@ def membership_enrol(
                 f"{worker.full_name} baru saja didaftarkan oleh petugas lain; muat ulang halaman.",
                 code="concurrent",
             ) from None
-    funding_assign(membership=membership, programme=programme, first_month=first, last_month=last)
+    funding_assign(
+        membership=membership,
+        programme=programme,
+        first_month=first,
+        last_month=last,
+        committed=cost,
+    )
     return membership
 
 
@@ -541,15 +581,15 @@ def import_rows_save(
             "untuk bulan yang sama. Tidak ada yang disimpan; periksa ulang daftar."
         )
     budget = programme_budget(programme=programme)
-    cost = int(
-        cost_of(
-            programme=programme,
-            incomes=[programme.declared_income] * rows.height,
-            sectors=rows["sector"].to_numpy(),
-            first_months=[first] * rows.height,
-            last_months=[last] * rows.height,
-        ).sum()
+    costs = cost_of(
+        programme=programme,
+        incomes=[programme.declared_income] * rows.height,
+        sectors=rows["sector"].to_numpy(),
+        first_months=[first] * rows.height,
+        last_months=[last] * rows.height,
     )
+    cost = int(costs.sum())
+    rows = rows.with_columns(committed=pl.Series(costs, dtype=pl.Int64))
     if cost > budget.remaining or (
         budget.cap is not None and budget.members + rows.height > budget.cap
     ):
@@ -622,6 +662,7 @@ def import_rows_save(
         FundingAssignment,
         {
             "membership_id": [have[w] for w in rows["worker_id"].to_list()],
+            "committed": rows["committed"].to_list(),
         },
         {"programme": programme, "first_month": first, "last_month": last, "batch": batch},
     )

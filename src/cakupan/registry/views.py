@@ -4,6 +4,7 @@ check and the hospital desk's protection check. Thin: parse, call a selector or 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -25,8 +26,10 @@ from cakupan.accounts.roles import (
     EXPORT_WORKER,
     REVIEW_LINKS,
     VERIFY_MEMBERSHIP,
+    VIEW_LEDGER,
     VIEW_WORKER,
 )
+from cakupan.contributions.selectors import membership_state, month_grid
 from cakupan.contributions.verify import NotFound as VerifyNotFound
 from cakupan.contributions.verify import parse_date as verify_parse_date
 from cakupan.contributions.verify import verify as verify_membership
@@ -259,7 +262,24 @@ def _render_detail(
         if request.user.has_perm(ENROL)
         else None,
     }
+    context["ledger"] = _ledger_grids(request, context["memberships"])
     return render(request, "registry/worker_detail.html", context, status=status)
+
+
+def _ledger_grids(request: HttpRequest, memberships) -> dict | None:
+    """The months grid of each membership for the year asked (?tahun=, this year by default)
+    and its state today, for users who may see the ledger."""
+    if not request.user.has_perm(VIEW_LEDGER):
+        return None
+    today = timezone.localdate()
+    text = request.GET.get("tahun", "")[:4]
+    year = int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else today.year
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 1)
+    grids = [
+        (m, membership_state(m, today), month_grid(m, first=first, last=last, on=today))
+        for m in memberships
+    ]
+    return {"year": year, "prev": year - 1, "next": year + 1, "today": today, "grids": grids}
 
 
 def _form_to_data(form: WorkerForm) -> WorkerData:
