@@ -1,0 +1,807 @@
+"""Payment statements (a bank's or a sponsor's list of transfers, CSV or XLSX) read through the
+same stages as list imports, set-based from end to end:
+
+1. read: the file as text cells (`membership.imports.read_table`), its headers mapped to
+   reference, payer, amount, date, invoice, membership (English or Indonesian names);
+2. check: every row at once with Polars: a reference (unique within the file), a whole Rupiah
+   amount above 0 (`money.parse_rupiah`), a date DD/MM/YYYY or YYYY-MM-DD not in the future;
+3. match: references already recorded are skipped and counted; payers and targets resolved
+   with the rules of `services.payer_match`, by a few queries over the whole file (temporary
+   tables and joins, never one query per row); what matches nothing waits in the unmatched
+   queue with its reason (unknown_reference, unknown_payer, no_bill);
+4. save: one transaction: the payers' accounts that do not exist yet, every payment in one COPY
+   (PostgreSQL) or executemany (SQLite), each account's credit raised by its total, and one
+   `ledger.settle(statement_id=…)` that spends it all. All-or-nothing, unless `partial`: then
+   the good rows are saved and the refused ones listed.
+
+`statement_import` drives the stages for the web page, the API and `cakupan payments import`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cakupan.accounts.models import User
+from cakupan.contributions.billing import PREPAY_MONTHS, prepay_bills
+from cakupan.contributions.ledger import credit_add, settle
+from cakupan.contributions.models import Payment, PaymentStatement
+from cakupan.contributions.sql import T, copy_rows, drop_temp, fetch, now, temp_table
+from cakupan.errors import Refused
+from cakupan.membership.imports import FileProblem, read_table
+from cakupan.membership.imports.problems import PROBLEM_SCHEMA, REJECTED, WARNING, problems
+from cakupan.membership.imports.read import header_key
+from cakupan.money import AmountInvalid, format_rupiah, parse_rupiah
+from cakupan.rules import contribution
+
+# The statement's columns and the headers accepted for each (compared after header_key).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "reference": (
+        "reference",
+        "ref",
+        "referensi",
+        "no_referensi",
+        "nomor_referensi",
+        "no_ref",
+        "reference_number",
+    ),
+    "payer": ("payer", "pembayar", "nama_pembayar", "payer_name"),
+    "amount": ("amount", "jumlah", "nominal", "jumlah_bayar", "amount_(rp)", "jumlah_(rp)"),
+    "date": ("date", "tanggal", "tanggal_bayar", "paid_on", "payment_date", "tgl"),
+    "invoice": ("invoice", "no_invoice", "nomor_invoice", "invoice_number"),
+    "membership": (
+        "membership",
+        "kepesertaan",
+        "no_kepesertaan",
+        "nomor_kepesertaan",
+        "membership_number",
+    ),
+}
+REQUIRED = ("reference", "payer", "amount", "date")
+COLUMN_LABELS = {
+    "reference": gettext_lazy("Reference"),
+    "payer": gettext_lazy("Payer"),
+    "amount": gettext_lazy("Amount"),
+    "date": gettext_lazy("Date"),
+    "invoice": gettext_lazy("Invoice"),
+    "membership": gettext_lazy("Membership number"),
+}
+# Problems kept with a statement for its page (the counts hold how many there were in all).
+KEEP_PROBLEMS = 1000
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+_REASONS = {
+    Payment.Unmatched.UNKNOWN_REFERENCE: gettext_lazy(
+        "The invoice or membership number is unknown: it waits for an officer to assign it."
+    ),
+    Payment.Unmatched.UNKNOWN_PAYER: gettext_lazy(
+        "The payer is unknown: it waits for an officer to assign it."
+    ),
+    Payment.Unmatched.NO_BILL: gettext_lazy(
+        "The payer owes nothing and the amount fits no months ahead: it waits for an officer."
+    ),
+}
+
+
+class StatementRefused(Refused):
+    pass
+
+
+def column_label(column: str) -> str:
+    return str(COLUMN_LABELS.get(column, column))
+
+
+@dataclass
+class StatementResult:
+    """What a statement holds and what became of it. `counts`: rows, blank, rejected,
+    already_recorded, duplicate_in_file, to_record, matched, unmatched, unmatched_<reason>,
+    prepaid, amount, amount_matched, amount_unmatched; after a save also recorded, allocated,
+    bills_paid. `problems`: the row report (row, column, severity, code, problem, fix), the
+    first KEEP_PROBLEMS of `counts["problems"]`."""
+
+    counts: dict[str, int]
+    problems: list[dict[str, Any]]
+    saved: bool = False
+    statement: PaymentStatement | None = None
+    refused_reason: str = ""
+    frame: pl.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def all_or_nothing_blocked(self) -> bool:
+        return self.counts.get("rejected", 0) > 0
+
+
+# -- 1. read ---------------------------------------------------------------------------------
+
+
+def _map_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    rename: dict[str, str] = {}
+    for header in frame.columns:
+        if header == "_row":
+            continue
+        key = header_key(header)
+        column = next((c for c, names in COLUMNS.items() if key in names), None)
+        if column and column not in rename.values():
+            rename[header] = column
+    missing = [c for c in REQUIRED if c not in rename.values()]
+    if missing:
+        raise StatementRefused(
+            "columns_missing",
+            _(
+                "Required columns not found: %(missing)s. Columns in the file: %(headers)s. "
+                "Name the columns reference, payer, amount, date (or referensi, pembayar, "
+                "jumlah, tanggal); invoice and membership (no_invoice, no_kepesertaan) are "
+                "optional."
+            )
+            % {
+                "missing": ", ".join(column_label(c) for c in missing),
+                "headers": ", ".join(c for c in frame.columns if c != "_row"),
+            },
+            "file",
+        )
+    frame = frame.select(["_row", *rename]).rename(rename)
+    for column in COLUMNS:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    return frame.with_columns(pl.col(c).fill_null("").str.strip_chars() for c in COLUMNS)
+
+
+def read_statement(path: Path | str, *, original_name: str | None = None) -> pl.DataFrame:
+    try:
+        frame = read_table(path, original_name=original_name)
+    except FileProblem as e:
+        raise StatementRefused("file_unreadable", str(e), "file") from None
+    return _map_columns(frame)
+
+
+# -- 2. check --------------------------------------------------------------------------------
+
+
+def _amounts(column: pl.Series) -> tuple[pl.Series, set[str]]:
+    """Whole Rupiah per cell (null when unreadable) and the unreadable cells. Plain digits are
+    cast at once; every other distinct spelling goes through parse_rupiah once."""
+    plain = column.str.contains(r"^[0-9]{1,14}$")
+    others = column.filter(~plain & (column != "")).unique().to_list()
+    found: dict[str, int] = {}
+    bad: set[str] = set()
+    for value in others:
+        try:
+            found[value] = parse_rupiah(value)
+        except AmountInvalid:
+            bad.add(value)
+    parsed = (
+        pl.select(
+            pl.when(plain)
+            .then(column.cast(pl.Int64, strict=False))
+            .otherwise(column.replace_strict(found, default=None, return_dtype=pl.Int64))
+        )
+        .to_series()
+        .alias("amount_rp")
+    )
+    return parsed, bad
+
+
+def _dates(col: pl.Expr) -> pl.Expr:
+    attempts = [col.str.strptime(pl.Date, fmt, strict=False) for fmt in _DATE_FORMATS]
+    serial = pl.when(col.str.contains(r"^[0-9]{5}(\.0+)?$")).then(
+        pl.lit(dt.date(1899, 12, 30))
+        + pl.duration(days=col.str.extract(r"^([0-9]{5})").cast(pl.Int64))
+    )
+    parsed = pl.coalesce([*attempts, serial])
+    return pl.when(parsed.dt.year().is_between(2000, 9999)).then(parsed)
+
+
+def _check(frame: pl.DataFrame, today: dt.date) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """(rows with typed amount_rp and paid_on, problems, blank rows). Every check is a column
+    expression over the whole file."""
+    cells = [pl.col(c) != "" for c in COLUMNS]
+    blank = frame.filter(~pl.any_horizontal(cells))
+    frame = frame.filter(pl.any_horizontal(cells))
+    amount, bad_amounts = _amounts(frame["amount"])
+    frame = frame.with_columns(amount, paid_on=_dates(pl.col("date")))
+    found: list[pl.DataFrame] = []
+
+    def add(rows: pl.DataFrame, column: str, code: str, message: list[str] | str, fix: str):
+        if rows.height:
+            found.append(
+                problems(
+                    rows["_row"],
+                    column,
+                    REJECTED,
+                    code,
+                    message,
+                    fix,
+                    value=rows[column].to_list() if column in rows.columns else None,
+                )
+            )
+
+    add(
+        frame.filter(pl.col("reference") == ""),
+        "reference",
+        "required",
+        _("The reference is empty."),
+        _("Write the transfer's reference as the bank statement shows it."),
+    )
+    long_refs = frame.filter(pl.col("reference").str.len_chars() > 80)
+    add(
+        long_refs,
+        "reference",
+        "too_long",
+        _("The reference is longer than 80 characters."),
+        _("Shorten it to the bank's transfer number."),
+    )
+    # a reference repeated within the file: the first row stands, the others are refused
+    refs = frame.filter(pl.col("reference") != "").with_columns(
+        first=pl.col("_row").min().over("reference")
+    )
+    repeated = refs.filter(pl.col("_row") != pl.col("first"))
+    add(
+        repeated,
+        "reference",
+        "duplicate_in_file",
+        [
+            _("The reference %(ref)s is already on row %(row)s of this file.")
+            % {"ref": ref, "row": first}
+            for ref, first in repeated.select("reference", "first").iter_rows()
+        ],
+        _("A reference is recorded once: delete the repeated row or correct its reference."),
+    )
+    add(
+        frame.filter(pl.col("amount") == ""),
+        "amount",
+        "required",
+        _("The amount is empty."),
+        _("Write whole Rupiah, e.g. 16.800."),
+    )
+    bad = frame.filter(pl.col("amount").is_in(list(bad_amounts)))
+    add(
+        bad,
+        "amount",
+        "invalid_amount",
+        [_("“%(v)s” is not an amount in Rupiah.") % {"v": v} for v in bad["amount"].to_list()],
+        _("Write whole Rupiah, e.g. 16.800 or Rp 16.800."),
+    )
+    add(
+        frame.filter(pl.col("amount_rp") == 0),
+        "amount",
+        "amount_not_positive",
+        _("The amount is 0."),
+        _("The amount must be more than 0."),
+    )
+    add(
+        frame.filter(pl.col("date") == ""),
+        "date",
+        "required",
+        _("The date is empty."),
+        _("Write the payment date as DD/MM/YYYY, e.g. 03/11/2026."),
+    )
+    bad = frame.filter((pl.col("date") != "") & pl.col("paid_on").is_null())
+    add(
+        bad,
+        "date",
+        "invalid_date",
+        [_("“%(v)s” is not a date.") % {"v": v} for v in bad["date"].to_list()],
+        _("Write the payment date as DD/MM/YYYY, e.g. 03/11/2026."),
+    )
+    add(
+        frame.filter(pl.col("paid_on") > today),
+        "date",
+        "future_date",
+        _("The payment date is in the future."),
+        _("Check the date: a payment is recorded once it has been made."),
+    )
+    problem_frame = pl.concat(found) if found else pl.DataFrame(schema=PROBLEM_SCHEMA)
+    return frame, problem_frame, blank.height
+
+
+# -- 3. match --------------------------------------------------------------------------------
+
+
+def _keys_table(name: str, values: list[str]) -> None:
+    temp_table(name, "k varchar(200) PRIMARY KEY")
+    copy_rows(name, ["k"], [(v,) for v in values])
+
+
+def _lookup(values: list[str], sql: str) -> list[tuple]:
+    """Rows of `sql` (which joins the temporary table tmp_stmt_keys(k)) for the values."""
+    values = sorted({v for v in values if v})
+    if not values:
+        return []
+    _keys_table("tmp_stmt_keys", values)
+    try:
+        return fetch(sql)
+    finally:
+        drop_temp("tmp_stmt_keys")
+
+
+def _already_recorded(references: list[str]) -> set[str]:
+    return {
+        r[0]
+        for r in _lookup(
+            references,
+            f"SELECT p.reference FROM {T.payment} p JOIN tmp_stmt_keys t ON t.k = p.reference",
+        )
+    }
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _frame(rows: list[tuple], schema: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _match(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add account_sponsor / account_membership (whose account the money goes to), invoice_id,
+    membership_id and reason, with the rules of services.payer_match, for every row at once."""
+    frame = frame.with_columns(
+        target=pl.when(pl.col("invoice") != "")
+        .then(pl.col("invoice"))
+        .otherwise(pl.col("membership")),
+        payer_key=pl.col("payer").str.replace_all(r"\s+", " ").str.to_lowercase(),
+    )
+    targets = frame["target"].unique().to_list()
+    invoices = _frame(
+        _lookup(
+            targets,
+            f"""SELECT i.number, i.id, pr.sponsor_id FROM {T.invoice} i
+                JOIN tmp_stmt_keys t ON t.k = i.number
+                JOIN {T.programme} pr ON pr.id = i.programme_id""",
+        ),
+        {"target": pl.String, "inv_id": pl.Int64, "inv_sponsor": pl.Int64},
+    )
+    numbers = _frame(
+        _lookup(
+            [*targets, *frame["payer"].unique().to_list()],
+            f"SELECT m.number, m.id FROM {T.membership} m JOIN tmp_stmt_keys t ON t.k = m.number",
+        ),
+        {"number": pl.String, "mem_id": pl.Int64},
+    )
+    sponsors = _frame(
+        [(_norm(name), pk) for pk, name in fetch(f"SELECT id, name FROM {T.sponsor}")],
+        {"payer_key": pl.String, "sponsor_id": pl.Int64},
+    ).unique("payer_key", keep="first")
+    # payer_key: Python's casefold and Polars' to_lowercase agree on what sponsor names hold
+    frame = (
+        frame.join(invoices, on="target", how="left")
+        .join(numbers.rename({"number": "target", "mem_id": "tmem"}), on="target", how="left")
+        .join(numbers.rename({"number": "payer", "mem_id": "own"}), on="payer", how="left")
+        .join(sponsors, on="payer_key", how="left")
+        .with_columns(tmem=pl.when(pl.col("inv_id").is_null()).then(pl.col("tmem")))
+    )
+    has_payer, has_target = pl.col("payer") != "", pl.col("target") != ""
+    inv, tmem, own, sponsor = (pl.col(c) for c in ("inv_id", "tmem", "own", "sponsor_id"))
+    unknown_ref = has_target & inv.is_null() & tmem.is_null()
+    own_case = ~unknown_ref & has_payer & sponsor.is_null() & tmem.is_null() & own.is_not_null()
+    inv_case = ~unknown_ref & ~own_case & inv.is_not_null()
+    inv_other = inv_case & sponsor.is_not_null() & (sponsor != pl.col("inv_sponsor"))
+    sponsor_case = ~unknown_ref & ~own_case & ~inv_case & sponsor.is_not_null()
+    self_case = (
+        ~unknown_ref & ~own_case & ~inv_case & ~sponsor_case & tmem.is_not_null() & ~has_payer
+    )
+    U = Payment.Unmatched
+    return frame.with_columns(
+        account_sponsor=pl.when(inv_case & ~inv_other)
+        .then(pl.col("inv_sponsor"))
+        .when(sponsor_case)
+        .then(sponsor),
+        account_membership=pl.when(own_case).then(own).when(self_case).then(tmem),
+        invoice_id=pl.when(~unknown_ref).then(inv),
+        membership_id=pl.when(own_case)
+        .then(own)
+        .when(unknown_ref | inv_case)
+        .then(None)
+        .otherwise(tmem),
+        reason=pl.when(unknown_ref)
+        .then(pl.lit(U.UNKNOWN_REFERENCE.value))
+        .when(own_case | (inv_case & ~inv_other) | sponsor_case | self_case)
+        .then(pl.lit(""))
+        .otherwise(pl.lit(U.UNKNOWN_PAYER.value)),
+    ).drop("payer_key", "inv_sponsor", "tmem", "own", "sponsor_id", "inv_id")
+
+
+def _ids_lookup(ids: list[int], sql: str) -> list[tuple]:
+    """Rows of `sql` (which joins the temporary table tmp_stmt_ids(id)) for the ids."""
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return []
+    temp_table("tmp_stmt_ids", "id bigint PRIMARY KEY")
+    try:
+        copy_rows("tmp_stmt_ids", ["id"], [(i,) for i in ids])
+        return fetch(sql)
+    finally:
+        drop_temp("tmp_stmt_ids")
+
+
+def _account_rows(column: str, ids: list[int], *, outstanding: bool) -> list[tuple]:
+    """(payer id, account id, outstanding) of the accounts whose `column` (sponsor_id or
+    membership_id) is one of `ids`; outstanding: what their live bills still lack."""
+    if not outstanding:
+        return _ids_lookup(
+            ids,
+            f"SELECT a.{column}, a.id, 0 FROM {T.account} a JOIN tmp_stmt_ids t ON t.id = a.{column}",
+        )
+    return _ids_lookup(
+        ids,
+        f"""
+        SELECT a.{column}, a.id, COALESCE(SUM(o.outstanding), 0)
+        FROM {T.account} a JOIN tmp_stmt_ids t ON t.id = a.{column}
+        LEFT JOIN (
+            SELECT b.id, b.account_id, b.amount - COALESCE(SUM(al.amount), 0) AS outstanding
+            FROM {T.bill} b
+            JOIN {T.account} a2 ON a2.id = b.account_id
+            JOIN tmp_stmt_ids t2 ON t2.id = a2.{column}
+            LEFT JOIN {T.allocation} al ON al.bill_id = b.id
+            WHERE b.voided_at IS NULL AND (b.paid_on IS NULL OR b.unpaid_from IS NOT NULL)
+            GROUP BY b.id, b.account_id, b.amount
+        ) o ON o.account_id = a.id
+        GROUP BY a.{column}, a.id
+        """,
+    )
+
+
+def _accounts(frame: pl.DataFrame, *, outstanding: bool = True) -> pl.DataFrame:
+    """Join the existing account ids (account_id; null where the account is still to be
+    opened) and, with `outstanding`, what each account owed before this statement."""
+    schema = {"key": pl.Int64, "account_id": pl.Int64, "outstanding": pl.Int64}
+    for column, key in (("sponsor_id", "account_sponsor"), ("membership_id", "account_membership")):
+        ids = frame[key].drop_nulls().unique().to_list()
+        found = _frame(_account_rows(column, ids, outstanding=outstanding), schema)
+        frame = frame.join(found.rename({"key": key}), on=key, how="left", suffix=f"_{column}")
+        if "account_id_" + column in frame.columns:
+            frame = frame.with_columns(
+                account_id=pl.coalesce("account_id", f"account_id_{column}"),
+                outstanding=pl.coalesce("outstanding", f"outstanding_{column}"),
+            ).drop(f"account_id_{column}", f"outstanding_{column}")
+    return frame.with_columns(pl.col("outstanding").fill_null(0))
+
+
+@lru_cache(maxsize=4096)
+def _month_price(income: int, jht: bool, sector: str, month: dt.date) -> int:
+    return contribution(
+        category="bpu",
+        income=income,
+        month=month,
+        programmes=["jht"] if jht else [],
+        sector=sector,
+        funding="self",
+    ).total
+
+
+def _prepay(frame: pl.DataFrame, today: dt.date) -> pl.DataFrame:
+    """A matched payer who owed nothing before this statement: a worker paying exactly his next
+    1, 3, 6 or 12 months (each priced by the rules, as services._months_paid_ahead) has them
+    billed ahead (prepay_months, prepay_first); anything else is unmatched, no_bill. A worker's
+    first such row in the file only: the next would find those months billed."""
+    owes_nothing = (pl.col("reason") == "") & (pl.col("outstanding") <= 0)
+    frame = frame.with_columns(
+        prepay_months=pl.lit(0, dtype=pl.Int64), prepay_first=pl.lit(None, dtype=pl.Date)
+    )
+    candidates = frame.filter(owes_nothing & pl.col("account_membership").is_not_null())
+    candidates = candidates.unique("account_membership", keep="first", maintain_order=True)
+    if candidates.height:
+        members = {
+            r[0]: r[1:]
+            for r in _ids_lookup(
+                candidates["account_membership"].to_list(),
+                f"""
+                SELECT m.id, m.declared_income, m.programmes, o.sector,
+                       (SELECT MAX(b.month) FROM {T.bill} b
+                        WHERE b.membership_id = m.id AND b.voided_at IS NULL)
+                FROM {T.membership} m
+                JOIN tmp_stmt_ids t ON t.id = m.id
+                JOIN {T.worker} w ON w.id = m.worker_id
+                JOIN {T.occupation} o ON o.id = w.occupation_id
+                """,
+            )
+        }
+        found: list[tuple[int, int, dt.date]] = []
+        for row, member_id, amount in candidates.select(
+            "_row", "account_membership", "amount_rp"
+        ).iter_rows():
+            income, programmes, sector, last = members[member_id]
+            if isinstance(programmes, str):
+                programmes = json.loads(programmes)
+            if isinstance(last, str):
+                last = dt.date.fromisoformat(last[:10])
+            first = _add_month(last, 1) if last else today.replace(day=1)
+            total = 0
+            for n in range(1, max(PREPAY_MONTHS) + 1):
+                total += _month_price(
+                    int(income), "jht" in programmes, sector, _add_month(first, n - 1)
+                )
+                if total == amount and n in PREPAY_MONTHS:
+                    found.append((row, n, first))
+                    break
+                if total > amount:
+                    break
+        if found:
+            ahead = pl.DataFrame(
+                found,
+                schema={"_row": pl.Int64, "n": pl.Int64, "start": pl.Date},
+                orient="row",
+            )
+            frame = (
+                frame.join(ahead, on="_row", how="left")
+                .with_columns(
+                    prepay_months=pl.coalesce("n", "prepay_months"),
+                    prepay_first=pl.coalesce("start", "prepay_first"),
+                )
+                .drop("n", "start")
+            )
+    unspent = owes_nothing & (pl.col("prepay_months") == 0)
+    return frame.with_columns(
+        reason=pl.when(unspent).then(pl.lit(Payment.Unmatched.NO_BILL.value)).otherwise("reason")
+    ).with_columns(
+        account_sponsor=pl.when(pl.col("reason") == "").then("account_sponsor"),
+        account_membership=pl.when(pl.col("reason") == "").then("account_membership"),
+        account_id=pl.when(pl.col("reason") == "").then("account_id"),
+    )
+
+
+def _add_month(month: dt.date, n: int) -> dt.date:
+    from cakupan.months import add_months
+
+    return add_months(month, n)
+
+
+# -- 4. save ---------------------------------------------------------------------------------
+
+
+def _copy_frame(table: str, frame: pl.DataFrame) -> None:
+    """Insert a frame's rows: COPY … FORMAT csv on PostgreSQL (Polars writes the text, no row
+    passes through Python), sql.copy_rows (one executemany) elsewhere."""
+    if not frame.height:
+        return
+    if connection.vendor != "postgresql":
+        copy_rows(table, frame.columns, frame.rows())
+        return
+    names = ", ".join(frame.columns)
+    # an empty text is '' (quoted or not), never NULL: only non-text columns can be null
+    texts = [c for c, t in frame.schema.items() if t == pl.String]
+    keep = f", FORCE_NOT_NULL ({', '.join(texts)})" if texts else ""
+    with connection.cursor() as cursor:
+        sql = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv{keep})"
+        with cursor.cursor.copy(sql) as copy:
+            for chunk in frame.iter_slices(200_000):
+                buffer = io.BytesIO()
+                chunk.write_csv(buffer, include_header=False, null_value="")
+                copy.write(buffer.getvalue())
+
+
+def _create_accounts(frame: pl.DataFrame) -> pl.DataFrame:
+    """Open the accounts the matched payers do not have yet, in bulk, and fill account_id."""
+    missing = frame.filter((pl.col("reason") == "") & pl.col("account_id").is_null())
+    if not missing.height:
+        return frame
+    new = (
+        missing.select("account_sponsor", "account_membership")
+        .unique()
+        .rename({"account_sponsor": "sponsor_id", "account_membership": "membership_id"})
+        .with_columns(credit=pl.lit(0, dtype=pl.Int64))
+    )
+    _copy_frame(T.account, new)
+    return _accounts(frame.drop("account_id", "outstanding"), outstanding=False)
+
+
+def _save(frame: pl.DataFrame, *, user: User | None, statement: PaymentStatement) -> dict[str, int]:
+    frame = _create_accounts(frame)
+    recorded_at = now()
+    payments = frame.select(
+        pl.col("reference"),
+        pl.col("account_id"),
+        pl.col("amount_rp").alias("amount"),
+        pl.col("paid_on"),
+        pl.lit(Payment.Source.STATEMENT.value).alias("source"),
+        pl.col("payer").str.slice(0, 200).alias("payer_text"),
+        pl.col("invoice_id"),
+        pl.col("membership_id"),
+        pl.col("target").str.slice(0, 80).alias("target_text"),
+        pl.col("reason").alias("unmatched_reason"),
+        pl.lit(statement.pk, dtype=pl.Int64).alias("statement_id"),
+        pl.lit("").alias("note"),
+        pl.lit(user.pk if user else None, dtype=pl.Int64).alias("recorded_by_id"),
+        pl.lit(recorded_at).alias("recorded_at"),
+    )
+    if connection.vendor != "postgresql":
+        payments = payments.with_columns(pl.col("paid_on").cast(pl.String))
+    _copy_frame(T.payment, payments)
+    for member_id, first, months in (
+        frame.filter(pl.col("prepay_months") > 0)
+        .select("account_membership", "prepay_first", "prepay_months")
+        .iter_rows()
+    ):
+        prepay_bills(membership_id=member_id, first=first, months=months)
+    credits = (
+        frame.filter(pl.col("reason") == "")
+        .group_by("account_id")
+        .agg(pl.col("amount_rp").sum())
+        .iter_rows()
+    )
+    credit_add({int(a): int(s) for a, s in credits})
+    settled = settle(statement_id=statement.pk)
+    return {
+        "recorded": frame.height,
+        "allocated": settled.amount,
+        "bills_paid": settled.bills_paid,
+    }
+
+
+# -- the stages together ---------------------------------------------------------------------
+
+
+def _problem_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            "row": p["row"],
+            "column": column_label(p["column"]),
+            "severity": p["severity"],
+            "code": p["code"],
+            "problem": p["message"],
+            "fix": p["suggestion"],
+        }
+        for p in frame.sort("row").head(KEEP_PROBLEMS).iter_rows(named=True)
+    ]
+
+
+def _unmatched_problems(frame: pl.DataFrame) -> pl.DataFrame:
+    waiting = frame.filter(pl.col("reason") != "")
+    if not waiting.height:
+        return pl.DataFrame(schema=PROBLEM_SCHEMA)
+    column = {
+        Payment.Unmatched.UNKNOWN_REFERENCE.value: "invoice",
+        Payment.Unmatched.UNKNOWN_PAYER.value: "payer",
+        Payment.Unmatched.NO_BILL.value: "amount",
+    }
+    reasons = waiting["reason"].to_list()
+    return problems(
+        waiting["_row"],
+        [column[r] for r in reasons],
+        WARNING,
+        reasons,
+        [str(_REASONS[r]) for r in reasons],
+        _("Saved and shown in the unmatched queue, where an officer assigns the payer."),
+    )
+
+
+def sha256_of(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def statement_import(
+    path: Path | str,
+    *,
+    user: User | None,
+    partial: bool = False,
+    dry_run: bool = False,
+    original_name: str | None = None,
+    statement: PaymentStatement | None = None,
+) -> StatementResult:
+    """Check a statement and, unless `dry_run`, save it: every row, or nothing when a row is
+    refused, unless `partial` (then the good rows). `statement` is the upload the page keeps
+    between preview and save; without one a PaymentStatement is created when rows are saved.
+    Raises StatementRefused when the file cannot be read or lacks a required column."""
+    path = Path(path)
+    name = original_name or (statement.original_name if statement else path.name)
+    today = timezone.localdate()
+    frame, problem_frame, blank = _check(read_statement(path, original_name=name), today)
+    rejected_rows = set(problem_frame["row"].to_list())
+    good = frame.filter(~pl.col("_row").is_in(list(rejected_rows)))
+    done = _already_recorded(good["reference"].to_list())
+    skipped = good.filter(pl.col("reference").is_in(list(done)))
+    todo = good.filter(~pl.col("reference").is_in(list(done)))
+    todo = _prepay(_accounts(_match(todo)), today)
+    all_problems = pl.concat([problem_frame, _unmatched_problems(todo)])
+    matched = todo.filter(pl.col("reason") == "")
+    counts: dict[str, int] = {
+        "rows": frame.height + blank,
+        "blank": blank,
+        "rejected": len(rejected_rows),
+        "already_recorded": skipped.height,
+        "duplicate_in_file": int((problem_frame["code"] == "duplicate_in_file").sum()),
+        "to_record": todo.height,
+        "matched": matched.height,
+        "unmatched": todo.height - matched.height,
+        "prepaid": int((todo["prepay_months"] > 0).sum()),
+        "amount": int(todo["amount_rp"].sum() or 0),
+        "amount_matched": int(matched["amount_rp"].sum() or 0),
+        "problems": all_problems.height,
+    }
+    counts["amount_unmatched"] = counts["amount"] - counts["amount_matched"]
+    for reason in Payment.Unmatched.values:
+        counts[f"unmatched_{reason}"] = int((todo["reason"] == reason).sum())
+    result = StatementResult(counts, _problem_rows(all_problems), statement=statement, frame=todo)
+
+    if dry_run or (counts["rejected"] and not partial) or not todo.height:
+        if not dry_run and counts["rejected"] and not partial:
+            result.refused_reason = _(
+                "Nothing was saved: %(n)s rows have problems. Correct them and upload the "
+                "file again, or save the good rows only."
+            ) % {"n": counts["rejected"]}
+        elif not dry_run:
+            result.refused_reason = _("Nothing new to record: every reference is already recorded.")
+        if statement is not None:
+            statement.counts, statement.problems = counts, result.problems
+            statement.rows_total = counts["rows"]
+            statement.save(update_fields=["counts", "problems", "rows_total"])
+        return result
+
+    try:
+        with transaction.atomic():
+            if statement is None:
+                statement = PaymentStatement.objects.create(
+                    original_name=name[:255],
+                    sha256=sha256_of(path),
+                    uploaded_by=user,
+                )
+            else:
+                statement = PaymentStatement.objects.select_for_update().get(pk=statement.pk)
+                if statement.status != PaymentStatement.Status.PREVIEWED:
+                    raise StatementRefused(
+                        "statement_done",
+                        _("This statement was already saved or discarded."),
+                    )
+            counts.update(_save(todo, user=user, statement=statement))
+            statement.partial = partial
+            statement.status = PaymentStatement.Status.SAVED
+            statement.counts, statement.problems = counts, result.problems
+            statement.rows_total = counts["rows"]
+            statement.finished_at = timezone.now()
+            statement.save()
+    except IntegrityError:
+        raise StatementRefused(
+            "recorded_meanwhile",
+            _(
+                "Some of these references were recorded by someone else a moment ago; nothing "
+                "of this statement was saved. Check it again."
+            ),
+        ) from None
+    result.saved, result.statement = True, statement
+    return result
+
+
+def statement_upload(*, upload: Any, user: User) -> PaymentStatement:
+    """Keep an uploaded statement file for its preview and save."""
+    statement = PaymentStatement(
+        original_name=upload.name[:255], uploaded_by=user, status=PaymentStatement.Status.PREVIEWED
+    )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    statement.sha256 = digest.hexdigest()
+    statement.file.save(upload.name, upload, save=False)
+    statement.save()
+    return statement
+
+
+def statement_discard(*, statement: PaymentStatement) -> None:
+    if statement.status != PaymentStatement.Status.PREVIEWED:
+        raise StatementRefused(
+            "statement_done", _("This statement was already saved or discarded.")
+        )
+    statement.status = PaymentStatement.Status.DISCARDED
+    statement.finished_at = timezone.now()
+    if statement.file:
+        statement.file.delete(save=False)
+    statement.save()
+
+
+def amount_text(amount: int) -> str:
+    return format_rupiah(amount)
