@@ -618,12 +618,7 @@ def _save(frame: pl.DataFrame, *, user: User | None, statement: PaymentStatement
     if connection.vendor != "postgresql":
         payments = payments.with_columns(pl.col("paid_on").cast(pl.String))
     _copy_frame(T.payment, payments)
-    for member_id, first, months in (
-        frame.filter(pl.col("prepay_months") > 0)
-        .select("account_membership", "prepay_first", "prepay_months")
-        .iter_rows()
-    ):
-        prepay_bills(membership_id=member_id, first=first, months=months)
+    # credit first: billing months ahead settles the account's unspent payments (these too)
     credits = (
         frame.filter(pl.col("reason") == "")
         .group_by("account_id")
@@ -631,12 +626,28 @@ def _save(frame: pl.DataFrame, *, user: User | None, statement: PaymentStatement
         .iter_rows()
     )
     credit_add({int(a): int(s) for a, s in credits})
+    for member_id, first, months in (
+        frame.filter(pl.col("prepay_months") > 0)
+        .select("account_membership", "prepay_first", "prepay_months")
+        .iter_rows()
+    ):
+        prepay_bills(membership_id=member_id, first=first, months=months)
     settled = settle(statement_id=statement.pk)
-    return {
-        "recorded": frame.height,
-        "allocated": settled.amount,
-        "bills_paid": settled.bills_paid,
-    }
+    allocated, bills_paid = settled.amount, settled.bills_paid
+    if frame["prepay_months"].max() or 0:
+        # billing months ahead settled part of the money already: count from the entries
+        allocated, bills_paid = fetch(
+            f"""
+            SELECT COALESCE(SUM(al.amount), 0),
+                   COUNT(DISTINCT CASE WHEN b.paid_on IS NOT NULL THEN b.id END)
+            FROM {T.allocation} al
+            JOIN {T.payment} p ON p.id = al.payment_id
+            JOIN {T.bill} b ON b.id = al.bill_id
+            WHERE p.statement_id = %s
+            """,
+            [statement.pk],
+        )[0]
+    return {"recorded": frame.height, "allocated": int(allocated), "bills_paid": int(bills_paid)}
 
 
 # -- the stages together ---------------------------------------------------------------------

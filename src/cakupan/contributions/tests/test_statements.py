@@ -225,7 +225,9 @@ def test_cli_imports_a_statement_and_a_dry_run_saves_nothing(ledger, tmp_path):
     from cakupan.cli import app
 
     farmer = ledger["farmer"]
-    path = write_csv(tmp_path, f"reference,payer,amount,date\nC-1,{farmer.number},8400,01/11/2026\n")
+    path = write_csv(
+        tmp_path, f"reference,payer,amount,date\nC-1,{farmer.number},8400,01/11/2026\n"
+    )
     runner = CliRunner()
     dry = runner.invoke(app, ["payments", "import", str(path), "--dry-run"])
     assert dry.exit_code == 0, dry.output
