@@ -38,7 +38,7 @@ from cakupan.accounts.models import User
 from cakupan.contributions.billing import PREPAY_MONTHS, prepay_bills
 from cakupan.contributions.ledger import credit_add, settle
 from cakupan.contributions.models import Payment, PaymentStatement
-from cakupan.contributions.sql import T, copy_rows, drop_temp, fetch, now, temp_table
+from cakupan.contributions.sql import T, copy_rows, drop_temp, execute, fetch, now, temp_table
 from cakupan.errors import Refused
 from cakupan.membership.imports import FileProblem, read_table
 from cakupan.membership.imports.problems import PROBLEM_SCHEMA, REJECTED, WARNING, problems
@@ -308,9 +308,12 @@ def _check(frame: pl.DataFrame, today: dt.date) -> tuple[pl.DataFrame, pl.DataFr
 # -- 3. match --------------------------------------------------------------------------------
 
 
-def _keys_table(name: str, values: list[str]) -> None:
-    temp_table(name, "k varchar(200) PRIMARY KEY")
-    copy_rows(name, ["k"], [(v,) for v in values])
+def _fill(table: str, column: str, values: list) -> None:
+    """Fill a one-column temporary table in one COPY (Polars writes the text on PostgreSQL),
+    and give the planner its size: PostgreSQL never analyses a temporary table by itself."""
+    _copy_frame(table, pl.DataFrame({column: values}))
+    if connection.vendor == "postgresql":
+        execute(f"ANALYZE {table}")
 
 
 def _lookup(values: list[str], sql: str) -> list[tuple]:
@@ -318,11 +321,25 @@ def _lookup(values: list[str], sql: str) -> list[tuple]:
     values = sorted({v for v in values if v})
     if not values:
         return []
-    _keys_table("tmp_stmt_keys", values)
+    temp_table("tmp_stmt_keys", "k varchar(200) PRIMARY KEY")
     try:
+        _fill("tmp_stmt_keys", "k", values)
         return fetch(sql)
     finally:
         drop_temp("tmp_stmt_keys")
+
+
+def _ids_lookup(ids: list[int], sql: str) -> list[tuple]:
+    """Rows of `sql` (which joins the temporary table tmp_stmt_ids(id)) for the ids."""
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return []
+    temp_table("tmp_stmt_ids", "id bigint PRIMARY KEY")
+    try:
+        _fill("tmp_stmt_ids", "id", ids)
+        return fetch(sql)
+    finally:
+        drop_temp("tmp_stmt_ids")
 
 
 def _already_recorded(references: list[str]) -> set[str]:
@@ -343,9 +360,24 @@ def _frame(rows: list[tuple], schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+def _owes(account: str) -> str:
+    """SQL: the account `account` (an id expression) has a live bill not fully paid. Same as
+    services.outstanding(account) > 0: a bill is paid (paid_on, no unpaid_from) only once its
+    allocations reach its amount, so an unpaid or reopened bill is money still owed."""
+    return f"""EXISTS (SELECT 1 FROM {T.bill} b WHERE b.account_id = {account}
+        AND b.voided_at IS NULL AND b.amount > 0
+        AND (b.paid_on IS NULL OR b.unpaid_from IS NOT NULL))"""
+
+
+_ACCOUNT = {"account_id": pl.Int64, "owes": pl.Boolean}
+
+
 def _match(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add account_sponsor / account_membership (whose account the money goes to), invoice_id,
-    membership_id and reason, with the rules of services.payer_match, for every row at once."""
+    """Add account_sponsor / account_membership (whose account the money goes to), its
+    account_id (null: to be opened) and whether it owes anything (owes), invoice_id,
+    membership_id and reason, with the rules of services.payer_match, for every row at once:
+    one query for the invoices named, one for the membership numbers (with their accounts),
+    one for the sponsors."""
     frame = frame.with_columns(
         target=pl.when(pl.col("invoice") != "")
         .then(pl.col("invoice"))
@@ -365,20 +397,36 @@ def _match(frame: pl.DataFrame) -> pl.DataFrame:
     numbers = _frame(
         _lookup(
             [*targets, *frame["payer"].unique().to_list()],
-            f"SELECT m.number, m.id FROM {T.membership} m JOIN tmp_stmt_keys t ON t.k = m.number",
+            f"""SELECT m.number, m.id, a.id, CASE WHEN {_owes("a.id")} THEN 1 ELSE 0 END
+                FROM {T.membership} m JOIN tmp_stmt_keys t ON t.k = m.number
+                LEFT JOIN {T.account} a ON a.membership_id = m.id""",
         ),
-        {"number": pl.String, "mem_id": pl.Int64},
-    )
+        {"number": pl.String, "mem_id": pl.Int64, "account_id": pl.Int64, "owes": pl.Int8},
+    ).with_columns(pl.col("owes").cast(pl.Boolean))
     sponsors = _frame(
-        [(_norm(name), pk) for pk, name in fetch(f"SELECT id, name FROM {T.sponsor}")],
-        {"payer_key": pl.String, "sponsor_id": pl.Int64},
+        [
+            (_norm(name), pk, account, bool(owes))
+            for pk, name, account, owes in fetch(
+                f"""SELECT s.id, s.name, a.id, CASE WHEN {_owes("a.id")} THEN 1 ELSE 0 END
+                    FROM {T.sponsor} s LEFT JOIN {T.account} a ON a.sponsor_id = s.id"""
+            )
+        ],
+        {"payer_key": pl.String, "sponsor_id": pl.Int64, **_ACCOUNT},
     ).unique("payer_key", keep="first")
     # payer_key: Python's casefold and Polars' to_lowercase agree on what sponsor names hold
     frame = (
         frame.join(invoices, on="target", how="left")
-        .join(numbers.rename({"number": "target", "mem_id": "tmem"}), on="target", how="left")
-        .join(numbers.rename({"number": "payer", "mem_id": "own"}), on="payer", how="left")
-        .join(sponsors, on="payer_key", how="left")
+        .join(
+            numbers.select(pl.col("number").alias("target"), pl.col("mem_id").alias("tmem")),
+            on="target",
+            how="left",
+        )
+        .join(
+            numbers.select(pl.col("number").alias("payer"), pl.col("mem_id").alias("own")),
+            on="payer",
+            how="left",
+        )
+        .join(sponsors.select("payer_key", "sponsor_id"), on="payer_key", how="left")
         .with_columns(tmem=pl.when(pl.col("inv_id").is_null()).then(pl.col("tmem")))
     )
     has_payer, has_target = pl.col("payer") != "", pl.col("target") != ""
@@ -392,7 +440,7 @@ def _match(frame: pl.DataFrame) -> pl.DataFrame:
         ~unknown_ref & ~own_case & ~inv_case & ~sponsor_case & tmem.is_not_null() & ~has_payer
     )
     U = Payment.Unmatched
-    return frame.with_columns(
+    frame = frame.with_columns(
         account_sponsor=pl.when(inv_case & ~inv_other)
         .then(pl.col("inv_sponsor"))
         .when(sponsor_case)
@@ -410,62 +458,36 @@ def _match(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit(""))
         .otherwise(pl.lit(U.UNKNOWN_PAYER.value)),
     ).drop("payer_key", "inv_sponsor", "tmem", "own", "sponsor_id", "inv_id")
-
-
-def _ids_lookup(ids: list[int], sql: str) -> list[tuple]:
-    """Rows of `sql` (which joins the temporary table tmp_stmt_ids(id)) for the ids."""
-    ids = sorted({int(i) for i in ids})
-    if not ids:
-        return []
-    temp_table("tmp_stmt_ids", "id bigint PRIMARY KEY")
-    try:
-        copy_rows("tmp_stmt_ids", ["id"], [(i,) for i in ids])
-        return fetch(sql)
-    finally:
-        drop_temp("tmp_stmt_ids")
-
-
-def _account_rows(column: str, ids: list[int], *, outstanding: bool) -> list[tuple]:
-    """(payer id, account id, outstanding) of the accounts whose `column` (sponsor_id or
-    membership_id) is one of `ids`; outstanding: what their live bills still lack."""
-    if not outstanding:
-        return _ids_lookup(
-            ids,
-            f"SELECT a.{column}, a.id, 0 FROM {T.account} a JOIN tmp_stmt_ids t ON t.id = a.{column}",
-        )
-    return _ids_lookup(
-        ids,
-        f"""
-        SELECT a.{column}, a.id, COALESCE(SUM(o.outstanding), 0)
-        FROM {T.account} a JOIN tmp_stmt_ids t ON t.id = a.{column}
-        LEFT JOIN (
-            SELECT b.id, b.account_id, b.amount - COALESCE(SUM(al.amount), 0) AS outstanding
-            FROM {T.bill} b
-            JOIN {T.account} a2 ON a2.id = b.account_id
-            JOIN tmp_stmt_ids t2 ON t2.id = a2.{column}
-            LEFT JOIN {T.allocation} al ON al.bill_id = b.id
-            WHERE b.voided_at IS NULL AND (b.paid_on IS NULL OR b.unpaid_from IS NOT NULL)
-            GROUP BY b.id, b.account_id, b.amount
-        ) o ON o.account_id = a.id
-        GROUP BY a.{column}, a.id
-        """,
+    # the account of whoever pays, and whether it owes anything before this statement
+    by_sponsor = sponsors.select(pl.col("sponsor_id").alias("account_sponsor"), *_ACCOUNT)
+    by_member = numbers.select(pl.col("mem_id").alias("account_membership"), *_ACCOUNT)
+    frame = frame.join(by_sponsor.unique("account_sponsor"), on="account_sponsor", how="left").join(
+        by_member.unique("account_membership"), on="account_membership", how="left", suffix="_m"
     )
+    return frame.with_columns(
+        account_id=pl.coalesce("account_id", "account_id_m"),
+        owes=pl.coalesce("owes", "owes_m", pl.lit(False)),
+    ).drop("account_id_m", "owes_m")
 
 
-def _accounts(frame: pl.DataFrame, *, outstanding: bool = True) -> pl.DataFrame:
-    """Join the existing account ids (account_id; null where the account is still to be
-    opened) and, with `outstanding`, what each account owed before this statement."""
-    schema = {"key": pl.Int64, "account_id": pl.Int64, "outstanding": pl.Int64}
+def _account_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """Fill account_id where it is null from the accounts now in the database."""
     for column, key in (("sponsor_id", "account_sponsor"), ("membership_id", "account_membership")):
-        ids = frame[key].drop_nulls().unique().to_list()
-        found = _frame(_account_rows(column, ids, outstanding=outstanding), schema)
-        frame = frame.join(found.rename({"key": key}), on=key, how="left", suffix=f"_{column}")
-        if "account_id_" + column in frame.columns:
-            frame = frame.with_columns(
-                account_id=pl.coalesce("account_id", f"account_id_{column}"),
-                outstanding=pl.coalesce("outstanding", f"outstanding_{column}"),
-            ).drop(f"account_id_{column}", f"outstanding_{column}")
-    return frame.with_columns(pl.col("outstanding").fill_null(0))
+        ids = frame.filter(pl.col("account_id").is_null())[key].drop_nulls().unique().to_list()
+        found = _frame(
+            _ids_lookup(
+                ids,
+                f"SELECT a.{column}, a.id FROM {T.account} a "
+                f"JOIN tmp_stmt_ids t ON t.id = a.{column}",
+            ),
+            {key: pl.Int64, "new_id": pl.Int64},
+        )
+        frame = (
+            frame.join(found, on=key, how="left")
+            .with_columns(account_id=pl.coalesce("account_id", "new_id"))
+            .drop("new_id")
+        )
+    return frame
 
 
 @lru_cache(maxsize=4096)
@@ -485,7 +507,7 @@ def _prepay(frame: pl.DataFrame, today: dt.date) -> pl.DataFrame:
     1, 3, 6 or 12 months (each priced by the rules, as services._months_paid_ahead) has them
     billed ahead (prepay_months, prepay_first); anything else is unmatched, no_bill. A worker's
     first such row in the file only: the next would find those months billed."""
-    owes_nothing = (pl.col("reason") == "") & (pl.col("outstanding") <= 0)
+    owes_nothing = (pl.col("reason") == "") & ~pl.col("owes")
     frame = frame.with_columns(
         prepay_months=pl.lit(0, dtype=pl.Int64), prepay_first=pl.lit(None, dtype=pl.Date)
     )
@@ -593,7 +615,7 @@ def _create_accounts(frame: pl.DataFrame) -> pl.DataFrame:
         .with_columns(credit=pl.lit(0, dtype=pl.Int64))
     )
     _copy_frame(T.account, new)
-    return _accounts(frame.drop("account_id", "outstanding"), outstanding=False)
+    return _account_ids(frame)
 
 
 def _save(frame: pl.DataFrame, *, user: User | None, statement: PaymentStatement) -> dict[str, int]:
@@ -717,7 +739,7 @@ def statement_import(
     done = _already_recorded(good["reference"].to_list())
     skipped = good.filter(pl.col("reference").is_in(list(done)))
     todo = good.filter(~pl.col("reference").is_in(list(done)))
-    todo = _prepay(_accounts(_match(todo)), today)
+    todo = _prepay(_match(todo), today)
     all_problems = pl.concat([problem_frame, _unmatched_problems(todo)])
     matched = todo.filter(pl.col("reason") == "")
     counts: dict[str, int] = {
