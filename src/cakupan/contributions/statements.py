@@ -308,7 +308,7 @@ def _check(frame: pl.DataFrame, today: dt.date) -> tuple[pl.DataFrame, pl.DataFr
 # -- 3. match --------------------------------------------------------------------------------
 
 
-def _fill(table: str, column: str, values: list) -> None:
+def _fill(table: str, column: str, values: list | pl.Series) -> None:
     """Fill a one-column temporary table in one COPY (Polars writes the text on PostgreSQL),
     and give the planner its size: PostgreSQL never analyses a temporary table by itself."""
     _copy_frame(table, pl.DataFrame({column: values}))
@@ -316,12 +316,12 @@ def _fill(table: str, column: str, values: list) -> None:
         execute(f"ANALYZE {table}")
 
 
-def _lookup(values: list[str], sql: str) -> list[tuple]:
+def _lookup(values: pl.Series, sql: str) -> list[tuple]:
     """Rows of `sql` (which joins the temporary table tmp_stmt_keys(k)) for the values."""
-    values = sorted({v for v in values if v})
-    if not values:
+    values = values.filter(values.is_not_null() & (values != "")).unique()
+    if not len(values):
         return []
-    temp_table("tmp_stmt_keys", "k varchar(200) PRIMARY KEY")
+    temp_table("tmp_stmt_keys", "k varchar(200) NOT NULL")
     try:
         _fill("tmp_stmt_keys", "k", values)
         return fetch(sql)
@@ -334,7 +334,7 @@ def _ids_lookup(ids: list[int], sql: str) -> list[tuple]:
     ids = sorted({int(i) for i in ids})
     if not ids:
         return []
-    temp_table("tmp_stmt_ids", "id bigint PRIMARY KEY")
+    temp_table("tmp_stmt_ids", "id bigint NOT NULL")
     try:
         _fill("tmp_stmt_ids", "id", ids)
         return fetch(sql)
@@ -342,7 +342,7 @@ def _ids_lookup(ids: list[int], sql: str) -> list[tuple]:
         drop_temp("tmp_stmt_ids")
 
 
-def _already_recorded(references: list[str]) -> set[str]:
+def _already_recorded(references: pl.Series) -> set[str]:
     return {
         r[0]
         for r in _lookup(
@@ -384,7 +384,7 @@ def _match(frame: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("membership")),
         payer_key=pl.col("payer").str.replace_all(r"\s+", " ").str.to_lowercase(),
     )
-    targets = frame["target"].unique().to_list()
+    targets = frame["target"].unique()
     invoices = _frame(
         _lookup(
             targets,
@@ -396,7 +396,7 @@ def _match(frame: pl.DataFrame) -> pl.DataFrame:
     )
     numbers = _frame(
         _lookup(
-            [*targets, *frame["payer"].unique().to_list()],
+            pl.concat([targets, frame["payer"].unique()]),
             f"""SELECT m.number, m.id, a.id, CASE WHEN {_owes("a.id")} THEN 1 ELSE 0 END
                 FROM {T.membership} m JOIN tmp_stmt_keys t ON t.k = m.number
                 LEFT JOIN {T.account} a ON a.membership_id = m.id""",
@@ -736,7 +736,7 @@ def statement_import(
     frame, problem_frame, blank = _check(read_statement(path, original_name=name), today)
     rejected_rows = set(problem_frame["row"].to_list())
     good = frame.filter(~pl.col("_row").is_in(list(rejected_rows)))
-    done = _already_recorded(good["reference"].to_list())
+    done = _already_recorded(good["reference"])
     skipped = good.filter(pl.col("reference").is_in(list(done)))
     todo = good.filter(~pl.col("reference").is_in(list(done)))
     todo = _prepay(_match(todo), today)
