@@ -82,13 +82,13 @@ COLUMN_LABELS = {
 KEEP_PROBLEMS = 1000
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 _REASONS = {
-    Payment.Unmatched.UNKNOWN_REFERENCE: gettext_lazy(
+    Payment.Unmatched.UNKNOWN_REFERENCE.value: gettext_lazy(
         "The invoice or membership number is unknown: it waits for an officer to assign it."
     ),
-    Payment.Unmatched.UNKNOWN_PAYER: gettext_lazy(
+    Payment.Unmatched.UNKNOWN_PAYER.value: gettext_lazy(
         "The payer is unknown: it waits for an officer to assign it."
     ),
-    Payment.Unmatched.NO_BILL: gettext_lazy(
+    Payment.Unmatched.NO_BILL.value: gettext_lazy(
         "The payer owes nothing and the amount fits no months ahead: it waits for an officer."
     ),
 }
@@ -690,23 +690,27 @@ def _problem_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def _unmatched_problems(frame: pl.DataFrame) -> pl.DataFrame:
+    """A warning per row that will wait unmatched: its reason in words (one text per reason,
+    mapped over the rows, so a million such rows cost no loop)."""
     waiting = frame.filter(pl.col("reason") != "")
     if not waiting.height:
         return pl.DataFrame(schema=PROBLEM_SCHEMA)
-    column = {
-        Payment.Unmatched.UNKNOWN_REFERENCE.value: "invoice",
-        Payment.Unmatched.UNKNOWN_PAYER.value: "payer",
-        Payment.Unmatched.NO_BILL.value: "amount",
-    }
-    reasons = waiting["reason"].to_list()
-    return problems(
-        waiting["_row"],
-        [column[r] for r in reasons],
-        WARNING,
-        reasons,
-        [str(_REASONS[r]) for r in reasons],
-        _("Saved and shown in the unmatched queue, where an officer assigns the payer."),
-    )
+    U = Payment.Unmatched
+    column = {U.UNKNOWN_REFERENCE.value: "invoice", U.UNKNOWN_PAYER.value: "payer"}
+    words = {reason: str(text) for reason, text in _REASONS.items()}
+    fix = _("Saved and shown in the unmatched queue, where an officer assigns the payer.")
+    return waiting.select(
+        pl.col("_row").alias("row"),
+        pl.col("reason")
+        .replace_strict(column, default="amount", return_dtype=pl.String)
+        .alias("column"),
+        pl.lit(WARNING).alias("severity"),
+        pl.col("reason").alias("code"),
+        pl.col("reason").replace_strict(words, return_dtype=pl.String).alias("message"),
+        pl.lit(fix).alias("suggestion"),
+        pl.lit(None, dtype=pl.String).alias("value"),
+        pl.lit(None, dtype=pl.String).alias("suggested"),
+    ).cast(PROBLEM_SCHEMA)
 
 
 def sha256_of(path: Path | str) -> str:
