@@ -171,7 +171,7 @@ def read_statement(path: Path | str, *, original_name: str | None = None) -> pl.
 def _amounts(column: pl.Series) -> tuple[pl.Series, set[str]]:
     """Whole Rupiah per cell (null when unreadable) and the unreadable cells. Plain digits are
     cast at once; every other distinct spelling goes through parse_rupiah once."""
-    plain = column.str.contains(r"^[0-9]{1,14}$")
+    plain = column.str.contains(r"^[0-9]{1,13}$")
     others = column.filter(~plain & (column != "")).unique().to_list()
     found: dict[str, int] = {}
     bad: set[str] = set()
