@@ -3,7 +3,7 @@ still lack, the payer's credit), recent payments, the unmatched queue."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from cakupan.contributions.models import Allocation, Payment, PaymentAssignment
 from cakupan.contributions.services import unmatched_queue
@@ -90,10 +90,13 @@ def payments_recent(*, search: str = "", limit: int = 100) -> QuerySet[Payment]:
 
 def unmatched_waiting() -> QuerySet[Payment]:
     """Payments waiting for their payer, oldest first, each with its open proposal if any."""
+    proposals = PaymentAssignment.objects.select_related(
+        "account__sponsor", "account__membership", "invoice", "membership", "proposed_by"
+    )
     return (
         Payment.objects.filter(unmatched_queue())
         .order_by("paid_on", "id")
-        .prefetch_related("assignments")
+        .prefetch_related(Prefetch("assignments", queryset=proposals))
     )
 
 

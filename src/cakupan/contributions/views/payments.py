@@ -443,10 +443,6 @@ def _unmatched_page(
     items = []
     for payment in unmatched_waiting()[:200]:
         proposal = open_proposal(payment)
-        if proposal is not None:
-            proposal = PaymentAssignment.objects.select_related(
-                "account__sponsor", "account__membership", "invoice", "membership", "proposed_by"
-            ).get(pk=proposal.pk)
         items.append(
             {
                 "payment": payment,
