@@ -771,6 +771,8 @@ def statement_import(
                 "Nothing was saved: %(n)s rows have problems. Correct them and upload the "
                 "file again, or save the good rows only."
             ) % {"n": counts["rejected"]}
+        elif not dry_run and not skipped.height:
+            result.refused_reason = _("Nothing to record: no row of the file can be saved.")
         elif not dry_run:
             result.refused_reason = _("Nothing new to record: every reference is already recorded.")
         if statement is not None:

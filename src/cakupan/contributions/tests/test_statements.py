@@ -243,3 +243,11 @@ def test_cli_imports_a_statement_and_a_dry_run_saves_nothing(ledger, tmp_path):
     reverse = runner.invoke(app, ["payments", "reverse", "C-1", "--reason", "Salah input"])
     assert reverse.exit_code == 0, reverse.output
     assert Payment.objects.filter(reverses__reference="C-1").count() == 1
+
+
+def test_partial_with_no_good_row_saves_nothing_and_says_why(malang, tmp_path):
+    path = write_csv(tmp_path, "reference,payer,amount,date\nA,PT X,abc,01/11/2026\n")
+    result = statement_import(path, user=None, partial=True)
+    assert not result.saved and result.counts["rejected"] == 1
+    assert "tidak satu baris pun" in result.refused_reason
+    assert PaymentStatement.objects.count() == 0
