@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,8 @@ from cakupan.errors import Refused
 from cakupan.membership.imports import FileProblem, read_table
 from cakupan.membership.imports.problems import PROBLEM_SCHEMA, REJECTED, WARNING, problems
 from cakupan.membership.imports.read import header_key
-from cakupan.money import AmountInvalid, format_rupiah, parse_rupiah
+from cakupan.money import AmountInvalid, parse_rupiah
+from cakupan.months import add_months
 from cakupan.rules import contribution
 
 # The statement's columns and the headers accepted for each (compared after header_key).
@@ -115,11 +116,6 @@ class StatementResult:
     saved: bool = False
     statement: PaymentStatement | None = None
     refused_reason: str = ""
-    frame: pl.DataFrame | None = field(default=None, repr=False)
-
-    @property
-    def all_or_nothing_blocked(self) -> bool:
-        return self.counts.get("rejected", 0) > 0
 
 
 # -- 1. read ---------------------------------------------------------------------------------
@@ -538,11 +534,11 @@ def _prepay(frame: pl.DataFrame, today: dt.date) -> pl.DataFrame:
                 programmes = json.loads(programmes)
             if isinstance(last, str):
                 last = dt.date.fromisoformat(last[:10])
-            first = _add_month(last, 1) if last else today.replace(day=1)
+            first = add_months(last, 1) if last else today.replace(day=1)
             total = 0
             for n in range(1, max(PREPAY_MONTHS) + 1):
                 total += _month_price(
-                    int(income), "jht" in programmes, sector, _add_month(first, n - 1)
+                    int(income), "jht" in programmes, sector, add_months(first, n - 1)
                 )
                 if total == amount and n in PREPAY_MONTHS:
                     found.append((row, n, first))
@@ -571,12 +567,6 @@ def _prepay(frame: pl.DataFrame, today: dt.date) -> pl.DataFrame:
         account_membership=pl.when(pl.col("reason") == "").then("account_membership"),
         account_id=pl.when(pl.col("reason") == "").then("account_id"),
     )
-
-
-def _add_month(month: dt.date, n: int) -> dt.date:
-    from cakupan.months import add_months
-
-    return add_months(month, n)
 
 
 # -- 4. save ---------------------------------------------------------------------------------
@@ -763,7 +753,7 @@ def statement_import(
     counts["amount_unmatched"] = counts["amount"] - counts["amount_matched"]
     for reason in Payment.Unmatched.values:
         counts[f"unmatched_{reason}"] = int((todo["reason"] == reason).sum())
-    result = StatementResult(counts, _problem_rows(all_problems), statement=statement, frame=todo)
+    result = StatementResult(counts, _problem_rows(all_problems), statement=statement)
 
     if dry_run or (counts["rejected"] and not partial) or not todo.height:
         if not dry_run and counts["rejected"] and not partial:
@@ -840,7 +830,3 @@ def statement_discard(*, statement: PaymentStatement) -> None:
     if statement.file:
         statement.file.delete(save=False)
     statement.save()
-
-
-def amount_text(amount: int) -> str:
-    return format_rupiah(amount)
