@@ -629,7 +629,8 @@ def _save(frame: pl.DataFrame, *, user: User | None, statement: PaymentStatement
     )
     if connection.vendor != "postgresql":
         payments = payments.with_columns(pl.col("paid_on").cast(pl.String))
-    _copy_frame(T.payment, payments)
+    # in reference order, the unique index grows at its end instead of all over its pages
+    _copy_frame(T.payment, payments.sort("reference"))
     # credit first: billing months ahead settles the account's unspent payments (these too)
     credits = (
         frame.filter(pl.col("reason") == "")
