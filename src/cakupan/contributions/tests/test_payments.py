@@ -489,3 +489,26 @@ def test_browser_uploads_a_statement_sees_the_preview_and_saves(
     assert bill_of(m, "2026-11").paid_on == D(2026, 11, 3)
     page.click("text=Antrean belum cocok")
     page.locator("[data-testid=unmatched][data-reference=B-2]").wait_for()
+
+
+def test_a_discarded_statement_saves_nothing_and_a_repeat_has_nothing_new(officer, farmer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cakupan.contributions.models import PaymentStatement
+
+    text = f"reference,payer,amount,date\nD-1,{farmer.number},8400,01/11/2026\n".encode()
+
+    def upload():
+        f = SimpleUploadedFile("mutasi.csv", text, content_type="text/csv")
+        return officer.post(reverse("contributions:statement_upload"), {"file": f})["Location"]
+
+    first = upload()
+    officer.post(first + "buang/")
+    statement = PaymentStatement.objects.get()
+    assert statement.status == "discarded" and not statement.file
+    assert Payment.objects.count() == 0
+    officer.post(upload() + "simpan/")
+    assert Payment.objects.count() == 1
+    page = officer.get(upload()).content.decode()
+    assert 'data-testid="nothing-new"' in page and 'data-testid="count-already">1<' in page
+    assert 'data-testid="save-all" disabled' in page
