@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cakupan.accounts.models import User
-from cakupan.contributions.billing import PREPAY_MONTHS, prepay_bills
+from cakupan.contributions.billing import PREPAY_MONTHS
 from cakupan.contributions.ledger import credit_add, settle
 from cakupan.contributions.models import Payment, PaymentStatement
 from cakupan.contributions.sql import T, copy_rows, drop_temp, execute, fetch, now, temp_table
@@ -500,13 +500,13 @@ def _month_price(income: int, jht: bool, sector: str, month: dt.date) -> int:
 
 def _prepay(frame: pl.DataFrame, today: dt.date) -> pl.DataFrame:
     """A matched payer who owed nothing before this statement: a worker paying exactly his next
-    1, 3, 6 or 12 months (each priced by the rules, as services._months_paid_ahead) has them
-    billed ahead (prepay_months, prepay_first); anything else is unmatched, no_bill. A worker's
-    first such row in the file only: the next would find those months billed."""
+    1, 3, 6 or 12 months (each priced by the rules, as services._months_paid_ahead) is a
+    prepayment (prepay_months); anything else is unmatched, no_bill. A worker's first such row
+    in the file only. Unlike the form, a statement does not bill those months at once (that is
+    one billing per worker, a loop over rows): the money is the worker's credit, which each
+    month's billing run spends on the new bill, effective on the payment's date."""
     owes_nothing = (pl.col("reason") == "") & ~pl.col("owes")
-    frame = frame.with_columns(
-        prepay_months=pl.lit(0, dtype=pl.Int64), prepay_first=pl.lit(None, dtype=pl.Date)
-    )
+    frame = frame.with_columns(prepay_months=pl.lit(0, dtype=pl.Int64))
     candidates = frame.filter(owes_nothing & pl.col("account_membership").is_not_null())
     candidates = candidates.unique("account_membership", keep="first", maintain_order=True)
     if candidates.height:
@@ -555,7 +555,6 @@ def _prepay(frame: pl.DataFrame, today: dt.date) -> pl.DataFrame:
                 frame.join(ahead, on="_row", how="left")
                 .with_columns(
                     prepay_months=pl.coalesce("n", "prepay_months"),
-                    prepay_first=pl.coalesce("start", "prepay_first"),
                 )
                 .drop("n", "start")
             )
@@ -631,7 +630,6 @@ def _save(frame: pl.DataFrame, *, user: User | None, statement: PaymentStatement
         payments = payments.with_columns(pl.col("paid_on").cast(pl.String))
     # in reference order, the unique index grows at its end instead of all over its pages
     _copy_frame(T.payment, payments.sort("reference"))
-    # credit first: billing months ahead settles the account's unspent payments (these too)
     credits = (
         frame.filter(pl.col("reason") == "")
         .group_by("account_id")
@@ -639,27 +637,8 @@ def _save(frame: pl.DataFrame, *, user: User | None, statement: PaymentStatement
         .iter_rows()
     )
     credit_add({int(a): int(s) for a, s in credits})
-    for member_id, first, months in (
-        frame.filter(pl.col("prepay_months") > 0)
-        .select("account_membership", "prepay_first", "prepay_months")
-        .iter_rows()
-    ):
-        prepay_bills(membership_id=member_id, first=first, months=months)
     settled = settle(statement_id=statement.pk)
     allocated, bills_paid = settled.amount, settled.bills_paid
-    if frame["prepay_months"].max() or 0:
-        # billing months ahead settled part of the money already: count from the entries
-        allocated, bills_paid = fetch(
-            f"""
-            SELECT COALESCE(SUM(al.amount), 0),
-                   COUNT(DISTINCT CASE WHEN b.paid_on IS NOT NULL THEN b.id END)
-            FROM {T.allocation} al
-            JOIN {T.payment} p ON p.id = al.payment_id
-            JOIN {T.bill} b ON b.id = al.bill_id
-            WHERE p.statement_id = %s
-            """,
-            [statement.pk],
-        )[0]
     return {"recorded": frame.height, "allocated": int(allocated), "bills_paid": int(bills_paid)}
 
 

@@ -180,13 +180,22 @@ def test_a_payer_owing_nothing_waits_as_no_bill_unless_it_prepays_whole_months(m
     )
     result = statement_import(write_csv(tmp_path, text, "second.csv"), user=None)
     assert result.counts["prepaid"] == 1 and result.counts["unmatched_no_bill"] == 1
-    paid_months = Bill.objects.filter(membership=paid_up, paid_on__isnull=False)
-    assert sorted(b.month for b in paid_months) == [
-        M("2026-10"),
-        M("2026-11"),
-        M("2026-12"),
-        M("2027-01"),
+    # a statement keeps the prepayment as the worker's credit (billing ahead per worker would
+    # be a loop over rows); each month's run spends it, effective on the payment's date
+    account = account_of_membership(paid_up)
+    assert Payment.objects.get(reference="P-2").account == account
+    assert account.credit == 25_200
+    assert not Bill.objects.filter(membership=paid_up, month__gt=M("2026-10")).exists()
+    for month in ("2026-11", "2026-12", "2027-01"):
+        billing_run(month=month)
+    paid_ahead = Bill.objects.filter(membership=paid_up, month__gt=M("2026-10"))
+    assert [(b.month, b.paid_on) for b in paid_ahead.order_by("month")] == [
+        (M("2026-11"), D(2026, 10, 2)),
+        (M("2026-12"), D(2026, 10, 2)),
+        (M("2027-01"), D(2026, 10, 2)),
     ]
+    account.refresh_from_db()
+    assert account.credit == 0
     assert Payment.objects.get(reference="P-3").unmatched_reason == "no_bill"
     assert ledger_check() == []
 
