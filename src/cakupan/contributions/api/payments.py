@@ -20,6 +20,7 @@ from cakupan.contributions.models import Payment
 from cakupan.contributions.payment_reads import payment_facts
 from cakupan.contributions.services import PaymentRefused, payment_record, payment_reverse
 from cakupan.contributions.statements import StatementRefused, statement_import
+from cakupan.money import MAX_RUPIAH
 
 router = Router(tags=["payments"])
 
@@ -30,7 +31,7 @@ class PaymentIn(Schema):
     reference: Text = Field(
         ..., max_length=80, description="The transfer's reference: the idempotency key"
     )
-    amount: int = Field(..., description="Whole Rupiah, more than 0")
+    amount: int = Field(..., description="Whole Rupiah, more than 0 (at most 10^13)")
     paid_on: dt.date
     payer: Text = Field(
         "",
@@ -124,6 +125,12 @@ def payment_create(request: HttpRequest, payload: PaymentIn) -> Status:
         )
     if payload.amount <= 0:
         raise PaymentRefused("amount_not_positive", _("The amount must be more than 0."), "amount")
+    if payload.amount > MAX_RUPIAH:
+        raise PaymentRefused(
+            "amount_too_large",
+            _("The amount is larger than any payment can be; check it."),
+            "amount",
+        )
     recorded = payment_record(
         reference=payload.reference,
         amount=payload.amount,

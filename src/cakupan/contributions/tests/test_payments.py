@@ -342,6 +342,7 @@ def test_api_records_once_and_says_already_recorded(cashier, farmer):
     "change, field",
     [
         ({"amount": 0}, "amount"),
+        ({"amount": 10**20}, "amount"),
         ({"paid_on": "2099-01-01"}, "paid_on"),
         ({"reference": "  "}, "reference"),
         ({"invoice": "INV/1", "membership": "BPU-1"}, "membership"),
