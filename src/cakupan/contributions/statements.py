@@ -158,6 +158,10 @@ def read_statement(path: Path | str, *, original_name: str | None = None) -> pl.
         frame = read_table(path, original_name=original_name)
     except FileProblem as e:
         raise StatementRefused("file_unreadable", str(e), "file") from None
+    except OSError:
+        raise StatementRefused(
+            "file_missing", _("The statement's file is gone; upload it again."), "file"
+        ) from None
     return _map_columns(frame)
 
 
