@@ -214,7 +214,12 @@ def test_every_operation_with_a_body_refuses_one_that_is_not_an_object(api_clien
     client = api_client("admin")
     worker = make_worker()
     spec = client.get("/api/openapi.json").json()
-    with_body = [(p, m) for p, m, op in _operations(spec) if "requestBody" in op]
+    # a JSON body (a multipart upload, such as a payment statement, has no object to be)
+    with_body = [
+        (p, m)
+        for p, m, op in _operations(spec)
+        if "application/json" in op.get("requestBody", {}).get("content", {})
+    ]
     assert len(with_body) >= 8
     counts = (Worker.objects.count(), worker.heirs.count())
     before = Worker.objects.values().get(pk=worker.pk)

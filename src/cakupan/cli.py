@@ -15,7 +15,7 @@ from rich.table import Table
 
 from cakupan.calculate.cli import rules_app
 from cakupan.cliutil import console, django_setup, err, fail, id_number
-from cakupan.contributions.cli import billing_app, cards_app, ledger_app
+from cakupan.contributions.cli import billing_app, cards_app, ledger_app, payments_app
 from cakupan.funding.cli import programme_app, sponsor_app
 from cakupan.membership.cli import check_file, enrol_app
 
@@ -38,6 +38,7 @@ app.add_typer(enrol_app, name="enrol")
 app.add_typer(billing_app, name="billing")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(cards_app, name="cards")
+app.add_typer(payments_app, name="payments")
 
 
 def _print_setup(result) -> None:

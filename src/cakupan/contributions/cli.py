@@ -101,3 +101,87 @@ def cards_key_retire_cmd(
     except Refused as e:
         raise fail(e.message) from None
     console.print(f"Kunci {key.kid} dipensiunkan: kartunya kini ditolak.", markup=False)
+
+
+payments_app = typer.Typer(help="Pembayaran iuran (payments).", no_args_is_help=True)
+
+
+@payments_app.command("import")
+def payments_import_cmd(
+    file: Annotated[str, typer.Argument(help="Mutasi pembayaran (.csv atau .xlsx)")],
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Simpan baris yang baik saja bila ada baris salah.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Periksa saja, tanpa menyimpan.")
+    ] = False,
+) -> None:
+    """Import a payment statement: check every row, then save all rows (or the good ones)."""
+    django_setup()
+    from pathlib import Path
+
+    from cakupan.contributions.statements import StatementRefused, statement_import
+
+    path = Path(file)
+    if not path.is_file():
+        raise fail(f"Berkas tidak ditemukan: {file}")
+    try:
+        result = statement_import(path, user=None, partial=partial, dry_run=dry_run)
+    except StatementRefused as e:
+        raise fail(e.message) from None
+    c = result.counts
+    console.print(
+        f"Baris: {id_number(c['rows'])}; salah: {id_number(c['rejected'])}; "
+        f"sudah tercatat: {id_number(c['already_recorded'])}; "
+        f"dicatat: {id_number(c['to_record'] if result.saved or dry_run else 0)} "
+        f"(cocok {id_number(c['matched'])}, menunggu dicocokkan {id_number(c['unmatched'])}); "
+        f"jumlah Rp {id_number(c['amount'])}.",
+        markup=False,
+    )
+    for p in result.problems[:20]:
+        if p["severity"] == "rejected":
+            err.print(
+                f"Baris {p['row']}, {p['column']}: {p['problem']} {p['fix']}",
+                markup=False,
+                highlight=False,
+            )
+    if c["rejected"] > 20:
+        err.print(f"… dan baris lain; {id_number(c['rejected'])} baris salah seluruhnya.")
+    if dry_run:
+        console.print("Pemeriksaan saja (--dry-run): tidak ada yang disimpan.")
+        return
+    if result.saved:
+        console.print(
+            f"Tersimpan: {id_number(c['recorded'])} pembayaran; "
+            f"teralokasi Rp {id_number(c['allocated'])}, "
+            f"{id_number(c['bills_paid'])} tagihan lunas.",
+            markup=False,
+        )
+        return
+    if c["rejected"]:
+        raise fail(result.refused_reason)
+    console.print(result.refused_reason, markup=False)
+
+
+@payments_app.command("reverse")
+def payments_reverse_cmd(
+    reference: Annotated[str, typer.Argument(help="Referensi pembayaran")],
+    reason: Annotated[str, typer.Option(help="Alasan pembatalan")],
+) -> None:
+    """Reverse a payment with entries (never an edit): its months are unpaid again."""
+    django_setup()
+    from cakupan.contributions.models import Payment
+    from cakupan.contributions.services import PaymentRefused, payment_reverse
+
+    payment = Payment.objects.filter(reference=reference.strip()).first()
+    if payment is None:
+        raise fail(f"Pembayaran dengan referensi {reference} tidak ditemukan.")
+    try:
+        reversal = payment_reverse(payment=payment, user=None, reason=reason)
+    except PaymentRefused as e:
+        raise fail(e.message) from None
+    console.print(
+        f"Dibatalkan: {payment.reference} (Rp {id_number(payment.amount)}); "
+        f"entri pembatalan {reversal.reference}.",
+        markup=False,
+    )

@@ -210,6 +210,9 @@ def payment_record(
             )
             if match.account is None:
                 return Recorded(payment, True, 0, 0)
+            # credit first: billing the months ahead settles the account's unspent payments,
+            # this one included, and the credit must already hold its money
+            credit_add({match.account.pk: amount})
             if prepay_months:
                 member = match.membership or match.account.membership
                 if member is None:
@@ -226,15 +229,18 @@ def payment_record(
                 )
                 start = add_months(last, 1) if last else paid_on.replace(day=1)
                 prepay_bills(membership_id=member.pk, first=start, months=prepay_months)
-            credit_add({match.account.pk: amount})
-            settled = settle(account_ids=[match.account.pk])
+            settle(account_ids=[match.account.pk])
+            # billing the months ahead may have spent it already: count this payment's share
+            mine = Allocation.objects.filter(payment=payment)
+            allocated = mine.aggregate(s=Sum("amount"))["s"] or 0
+            bills_paid = mine.filter(bill__paid_on__isnull=False).values("bill").distinct().count()
     except IntegrityError:
         # the same reference recorded by another request a moment ago
         existing = Payment.objects.filter(reference=reference).first()
         if existing is None:
             raise
         return Recorded(existing, False, 0, 0)
-    return Recorded(payment, True, settled.amount, settled.bills_paid)
+    return Recorded(payment, True, allocated, bills_paid)
 
 
 def payment_reverse(*, payment: Payment, user: User, reason: str) -> Payment:
