@@ -97,9 +97,9 @@ def _memberships(n: int) -> None:
         )
         cursor.execute(
             f"""INSERT INTO {T.funding} (membership_id, programme_id, first_month, last_month,
-                created_at, batch_id)
+                created_at, batch_id, committed)
                 SELECT id, CASE id %% 3 WHEN 0 THEN {csr.pk} WHEN 1 THEN {apbd.pk} ELSE NULL END,
-                       %s, NULL, %s, NULL FROM {T.membership}""",
+                       %s, NULL, %s, NULL, 12 * 16800 FROM {T.membership}""",
             [first, connection.ops.adapt_datetimefield_value(dt.datetime.now(dt.UTC))],
         )
 
@@ -210,8 +210,92 @@ def _child(db: str) -> int:
         f"{seconds:,.2f} s",
         f"per-membership loop ≈ {naive:,.0f} s (×{naive / seconds:,.0f})",
     )
+    _statement(db, n)
     report(f"peak memory ({db})", f"{peak_rss_mib():,.0f} MiB")
     return 0
+
+
+def _statement(db: str, n: int) -> None:
+    """December: every membership now pays for itself, is billed, and pays through one bank
+    statement of n rows (reference, payer = membership number, amount, date); the statement
+    is imported and allocated, then imported again (nothing credited), then the ledger is
+    checked."""
+    import csv
+    import datetime as dt
+    import tempfile
+
+    from benchmarks.harness import report
+    from cakupan.contributions.billing import billing_run
+    from cakupan.contributions.check import ledger_check
+    from cakupan.contributions.sql import T, execute, fetch
+    from cakupan.contributions.statements import statement_import
+
+    december = dt.date(2026, 12, 1)
+    execute(f"UPDATE {T.bill} SET paid_on = NULL")  # undo the state phase's shortcut
+    execute(f"UPDATE {T.funding} SET programme_id = NULL")
+    billing_run(month=december)
+    rows = fetch(
+        f"SELECT m.number, b.amount FROM {T.bill} b JOIN {T.membership} m "
+        "ON m.id = b.membership_id WHERE b.month = %s AND b.voided_at IS NULL ORDER BY b.id",
+        [december.isoformat()],
+    )
+    folder = Path(tempfile.mkdtemp(prefix="cakupan-statement-"))
+    path = folder / "mutasi.csv"
+    from django.utils import timezone
+
+    paid_on = min(timezone.localdate(), dt.date(2026, 12, 5)).strftime("%d/%m/%Y")
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["referensi", "pembayar", "jumlah", "tanggal"])
+        for i, (number, amount) in enumerate(rows):
+            w.writerow([f"BRI{i:09d}", number, amount, paid_on])
+    start = time.perf_counter()
+    result = statement_import(path, user=None)
+    seconds = time.perf_counter() - start
+    assert result.saved and result.counts["bills_paid"] == len(rows), result.counts
+    naive = _naive_payments(rows[: SLICE // 4]) / (SLICE // 4) * len(rows)
+    report(
+        f"payment statement, {len(rows):,} rows imported and allocated ({db})",
+        f"{seconds:,.1f} s",
+        f"payment_record per row ≈ {naive:,.0f} s (×{naive / seconds:,.0f})",
+    )
+    start = time.perf_counter()
+    again = statement_import(path, user=None)
+    assert again.counts["already_recorded"] == len(rows), again.counts
+    report(
+        f"the same statement again: nothing credited ({db})",
+        f"{time.perf_counter() - start:,.1f} s",
+    )
+    start = time.perf_counter()
+    breaches = ledger_check()
+    assert not breaches, breaches
+    report(f"cakupan ledger check after it ({db})", f"{time.perf_counter() - start:,.1f} s")
+    path.unlink()
+    folder.rmdir()
+
+
+def _naive_payments(rows: list[tuple[str, int]]) -> float:
+    """The per-row path: payment_record for each row (matching, recording, settling one by
+    one), inside a transaction that is rolled back."""
+    import datetime as dt
+
+    from django.db import transaction
+
+    from cakupan.contributions.services import payment_record
+
+    start = time.perf_counter()
+    with transaction.atomic():
+        for i, (number, amount) in enumerate(rows):
+            payment_record(
+                reference=f"NAIVE{i}",
+                amount=amount,
+                paid_on=dt.date(2026, 11, 30),
+                source="form",
+                user=None,
+                payer=number,
+            )
+        transaction.set_rollback(True)
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":
