@@ -243,9 +243,18 @@ class Payment(models.Model):
         UNKNOWN_PAYER = "unknown_payer", _("The payer is unknown")
         NO_BILL = "no_bill", _("The amount fits no bill")
 
-    reference = models.CharField(_("reference"), max_length=80, unique=True)
+    # Indexes are few on purpose, as on Bill: a million-row statement pays for each one. The
+    # reference is unique by a constraint (no second pattern index on PostgreSQL); account
+    # queries use payment_account_paid; invoice, membership and reversal links are indexed
+    # only where set.
+    reference = models.CharField(_("reference"), max_length=80)
     account = models.ForeignKey(
-        PayerAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+        PayerAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        db_index=False,
     )
     amount = models.BigIntegerField(_("amount (Rp)"))
     paid_on = models.DateField(_("paid on"))
@@ -253,7 +262,12 @@ class Payment(models.Model):
     # what the payer named, as given (kept also when it matched nothing)
     payer_text = models.CharField(_("payer as given"), max_length=200, blank=True)
     invoice = models.ForeignKey(
-        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+        Invoice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        db_index=False,
     )
     membership = models.ForeignKey(
         "membership.Membership",
@@ -261,30 +275,59 @@ class Payment(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="payments",
+        db_index=False,
     )
     target_text = models.CharField(_("invoice or membership as given"), max_length=80, blank=True)
     unmatched_reason = models.CharField(max_length=20, choices=Unmatched.choices, blank=True)
     statement = models.ForeignKey(
         PaymentStatement, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
     )
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    reverses = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        db_index=False,
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-recorded_at", "-id"]
+        ordering = ["-id"]
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         indexes = [
             models.Index(fields=["account", "paid_on"], name="payment_account_paid"),
-            models.Index(fields=["unmatched_reason"], name="payment_unmatched"),
+            models.Index(
+                fields=["unmatched_reason"],
+                condition=Q(account__isnull=True),
+                name="payment_unmatched",
+            ),
+            models.Index(
+                fields=["invoice"], condition=Q(invoice__isnull=False), name="payment_invoice"
+            ),
+            models.Index(
+                fields=["membership"],
+                condition=Q(membership__isnull=False),
+                name="payment_membership",
+            ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["reference"], name="payment_reference_unique"),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="payment_reversed_once",
+            ),
             # money that matched nothing waits with its reason; a reversal carries no reason
             models.CheckConstraint(
                 condition=Q(account__isnull=False) | ~Q(unmatched_reason=""),
@@ -309,8 +352,13 @@ class Allocation(models.Model):
     bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="allocations")
     amount = models.BigIntegerField()
     effective_on = models.DateField()
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    reverses = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -319,6 +367,11 @@ class Allocation(models.Model):
         verbose_name = _("allocation")
         verbose_name_plural = _("allocations")
         constraints = [
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="allocation_reversed_once",
+            ),
             models.CheckConstraint(
                 condition=Q(amount__gt=0, reverses__isnull=True)
                 | Q(amount__lt=0, reverses__isnull=False),
