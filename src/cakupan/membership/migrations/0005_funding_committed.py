@@ -14,12 +14,14 @@ def fill_committed(apps, schema_editor):
     FundingAssignment = apps.get_model("membership", "FundingAssignment")
     FundingProgramme = apps.get_model("funding", "FundingProgramme")
     for programme in FundingProgramme.objects.select_related("sponsor"):
-        rows = list(
-            FundingAssignment.objects.filter(programme=programme).values_list(
-                "pk", "membership__worker__occupation__sector", "first_month", "last_month"
-            )
+        # rows with the same sector and months cost the same: price each distinct key once,
+        # then one UPDATE per key (a million rows take a few statements, not a million)
+        keys = list(
+            FundingAssignment.objects.filter(programme=programme)
+            .values_list("membership__worker__occupation__sector", "first_month", "last_month")
+            .distinct()
         )
-        if not rows:
+        if not keys:
             continue
         shim = SimpleNamespace(
             programmes=programme.programmes,
@@ -29,19 +31,19 @@ def fill_committed(apps, schema_editor):
         )
         costs = cost_of(
             programme=shim,
-            incomes=[programme.declared_income] * len(rows),
-            sectors=[r[1] for r in rows],
-            first_months=[r[2] for r in rows],
-            last_months=[r[3] or programme.last_month for r in rows],
+            incomes=[programme.declared_income] * len(keys),
+            sectors=[k[0] for k in keys],
+            first_months=[k[1] for k in keys],
+            last_months=[k[2] or programme.last_month for k in keys],
         )
-        FundingAssignment.objects.bulk_update(
-            [
-                FundingAssignment(pk=pk, committed=int(cost))
-                for (pk, *_rest), cost in zip(rows, costs, strict=True)
-            ],
-            ["committed"],
-            batch_size=5000,
-        )
+        for (sector, first, last), cost in zip(keys, costs, strict=True):
+            rows = FundingAssignment.objects.filter(
+                programme=programme,
+                first_month=first,
+                membership__worker__occupation__sector=sector,
+            )
+            rows = rows.filter(last_month=last) if last else rows.filter(last_month__isnull=True)
+            rows.update(committed=int(cost))
 
 
 class Migration(migrations.Migration):
