@@ -24,6 +24,7 @@ def fill_committed(apps, schema_editor):
     for programme in FundingProgramme.objects.select_related("sponsor"):
         keys = list(
             FundingAssignment.objects.filter(programme=programme)
+            .order_by()  # the model's ordering would make every row distinct
             .values_list("membership__worker__occupation__sector", "first_month", "last_month")
             .distinct()
         )
