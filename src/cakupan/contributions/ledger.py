@@ -126,8 +126,13 @@ def settle(*, account_ids: list[int] | None = None, statement_id: int | None = N
         br = np.concatenate([p[1] for p in parts])
         amounts = np.concatenate([p[2] for p in parts])
         created = now()
+        # the day each fund counts from, converted once per distinct day
+        f_day = np.array(
+            [d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)) for d in paid_on]
+        )
+        days = {d: day(d) for d in set(f_day.tolist())}
         rows = [
-            (int(f_id[f]), int(b_id[b]), int(a), day(paid_on[f]), created)
+            (int(f_id[f]), int(b_id[b]), int(a), days[f_day[f]], created)
             for f, b, a in zip(fr.tolist(), br.tolist(), amounts.tolist(), strict=True)
         ]
         copy_rows(
@@ -135,14 +140,35 @@ def settle(*, account_ids: list[int] | None = None, statement_id: int | None = N
             ["payment_id", "bill_id", "amount", "effective_on", "created_at"],
             rows,
         )
-        touched = sorted({int(b_id[b]) for b in br.tolist()})
-        paid = bills_refresh(touched)
+        # bills the allocations completed: paid on the day of the latest money that reached them
+        ordinal = np.array([d.toordinal() for d in f_day], dtype=np.int64)[fr]
+        last = np.zeros(len(b_id), dtype=np.int64)
+        np.maximum.at(last, br, ordinal)
+        done = np.flatnonzero((b_left == 0) & (last > 0))
+        paid = _bills_paid(
+            [(int(b_id[b]), day(dt.date.fromordinal(int(last[b])))) for b in done.tolist()]
+        )
         spent_by = np.bincount(f_acc[fr], weights=amounts) if len(fr) else np.zeros(0)
         accounts = np.flatnonzero(spent_by)
         credit_add({int(a): -int(spent_by[a]) for a in accounts})
         return Settled(len(rows), int(amounts.sum()), paid)
     finally:
         drop_temp(SCOPE)
+
+
+def _bills_paid(paid: list[tuple[int, Any]]) -> int:
+    """Mark bills paid on the given days (and no longer reopened), set-based."""
+    if not paid:
+        return 0
+    temp_table("tmp_paid", "bill_id bigint PRIMARY KEY, paid_on date NOT NULL")
+    try:
+        copy_rows("tmp_paid", ["bill_id", "paid_on"], paid)
+        return execute(
+            f"UPDATE {T.bill} SET paid_on = t.paid_on, unpaid_from = NULL "
+            f"FROM tmp_paid t WHERE {T.bill}.id = t.bill_id"
+        )
+    finally:
+        drop_temp("tmp_paid")
 
 
 def bills_refresh(bill_ids: list[int], *, reopened_on: dt.date | None = None) -> int:
@@ -194,11 +220,8 @@ def credit_add(deltas: dict[int, int]) -> None:
     try:
         copy_rows("tmp_credit", ["account_id", "delta"], sorted(deltas.items()))
         execute(
-            f"""
-            UPDATE {T.account} SET credit = credit + (
-                SELECT t.delta FROM tmp_credit t WHERE t.account_id = {T.account}.id)
-            WHERE id IN (SELECT account_id FROM tmp_credit)
-            """
+            f"UPDATE {T.account} SET credit = credit + t.delta "
+            f"FROM tmp_credit t WHERE {T.account}.id = t.account_id"
         )
     finally:
         drop_temp("tmp_credit")
