@@ -14,19 +14,27 @@ run whose process died (psutil, as for list imports) gives the lock up to the ne
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cakupan.accounts.models import User
 from cakupan.contributions.ledger import settle
 from cakupan.contributions.models import BillingRun, Invoice
-from cakupan.contributions.sql import T, copy_rows, day, drop_temp, json_has, now, temp_table
+from cakupan.contributions.sql import (
+    T,
+    copy_rows,
+    day,
+    drop_temp,
+    foreign_key_checks_off,
+    json_has,
+    now,
+    temp_table,
+)
 from cakupan.errors import Refused
 from cakupan.funding.models import RULES_FUNDING
 from cakupan.membership.runs import process_alive, this_process
@@ -385,25 +393,6 @@ def month_bill(
     )
 
 
-@contextmanager
-def _bulk_checks_off() -> Iterator[None]:
-    """On SQLite, foreign-key checks cost a third of a million-row billing insert; every key
-    it writes comes from a join on rows that exist in the same transaction (and `cakupan
-    ledger check` verifies the ledger's own links), so a run outside any transaction turns
-    them off for its own transaction. Inside an outer transaction (tests, a caller's atomic
-    block) SQLite cannot switch them, and they stay on."""
-    off = connection.vendor == "sqlite" and not connection.in_atomic_block
-    if off:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA foreign_keys = OFF")
-    try:
-        yield
-    finally:
-        if off:
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA foreign_keys = ON")
-
-
 def billing_run(
     *,
     month: dt.date | str,
@@ -420,7 +409,7 @@ def billing_run(
             progress(stage)
 
     try:
-        with _bulk_checks_off():
+        with foreign_key_checks_off():
             result = month_bill(month=month, run=run, progress=say)
     except BaseException as exc:
         run_fail(run, str(exc)[:500] if isinstance(exc, Refused) else "")

@@ -38,7 +38,16 @@ from cakupan.accounts.models import User
 from cakupan.contributions.billing import PREPAY_MONTHS
 from cakupan.contributions.ledger import credit_add, settle
 from cakupan.contributions.models import Payment, PaymentStatement
-from cakupan.contributions.sql import T, copy_rows, drop_temp, execute, fetch, now, temp_table
+from cakupan.contributions.sql import (
+    T,
+    copy_rows,
+    drop_temp,
+    execute,
+    fetch,
+    foreign_key_checks_off,
+    now,
+    temp_table,
+)
 from cakupan.errors import Refused
 from cakupan.membership.imports import FileProblem, read_table
 from cakupan.membership.imports.problems import PROBLEM_SCHEMA, REJECTED, WARNING, problems
@@ -756,7 +765,7 @@ def statement_import(
         return result
 
     try:
-        with transaction.atomic():
+        with foreign_key_checks_off(), transaction.atomic():
             if statement is None:
                 statement = PaymentStatement.objects.create(
                     original_name=name[:255],
