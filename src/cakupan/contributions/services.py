@@ -72,10 +72,11 @@ def payer_match(*, payer: str = "", target: str = "") -> Match:
     sponsor = None
     if payer:
         sponsor = next((s for s in Sponsor.objects.all() if _norm(s.name) == _norm(payer)), None)
-        if sponsor is None and membership is None:
+        if sponsor is None and invoice is None:
+            # a worker paying for himself names his own membership as payer (and maybe target)
             own = Membership.objects.filter(number=payer).first()
-            if own is not None:
-                return Match(account_of_membership(own), invoice, own, "")
+            if own is not None and membership in (None, own):
+                return Match(account_of_membership(own), None, own, "")
     if invoice is not None:
         owner = invoice.programme.sponsor
         if sponsor is not None and sponsor != owner:

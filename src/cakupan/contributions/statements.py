@@ -441,7 +441,14 @@ def _match(frame: pl.DataFrame) -> pl.DataFrame:
     has_payer, has_target = pl.col("payer") != "", pl.col("target") != ""
     inv, tmem, own, sponsor = (pl.col(c) for c in ("inv_id", "tmem", "own", "sponsor_id"))
     unknown_ref = has_target & inv.is_null() & tmem.is_null()
-    own_case = ~unknown_ref & has_payer & sponsor.is_null() & tmem.is_null() & own.is_not_null()
+    own_case = (
+        ~unknown_ref
+        & has_payer
+        & sponsor.is_null()
+        & inv.is_null()
+        & (tmem.is_null() | (tmem == own))
+        & own.is_not_null()
+    )
     inv_case = ~unknown_ref & ~own_case & inv.is_not_null()
     inv_other = inv_case & sponsor.is_not_null() & (sponsor != pl.col("inv_sponsor"))
     sponsor_case = ~unknown_ref & ~own_case & ~inv_case & sponsor.is_not_null()

@@ -412,3 +412,19 @@ def test_allocate_equals_a_plain_loop(funds, bills):
     got = sorted(zip(spent.fund.tolist(), spent.bill.tolist(), spent.amount.tolist(), strict=True))
     assert got == _loop(funds, bills)
     assert (np.asarray(spent.amount) > 0).all()
+
+
+def test_a_worker_naming_his_own_membership_as_payer_and_target_is_matched(malang):
+    m = make_membership(fundings=[(None, "2026-01", None)], occupation="petani")
+    billing_run(month="2026-11")
+    recorded = payment_record(
+        reference="OWN-1",
+        amount=8_400,
+        paid_on=D(2026, 11, 3),
+        source="form",
+        user=None,
+        payer=m.number,
+        target=m.number,
+    )
+    assert recorded.payment.account == account_of_membership(m)
+    assert recorded.bills_paid == 1

@@ -260,3 +260,15 @@ def test_partial_with_no_good_row_saves_nothing_and_says_why(malang, tmp_path):
     assert not result.saved and result.counts["rejected"] == 1
     assert "tidak satu baris pun" in result.refused_reason
     assert PaymentStatement.objects.count() == 0
+
+
+def test_a_worker_naming_himself_as_payer_and_membership_is_matched(ledger, tmp_path):
+    """The e2e statement's self-payer rows give the membership number in both columns."""
+    farmer = ledger["farmer"]
+    path = write_csv(
+        tmp_path,
+        "referensi,pembayar,jumlah,tanggal,invoice,kepesertaan\n"
+        f"SELF-1,{farmer.number},8400,12/11/2026,,{farmer.number}\n",
+    )
+    result = statement_import(path, user=None)
+    assert result.saved and result.counts["matched"] == 1 and result.counts["bills_paid"] == 1
