@@ -146,7 +146,10 @@ def test_no_module_writes_a_spreadsheet_around_the_helper() -> None:
         text = source.read_text()
         builds_xlsx = "Workbook(" in text
         for number, line in enumerate(text.splitlines(), start=1):
-            bypass = direct.search(line) and "safe_frame(" not in line
+            # a database load (PostgreSQL COPY input) is CSV that no person opens
+            bypass = (
+                direct.search(line) and "safe_frame(" not in line and "# COPY input" not in line
+            )
             xlsx_row = builds_xlsx and re.search(r"(?<!xlsx_)\bappend\(", line)
             if bypass or xlsx_row:
                 offenders.append(f"{source.relative_to(package)}:{number}: {line.strip()}")

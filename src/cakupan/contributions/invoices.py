@@ -291,11 +291,13 @@ _LINE_MM = 3.6
 
 
 def _pdf_row(values: Iterable[object]) -> str:
-    parts = []
-    for (width, right), value in zip(_COLUMNS, values, strict=True):
+    def cell(width: int, right: bool, value: object) -> str:
         text = pdf_text(value)[:width]
-        parts.append(text.rjust(width) if right else text.ljust(width))
-    return " ".join(parts)
+        return text.rjust(width) if right else text.ljust(width)
+
+    return " ".join(
+        cell(width, right, value) for (width, right), value in zip(_COLUMNS, values, strict=True)
+    )
 
 
 def invoice_pdf(invoice: Invoice, totals: InvoiceTotals) -> bytes:

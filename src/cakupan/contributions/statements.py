@@ -608,7 +608,7 @@ def _copy_frame(table: str, frame: pl.DataFrame) -> None:
         with cursor.cursor.copy(sql) as copy:
             for chunk in frame.iter_slices(200_000):
                 buffer = io.BytesIO()
-                chunk.write_csv(buffer, include_header=False, null_value="")
+                chunk.write_csv(buffer, include_header=False, null_value="")  # COPY input
                 copy.write(buffer.getvalue())
 
 

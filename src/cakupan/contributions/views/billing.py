@@ -319,7 +319,7 @@ def _outreach_rows(request: HttpRequest, on: dt.date):
             ]
 
     for row in lapse_rows(on, sponsor_ids=_sponsor_ids(request.user)):
-        chunk.append(row)
+        chunk += [row]
         if len(chunk) == 2000:
             yield from flush()
             chunk = []
