@@ -43,6 +43,10 @@ def _scope(account_ids: list[int] | None, payments_of_statement: int | None) -> 
         copy_rows(SCOPE, ["account_id"], [(a,) for a in sorted(set(account_ids))])
 
 
+# The scope drives every query (CROSS JOIN keeps it the outer loop on SQLite, whose planner
+# knows nothing of a temporary table's size and would otherwise scan the whole ledger).
+
+
 def _funds() -> list[tuple]:
     """Payments of the scoped accounts with money not yet spent: id, account, remaining,
     paid_on, invoice, membership; in spending order (oldest payment first). Only accounts with
@@ -51,11 +55,12 @@ def _funds() -> list[tuple]:
         f"""
         SELECT p.id, p.account_id, p.amount - COALESCE(SUM(al.amount), 0) AS remaining,
                p.paid_on, p.invoice_id, p.membership_id
-        FROM {T.payment} p
-        JOIN {SCOPE} s ON s.account_id = p.account_id
-        JOIN {T.account} a ON a.id = p.account_id AND a.credit > 0
+        FROM {SCOPE} s
+        CROSS JOIN {T.account} a
+        CROSS JOIN {T.payment} p
         LEFT JOIN {T.allocation} al ON al.payment_id = p.id
-        WHERE p.reverses_id IS NULL
+        WHERE a.id = s.account_id AND a.credit > 0 AND p.account_id = a.id
+          AND p.reverses_id IS NULL
           AND NOT EXISTS (SELECT 1 FROM {T.payment} r WHERE r.reverses_id = p.id)
         GROUP BY p.id, p.account_id, p.amount, p.paid_on, p.invoice_id, p.membership_id
         HAVING p.amount - COALESCE(SUM(al.amount), 0) > 0
@@ -71,10 +76,11 @@ def _bills() -> list[tuple]:
         f"""
         SELECT b.id, b.account_id, b.amount - COALESCE(SUM(al.amount), 0) AS outstanding,
                b.invoice_id, b.membership_id
-        FROM {T.bill} b
-        JOIN {SCOPE} s ON s.account_id = b.account_id
+        FROM {SCOPE} s
+        CROSS JOIN {T.bill} b
         LEFT JOIN {T.allocation} al ON al.bill_id = b.id
-        WHERE b.voided_at IS NULL AND (b.paid_on IS NULL OR b.unpaid_from IS NOT NULL)
+        WHERE b.account_id = s.account_id
+          AND b.voided_at IS NULL AND (b.paid_on IS NULL OR b.unpaid_from IS NOT NULL)
         GROUP BY b.id, b.account_id, b.amount, b.invoice_id, b.membership_id, b.month
         HAVING b.amount - COALESCE(SUM(al.amount), 0) > 0
         ORDER BY b.month, b.membership_id, b.id
