@@ -78,14 +78,19 @@ class BillingResult:
     credit_applied: int
 
 
-def _covering() -> str:
+def _covering(p: dict) -> str:
     """SQL: the funding assignment `fa` and the membership `m` both cover month %(month)s;
-    with %(only)s set, of that one membership only."""
+    with p["only"] set, of that one membership only (written as an equality the database can
+    look up, not an OR it would have to test on every row)."""
     return (
         "fa.first_month <= %(month)s AND (fa.last_month IS NULL OR fa.last_month >= %(month)s) "
-        "AND m.start_month <= %(month)s AND (m.end_month IS NULL OR m.end_month >= %(month)s) "
-        "AND (%(only)s = 0 OR m.id = %(only)s)"
+        "AND m.start_month <= %(month)s AND (m.end_month IS NULL OR m.end_month >= %(month)s)"
+        + (" AND m.id = %(only)s AND fa.membership_id = %(only)s" if p["only"] else "")
     )
+
+
+def _only_bills(p: dict, alias: str = "b") -> str:
+    return f" AND {alias}.membership_id = %(only)s" if p["only"] else ""
 
 
 def _fetch_named(sql: str, params: dict) -> list[tuple]:
@@ -150,7 +155,9 @@ def _void_changed(p: dict) -> int:
     anti-join against the month's current payers). Nothing to do before the month's first
     run, which the first query tells at once."""
     if not _fetch_named(
-        f"SELECT 1 FROM {T.bill} WHERE month = %(month)s AND voided_at IS NULL LIMIT 1", p
+        f"SELECT 1 FROM {T.bill} b WHERE b.month = %(month)s AND b.voided_at IS NULL"
+        f"{_only_bills(p)} LIMIT 1",
+        p,
     ):
         return 0
     return _execute_named(
@@ -161,10 +168,10 @@ def _void_changed(p: dict) -> int:
             LEFT JOIN (
                 SELECT fa.membership_id, COALESCE(fa.programme_id, 0) AS payer
                 FROM {T.funding} fa JOIN {T.membership} m ON m.id = fa.membership_id
-                WHERE {_covering()}
+                WHERE {_covering(p)}
             ) cur ON cur.membership_id = b.membership_id
             WHERE b.month = %(month)s AND b.voided_at IS NULL AND b.paid_on IS NULL
-              AND (%(only)s = 0 OR b.membership_id = %(only)s)
+              {_only_bills(p)}
               AND (cur.membership_id IS NULL OR cur.payer <> COALESCE(b.programme_id, 0))
               AND NOT EXISTS (SELECT 1 FROM {T.allocation} al WHERE al.bill_id = b.id)
         )
@@ -198,7 +205,7 @@ def _candidates(p: dict) -> int:
         JOIN {T.occupation} o ON o.id = w.occupation_id
         LEFT JOIN {T.programme} pr ON pr.id = fa.programme_id
         LEFT JOIN {T.sponsor} s ON s.id = pr.sponsor_id
-        WHERE {_covering()}
+        WHERE {_covering(p)}
           AND NOT EXISTS (SELECT 1 FROM {T.bill} b WHERE b.membership_id = m.id
                           AND b.month = %(month)s AND b.voided_at IS NULL)
         """,
@@ -377,7 +384,7 @@ def month_bill(
             SELECT a.id FROM {T.account} a WHERE a.credit > 0 AND EXISTS (
                 SELECT 1 FROM {T.bill} b WHERE b.account_id = a.id AND b.month = %(month)s
                 AND b.voided_at IS NULL AND b.paid_on IS NULL
-                AND (%(only)s = 0 OR b.membership_id = %(only)s))
+                {_only_bills(p)})
             """,
             p,
         )
