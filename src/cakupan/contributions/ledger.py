@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.db import connection
 
 from cakupan.contributions.allocate import allocate
 from cakupan.contributions.sql import T, copy_rows, day, drop_temp, execute, fetch, now, temp_table
@@ -41,6 +42,10 @@ def _scope(account_ids: list[int] | None, payments_of_statement: int | None) -> 
         )
     if account_ids:
         copy_rows(SCOPE, ["account_id"], [(a,) for a in sorted(set(account_ids))])
+    if connection.vendor == "postgresql":
+        # a temporary table has no statistics until analysed: without them the planner
+        # guesses it large and scans the whole ledger to join it
+        execute(f"ANALYZE {SCOPE}")
 
 
 # The scope drives every query (CROSS JOIN keeps it the outer loop on SQLite, whose planner
