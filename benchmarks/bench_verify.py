@@ -33,6 +33,9 @@ from benchmarks.bench_ledger import (  # noqa: E402
 CHILD = os.environ.get("BENCH_VERIFY_CHILD")
 SECONDS = int(os.environ.get("BENCH_VERIFY_SECONDS", "20"))
 CONNECTIONS = int(os.environ.get("BENCH_VERIFY_CONNECTIONS", "16"))
+PROCESSES = os.environ.get("BENCH_VERIFY_PROCESSES", "2")
+THREADS = os.environ.get("BENCH_VERIFY_THREADS", "4")
+SERVE = ["--processes", PROCESSES, "--threads", THREADS]
 
 LUA = """
 local numbers = {}
@@ -141,7 +144,7 @@ def _child(db: str) -> int:
         "CAKUPAN_PORT": str(port),
     }
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "cakupan"), "serve", "--no-demo", "--no-worker"],
+        [str(Path(sys.executable).parent / "cakupan"), "serve", "--no-demo", "--no-worker", *SERVE],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -184,7 +187,7 @@ def _child(db: str) -> int:
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     p50, p99 = _latency_ms(out, "50"), _latency_ms(out, "99")
     report(
-        f"verify API, {n:,} memberships, waitress ({db})",
+        f"verify API, {n:,} memberships, {PROCESSES}×{THREADS} ({db})",
         f"{rps:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms",
         f"per-call path in-process {naive:,.0f}/s (×{rps / naive:,.1f})",
     )
