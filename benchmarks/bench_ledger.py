@@ -26,18 +26,24 @@ PG_URL = os.environ.get("CAKUPAN_TEST_POSTGRES_URL", "postgres://postgres@127.0.
 SLICE = 2_000
 
 
-def _parent() -> int:
+def each_database(script: str, child_variable: str, label: str) -> int:
+    """Run `script` once per database (BENCH_DB=sqlite|postgres|both), each in its own process
+    with `child_variable` naming the database; PostgreSQL is skipped when it does not answer."""
     wanted = os.environ.get("BENCH_DB", "both")
     failed = 0
     for db in ("sqlite", "postgres"):
         if wanted not in ("both", db):
             continue
         if db == "postgres" and not _postgres_answers():
-            print("ledger on PostgreSQL: skipped (no server at CAKUPAN_TEST_POSTGRES_URL)")
+            print(f"{label} on PostgreSQL: skipped (no server at CAKUPAN_TEST_POSTGRES_URL)")
             continue
-        env = {**os.environ, "BENCH_LEDGER_CHILD": db}
-        failed += subprocess.run([sys.executable, __file__], env=env, cwd=ROOT).returncode != 0
+        env = {**os.environ, child_variable: db}
+        failed += subprocess.run([sys.executable, script], env=env, cwd=ROOT).returncode != 0
     return 1 if failed else 0
+
+
+def _parent() -> int:
+    return each_database(__file__, "BENCH_LEDGER_CHILD", "ledger")
 
 
 def _postgres_answers() -> bool:

@@ -24,11 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_ledger import (  # noqa: E402
-    _memberships,
-    _postgres_answers,
-    _setup,
-)
+from benchmarks.bench_ledger import _memberships, _setup, each_database  # noqa: E402
 
 CHILD = os.environ.get("BENCH_VERIFY_CHILD")
 SECONDS = int(os.environ.get("BENCH_VERIFY_SECONDS", "20"))
@@ -67,17 +63,7 @@ def _parent() -> int:
     if _wrk() is None:
         print("verify load: skipped (wrk is not installed: apt-get install wrk)")
         return 0
-    wanted = os.environ.get("BENCH_DB", "both")
-    failed = 0
-    for db in ("sqlite", "postgres"):
-        if wanted not in ("both", db):
-            continue
-        if db == "postgres" and not _postgres_answers():
-            print("verify load on PostgreSQL: skipped (no server at CAKUPAN_TEST_POSTGRES_URL)")
-            continue
-        env = {**os.environ, "BENCH_VERIFY_CHILD": db}
-        failed += subprocess.run([sys.executable, __file__], env=env, cwd=ROOT).returncode != 0
-    return 1 if failed else 0
+    return each_database(__file__, "BENCH_VERIFY_CHILD", "verify load")
 
 
 def _free_port() -> int:
