@@ -30,6 +30,8 @@ from cakupan.contributions.sql import (
     copy_rows,
     day,
     drop_temp,
+    execute,
+    fetch,
     foreign_key_checks_off,
     json_has,
     now,
@@ -93,22 +95,6 @@ def _only_bills(p: dict, alias: str = "b") -> str:
     return f" AND {alias}.membership_id = %(only)s" if p["only"] else ""
 
 
-def _fetch_named(sql: str, params: dict) -> list[tuple]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _execute_named(sql: str, params: dict) -> int:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
 def run_start(*, month: dt.date, user: User | None, task_id: str = "") -> BillingRun:
     """Take the billing lock for `month` (committed at once), or refuse: BillingInProgress."""
     for _attempt in range(2):
@@ -154,13 +140,13 @@ def _void_changed(p: dict) -> int:
     """Void the month's unpaid bills whose payer is no longer the one funding the month (an
     anti-join against the month's current payers). Nothing to do before the month's first
     run, which the first query tells at once."""
-    if not _fetch_named(
+    if not fetch(
         f"SELECT 1 FROM {T.bill} b WHERE b.month = %(month)s AND b.voided_at IS NULL"
         f"{_only_bills(p)} LIMIT 1",
         p,
     ):
         return 0
-    return _execute_named(
+    return execute(
         f"""
         UPDATE {T.bill} SET voided_at = %(now)s, void_reason = 'payer_changed'
         WHERE id IN (
@@ -193,7 +179,7 @@ def _candidates(p: dict) -> int:
         f"CASE WHEN (pr.id IS NULL AND {json_has('m.programmes', 'jht')}) "
         f"OR (pr.id IS NOT NULL AND {json_has('pr.programmes', 'jht')}) THEN 1 ELSE 0 END"
     )
-    return _execute_named(
+    return execute(
         f"""
         INSERT INTO {CANDIDATES}
             (membership_id, programme_id, sponsor_id, funder, income, sector, jht)
@@ -215,7 +201,7 @@ def _candidates(p: dict) -> int:
 
 def _ensure_accounts() -> None:
     """A payer account for every sponsor and self-payer about to be billed."""
-    _execute_named(
+    execute(
         f"""
         INSERT INTO {T.account} (sponsor_id, membership_id, credit)
         SELECT DISTINCT c.sponsor_id, CAST(NULL AS bigint), 0 FROM {CANDIDATES} c
@@ -224,7 +210,7 @@ def _ensure_accounts() -> None:
         """,
         {},
     )
-    _execute_named(
+    execute(
         f"""
         INSERT INTO {T.account} (sponsor_id, membership_id, credit)
         SELECT CAST(NULL AS bigint), c.membership_id, 0 FROM {CANDIDATES} c
@@ -274,7 +260,7 @@ def _prices(month: dt.date) -> tuple[set[int], int]:
     """Price every distinct (income, sector, funder, JHT) of the month's bills with the rules
     engine, into a temporary table the inserts join. One pass over the candidates also gives
     the programmes to invoice and the amount about to be billed: (programmes, amount)."""
-    groups = _fetch_named(
+    groups = fetch(
         f"SELECT income, sector, funder, jht, programme_id, COUNT(*) FROM {CANDIDATES} "
         "GROUP BY income, sector, funder, jht, programme_id",
         {},
@@ -323,7 +309,7 @@ def _insert_bills(p: dict) -> int:
         f"JOIN {PRICES} px ON px.income = c.income AND px.sector = c.sector "
         "AND px.funder = c.funder AND px.jht = c.jht"
     )
-    added = _execute_named(
+    added = execute(
         f"""
         INSERT INTO {T.bill} ({columns})
         SELECT c.membership_id, %(month)s, a.id, c.programme_id, i.id, px.gross, px.discount,
@@ -336,7 +322,7 @@ def _insert_bills(p: dict) -> int:
         """,
         p,
     )
-    added += _execute_named(
+    added += execute(
         f"""
         INSERT INTO {T.bill} ({columns})
         SELECT c.membership_id, %(month)s, a.id, CAST(NULL AS bigint), CAST(NULL AS bigint),
@@ -379,7 +365,7 @@ def month_bill(
         finally:
             drop_temp(PRICES, CANDIDATES)
         say("credit")
-        credited = _fetch_named(
+        credited = fetch(
             f"""
             SELECT a.id FROM {T.account} a WHERE a.credit > 0 AND EXISTS (
                 SELECT 1 FROM {T.bill} b WHERE b.account_id = a.id AND b.month = %(month)s
