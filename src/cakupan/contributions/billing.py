@@ -27,6 +27,7 @@ from cakupan.contributions.ledger import settle
 from cakupan.contributions.models import BillingRun, Invoice
 from cakupan.contributions.sql import (
     T,
+    analyze_stale,
     copy_rows,
     day,
     drop_temp,
@@ -136,16 +137,20 @@ CANDIDATES = "tmp_bill_candidates"
 PRICES = "tmp_prices"
 
 
+def _billed_before(p: dict) -> bool:
+    """Has the month (of p["only"], when set) any live bill yet?"""
+    return bool(
+        fetch(
+            f"SELECT 1 FROM {T.bill} b WHERE b.month = %(month)s AND b.voided_at IS NULL"
+            f"{_only_bills(p)} LIMIT 1",
+            p,
+        )
+    )
+
+
 def _void_changed(p: dict) -> int:
     """Void the month's unpaid bills whose payer is no longer the one funding the month (an
-    anti-join against the month's current payers). Nothing to do before the month's first
-    run, which the first query tells at once."""
-    if not fetch(
-        f"SELECT 1 FROM {T.bill} b WHERE b.month = %(month)s AND b.voided_at IS NULL"
-        f"{_only_bills(p)} LIMIT 1",
-        p,
-    ):
-        return 0
+    anti-join against the month's current payers)."""
     return execute(
         f"""
         UPDATE {T.bill} SET voided_at = %(now)s, void_reason = 'payer_changed'
@@ -166,18 +171,26 @@ def _void_changed(p: dict) -> int:
     )
 
 
-def _candidates(p: dict) -> int:
+def _candidates(p: dict, *, billed_before: bool) -> int:
     """The memberships to bill (the month has a payer, no live bill yet) with what prices
     them: the income (the programme's package, or what the worker declared), sector, funder
-    and JHT; in a temporary table every later step reads instead of the big join."""
+    and JHT; in a temporary table every later step reads instead of the big join. The month's
+    first run (`billed_before` False) skips the look-up of each membership's bill."""
     temp_table(
         CANDIDATES,
-        "membership_id bigint PRIMARY KEY, programme_id bigint, sponsor_id bigint, "
+        # no key: every later step scans it, and an index would cost its million inserts
+        "membership_id bigint, programme_id bigint, sponsor_id bigint, "
         "funder varchar(20), income bigint, sector varchar(40), jht integer",
     )
     jht = (
         f"CASE WHEN (pr.id IS NULL AND {json_has('m.programmes', 'jht')}) "
         f"OR (pr.id IS NOT NULL AND {json_has('pr.programmes', 'jht')}) THEN 1 ELSE 0 END"
+    )
+    not_billed = (
+        f"AND NOT EXISTS (SELECT 1 FROM {T.bill} b WHERE b.membership_id = m.id "
+        "AND b.month = %(month)s AND b.voided_at IS NULL)"
+        if billed_before
+        else ""
     )
     return execute(
         f"""
@@ -192,8 +205,7 @@ def _candidates(p: dict) -> int:
         LEFT JOIN {T.programme} pr ON pr.id = fa.programme_id
         LEFT JOIN {T.sponsor} s ON s.id = pr.sponsor_id
         WHERE {_covering(p)}
-          AND NOT EXISTS (SELECT 1 FROM {T.bill} b WHERE b.membership_id = m.id
-                          AND b.month = %(month)s AND b.voided_at IS NULL)
+        {not_billed}
         """,
         p,
     )
@@ -351,9 +363,10 @@ def month_bill(
     with transaction.atomic():
         try:
             say("void")
-            voided = _void_changed(p)
+            billed_before = _billed_before(p)
+            voided = _void_changed(p) if billed_before else 0
             say("candidates")
-            _candidates(p)
+            _candidates(p, billed_before=billed_before)
             say("accounts")
             _ensure_accounts()
             say("prices")
@@ -402,6 +415,7 @@ def billing_run(
             progress(stage)
 
     try:
+        analyze_stale(T.membership, T.funding, T.worker, T.bill, T.account)
         with foreign_key_checks_off():
             result = month_bill(month=month, run=run, progress=say)
     except BaseException as exc:

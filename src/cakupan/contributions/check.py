@@ -47,6 +47,31 @@ def _checks() -> list[tuple[str, str, str]]:
             "allocation {0} points at bill {1}, which does not exist",
         ),
         (
+            "bill_reference_missing",
+            f"""SELECT b.id, CASE
+                    WHEN m.id IS NULL THEN 'membership' WHEN a.id IS NULL THEN 'payer account'
+                    WHEN b.programme_id IS NOT NULL AND pr.id IS NULL THEN 'programme'
+                    WHEN b.invoice_id IS NOT NULL AND i.id IS NULL THEN 'invoice'
+                    ELSE 'billing run' END,
+                    COALESCE(CASE WHEN m.id IS NULL THEN b.membership_id
+                                  WHEN a.id IS NULL THEN b.account_id
+                                  WHEN b.programme_id IS NOT NULL AND pr.id IS NULL
+                                  THEN b.programme_id
+                                  WHEN b.invoice_id IS NOT NULL AND i.id IS NULL
+                                  THEN b.invoice_id END, b.run_id)
+                FROM {T.bill} b
+                LEFT JOIN {T.membership} m ON m.id = b.membership_id
+                LEFT JOIN {T.account} a ON a.id = b.account_id
+                LEFT JOIN {T.programme} pr ON pr.id = b.programme_id
+                LEFT JOIN {T.invoice} i ON i.id = b.invoice_id
+                LEFT JOIN {T.run} r ON r.id = b.run_id
+                WHERE m.id IS NULL OR a.id IS NULL
+                   OR (b.programme_id IS NOT NULL AND pr.id IS NULL)
+                   OR (b.invoice_id IS NOT NULL AND i.id IS NULL)
+                   OR (b.run_id IS NOT NULL AND r.id IS NULL)""",
+            "bill {0} points at {1} {2}, which does not exist",
+        ),
+        (
             "allocation_other_payer",
             f"""SELECT x.id, x.payment_id, x.bill_id FROM {T.allocation} x
                 JOIN {T.payment} p ON p.id = x.payment_id JOIN {T.bill} b ON b.id = x.bill_id

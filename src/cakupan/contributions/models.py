@@ -131,13 +131,25 @@ class Bill(models.Model):
 
     # Indexes are few on purpose (each one costs every insert of a million-row billing run):
     # membership and account are served by the composite indexes below, programme through
-    # the invoice.
+    # the invoice. The references are not database constraints either: PostgreSQL checks
+    # each one row by row at commit, locking the referenced row (a million-row run spent
+    # more time there than inserting). Bills are only ever inserted by INSERT … SELECT from
+    # the rows they reference, Django still enforces on_delete, and `cakupan ledger check`
+    # (bill_reference_missing) finds a bill whose reference is gone.
     membership = models.ForeignKey(
-        "membership.Membership", on_delete=models.PROTECT, related_name="bills", db_index=False
+        "membership.Membership",
+        on_delete=models.PROTECT,
+        related_name="bills",
+        db_index=False,
+        db_constraint=False,
     )
     month = models.DateField(_("month"))
     account = models.ForeignKey(
-        PayerAccount, on_delete=models.PROTECT, related_name="bills", db_index=False
+        PayerAccount,
+        on_delete=models.PROTECT,
+        related_name="bills",
+        db_index=False,
+        db_constraint=False,
     )
     programme = models.ForeignKey(
         "funding.FundingProgramme",
@@ -146,9 +158,15 @@ class Bill(models.Model):
         on_delete=models.PROTECT,
         related_name="bills",
         db_index=False,
+        db_constraint=False,
     )
     invoice = models.ForeignKey(
-        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="bills"
+        Invoice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bills",
+        db_constraint=False,
     )
     gross = models.BigIntegerField()
     discount = models.BigIntegerField(default=0)
@@ -161,6 +179,7 @@ class Bill(models.Model):
         on_delete=models.SET_NULL,
         related_name="bills",
         db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # derived from the allocations (see the module docstring)

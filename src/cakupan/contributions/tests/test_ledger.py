@@ -357,6 +357,11 @@ def test_grid_marks_the_arrears_months(malang):
         ("UPDATE contributions_payeraccount SET credit = credit + 1", "payments_balance"),
         ("UPDATE contributions_bill SET paid_on = NULL", "paid_date_drift"),
         ("UPDATE contributions_allocation SET amount = amount + 100", "payments_balance"),
+        # the bills' references are not database constraints (models.Bill): the check is
+        ("UPDATE contributions_bill SET membership_id = 987654", "bill_reference_missing"),
+        ("UPDATE contributions_bill SET account_id = 987654", "bill_reference_missing"),
+        ("UPDATE contributions_bill SET invoice_id = 987654", "bill_reference_missing"),
+        ("UPDATE contributions_bill SET run_id = 987654", "bill_reference_missing"),
     ],
 )
 def test_the_ledger_check_names_a_planted_breach(malang, plant, check):
@@ -367,6 +372,15 @@ def test_the_ledger_check_names_a_planted_breach(malang, plant, check):
     execute(plant)
     breaches = ledger_check()
     assert check in [b.check for b in breaches]
+
+
+def test_the_ledger_check_names_the_missing_reference_of_a_bill(malang):
+    m = make_membership(fundings=[(None, "2026-01", None)], occupation="petani")
+    billing_run(month="2026-11")
+    bill = bill_of(m, "2026-11")
+    execute(f"UPDATE contributions_bill SET programme_id = 424242 WHERE id = {bill.pk}")
+    [breach] = [b for b in ledger_check() if b.check == "bill_reference_missing"]
+    assert breach.message == f"bill {bill.pk} points at programme 424242, which does not exist"
 
 
 def test_the_ledger_check_catches_a_month_paid_twice(malang):
