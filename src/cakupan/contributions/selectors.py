@@ -88,13 +88,17 @@ def state_sql(
     month = on.replace(day=1)
     not_due = 1 if on.day <= rules.due_day else 0
     gap = f"(%(month_index)s - {month_index('pd.last_paid')} - {not_due})"
+    # The state compares the last paid month with two dates (the gap of months, computed per
+    # row from the date's parts, is only evaluated where months_unpaid is read: it halved the
+    # count of a million memberships): active from the month, less one when not yet due;
+    # in arrears up to max_months before that.
     sql = f"""
         SELECT m.id AS membership_id,
           CASE WHEN m.start_month > %(month)s THEN '{NOT_STARTED}'
                WHEN m.end_month IS NOT NULL AND m.end_month < %(month)s THEN '{ENDED}'
                WHEN pd.last_paid IS NULL THEN '{PENDING}'
-               WHEN {gap} <= 0 THEN '{ACTIVE}'
-               WHEN {gap} <= %(max_months)s THEN '{ARREARS}'
+               WHEN pd.last_paid >= %(active_from)s THEN '{ACTIVE}'
+               WHEN pd.last_paid >= %(arrears_from)s THEN '{ARREARS}'
                ELSE '{LAPSED}' END AS state,
           CASE WHEN pd.last_paid IS NULL OR {gap} <= 0 THEN 0 ELSE {gap} END AS months_unpaid,
           pd.last_paid AS last_paid
@@ -110,7 +114,8 @@ def state_sql(
         "on": day(on),
         "month": day(month),
         "month_index": month.year * 12 + month.month - 1,
-        "max_months": rules.max_months,
+        "active_from": day(add_months(month, -not_due)),
+        "arrears_from": day(add_months(month, -(rules.max_months + not_due))),
     }
     return sql, params
 
