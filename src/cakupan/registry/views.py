@@ -32,6 +32,7 @@ from cakupan.accounts.roles import (
 from cakupan.contributions.selectors import membership_state, month_grid
 from cakupan.contributions.verify import NotFound as VerifyNotFound
 from cakupan.contributions.verify import parse_date as verify_parse_date
+from cakupan.contributions.verify import parse_lookup as verify_parse_lookup
 from cakupan.contributions.verify import verify as verify_membership
 from cakupan.errors import Refused
 from cakupan.exports import csv_writer
@@ -401,8 +402,8 @@ def nik_check_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(VERIFY_MEMBERSHIP, raise_exception=True)
 def verify_view(request: HttpRequest) -> HttpResponse:
-    """A hospital clerk types a NIK: is this person protected today (or on the date chosen),
-    answered from the contributions ledger? The NIK is shown masked and the form posts, so it
+    """A hospital clerk types a NIK, or the membership number on the card: is this person
+    protected today (or on the date chosen), answered from the contributions ledger? The NIK is shown masked and the form posts, so it
     never lands in a URL."""
     # POST, so that a NIK never lands in a URL, a browser history or a server log.
     raw = request.POST.get("nik", "").strip()[:40] if request.method == "POST" else ""
@@ -410,7 +411,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     empty = request.method == "POST" and not raw
     today = timezone.localdate()
     result = worker = verdict = None
-    on, date_error = today, ""
+    on, date_error, problem = today, "", ""
     try:
         on = verify_parse_date(raw_date, today)
     except Refused as e:
@@ -420,14 +421,28 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             throttle(request, "verify")
         except Throttled as e:
             return _throttled(request, e)
-        nik = normalise_nik(raw)
-        result = nik_check_many([nik])[0]
-        if result.valid:
+        if any(ch.isalpha() for ch in raw):
+            # letters: the membership number printed on the card (BPU-000001234)
             try:
-                verdict = verify_membership("nik", nik, on)
+                _kind, number = verify_parse_lookup(None, raw.upper())
+                verdict = verify_membership("membership", number, on)
                 worker = verdict.worker
-            except VerifyNotFound as e:
-                worker = e.worker
+            except Refused as e:
+                problem = e.message
+            except VerifyNotFound:
+                problem = _(
+                    "No membership has the number %(number)s. Check it against the card, "
+                    "or type the patient's NIK."
+                ) % {"number": raw.upper()}
+        else:
+            nik = normalise_nik(raw)
+            result = nik_check_many([nik])[0]
+            if result.valid:
+                try:
+                    verdict = verify_membership("nik", nik, on)
+                    worker = verdict.worker
+                except VerifyNotFound as e:
+                    worker = e.worker
         # every check is logged, also one that found nobody: enumeration leaves a trace
         access_log_write(
             user=request.user,
@@ -444,6 +459,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             "date_error": date_error,
             "empty": empty,
             "result": result,
+            "problem": problem,
             "worker": worker,
             "masked": mask_nik(worker.nik) if worker else "",
             "verdict": verdict,

@@ -254,6 +254,24 @@ def test_the_hospital_page_answers_from_the_ledger_on_a_chosen_date(make_user, s
     assert 'data-testid="verdict"' not in desk.get("/verifikasi/").content.decode()
 
 
+def test_the_hospital_page_takes_the_membership_number_on_the_card(make_user, self_payer):
+    desk = _hospital_page(make_user)
+    number = self_payer.number
+    # typed as a clerk would, lower case with spaces around
+    body = desk.post("/verifikasi/", {"nik": f"  {number.lower()} ", "date": "2026-05-20"})
+    body = body.content.decode()
+    assert "Terlindungi pada 20/05/2026: <strong>YA</strong>" in body
+    assert f'data-testid="membership-number">{number}<' in body
+    assert mask_nik(self_payer.worker.nik) in body and self_payer.worker.nik not in body
+    unknown = desk.post("/verifikasi/", {"nik": "BPU-999999999"}).content.decode()
+    assert "Tidak ada kepesertaan bernomor BPU-999999999" in unknown
+    assert 'data-testid="verdict"' not in unknown
+    too_long = desk.post("/verifikasi/", {"nik": "BPU-" + "9" * 30}).content.decode()
+    assert "paling banyak 20 karakter" in too_long
+    # every check is in the access log, those that found nobody too
+    assert NikAccessLog.objects.filter(action="verify").count() == 3
+
+
 # -- the hospital role refused on every list, search and export ----------------------------
 
 
