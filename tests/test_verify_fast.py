@@ -239,6 +239,34 @@ def test_a_call_costs_one_query_once_its_token_is_remembered(
     assert "/api/v1/verify" in api.get_openapi_schema()["paths"]
 
 
+class Failing(RememberedTokens):
+    """Tokens whose lookup fails as a database can: locked behind an import, or anything."""
+
+    def __init__(self, error: Exception):
+        super().__init__(VERIFY_MEMBERSHIP)
+        self.error = error
+
+    def user(self, key):
+        raise self.error
+
+
+def test_a_failure_is_answered_as_django_answers_it(farmer):
+    from django.db import OperationalError
+
+    locked = VerifyFastPath(
+        Passed(), log=AccessLogBuffer(interval=None), tokens=Failing(OperationalError("locked"))
+    )
+    status, headers, body = call(locked, {"nik": farmer.worker.nik}, key="ckp_x")
+    assert (status, headers["Retry-After"]) == (503, "30")
+    assert "sedang menyimpan" in json.loads(body)["detail"]  # busy with a list: try again
+    broken = VerifyFastPath(
+        Passed(), log=AccessLogBuffer(interval=None), tokens=Failing(RuntimeError("secret"))
+    )
+    status, headers, body = call(broken, {"nik": farmer.worker.nik}, key="ckp_x")
+    assert status == 500 and b"secret" not in body and b"Traceback" not in body
+    assert headers["Cache-Control"] == "no-store, private"
+
+
 def test_a_remembered_token_stops_working_within_its_seconds(make_user, farmer):
     """Revoking a token, deactivating its user or changing the role takes effect on the lean
     path within RememberedTokens.SECONDS (the clock is the tokens' own, moved by hand)."""

@@ -34,7 +34,7 @@ from django.core.exceptions import DisallowedHost
 from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.security import SecurityMiddleware
@@ -143,11 +143,15 @@ class VerifyFastPath:
         try:
             status, data, extra = self._answer(request, key)
         except Exception as e:
-            connection.close()  # a broken connection is opened afresh by the next call
-            if not is_database_busy(e):
-                return self._django_error(request, e)
-            status, data = 503, {"detail": database_busy_message()}
-            extra = [("Retry-After", "30")]
+            if not connection.in_atomic_block:  # (a test's transaction stays open)
+                connection.close()  # a broken connection is opened afresh by the next call
+            if is_database_busy(e):  # as DatabaseBusyMiddleware answers it
+                response = JsonResponse(
+                    {"detail": database_busy_message()}, status=503, headers={"Retry-After": "30"}
+                )
+            else:
+                response = response_for_exception(request, e)  # logged, Django's error page
+            return self._through_middleware(request, response)
         body = json.dumps(data, cls=NinjaJSONEncoder).encode()
         headers = [
             ("Content-Type", JSON),
@@ -201,16 +205,16 @@ class VerifyFastPath:
             self._added[key] = headers
         return headers
 
-    def _django_error(self, request: WSGIRequest, exc: Exception):
-        """An unexpected error answered as Django answers it (logged, its error page)."""
-        response = response_for_exception(request, exc)
+    def _through_middleware(self, request: WSGIRequest, response: HttpResponse):
+        """An answer made by Django (an unexpected error), with its middleware's headers."""
         for middleware in self._response_middleware:
             response = middleware.process_response(request, response)
-        return (
-            f"{response.status_code} {response.reason_phrase}",
-            [*response.items()],
-            (response.content),
-        )
+        if response.status_code >= 400:
+            log_response(
+                "%s: %s", response.reason_phrase, request.path, response=response, request=request
+            )
+        headers = [*response.items()]
+        return f"{response.status_code} {response.reason_phrase}", headers, response.content
 
     def shutdown(self) -> None:
         """Write the access-log rows still in memory (as a server worker stops)."""

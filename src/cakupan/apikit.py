@@ -111,8 +111,8 @@ class RememberedTokens:
     and the role's grants on every call. Looked up by the same `token_authenticate` as
     TokenAuth (the same digest, revocation and active-user rules, and `last_used_at`); a
     revoked token, a deactivated user or a changed role therefore takes effect within
-    `seconds` (and grants made in the admin within RoleBackend.ADMIN_GRANTS_SECONDS). Refused
-    keys are not remembered: a new token works at once."""
+    `seconds` (a grant made in the admin: within RoleBackend.ADMIN_GRANTS_SECONDS more).
+    Refused keys are not remembered: a new token works at once."""
 
     SECONDS = 5.0
     SIZE = 10_000

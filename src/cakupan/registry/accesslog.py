@@ -93,7 +93,8 @@ class AccessLogBuffer:
                 self.write(rows)
             except Exception:
                 log.exception("access log: %d rows not written yet, trying again", len(rows))
-                connection.close()  # a broken connection is opened afresh next time
+                if not connection.in_atomic_block:
+                    connection.close()  # a broken connection is opened afresh next time
                 with self._lock:
                     self._pending[:0] = rows
                     if len(self._pending) > self.LIMIT:
