@@ -25,11 +25,11 @@ test_verify_fast.py holds the two paths' answers equal, byte for byte and header
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterable
 from http.client import responses
 from typing import Any
 
+from csp.middleware import CSPMiddleware
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIRequest
@@ -56,8 +56,6 @@ from cakupan.web.middleware import (
     database_busy_message,
     is_database_busy,
 )
-
-log = logging.getLogger(__name__)
 
 PATH = "/api/v1/verify"
 JSON = "application/json; charset=utf-8"
@@ -104,7 +102,7 @@ class VerifyFastPath:
                 CommonMiddleware,
                 LanguageMiddleware,
                 NoStoreMiddleware,
-                _csp_middleware(),
+                CSPMiddleware,
                 SecurityMiddleware,
             )
         ]
@@ -219,9 +217,3 @@ class VerifyFastPath:
     def shutdown(self) -> None:
         """Write the access-log rows still in memory (as a server worker stops)."""
         self.log.close()
-
-
-def _csp_middleware() -> type:
-    from csp.middleware import CSPMiddleware
-
-    return CSPMiddleware
