@@ -59,10 +59,13 @@ def _postgres_answers() -> bool:
 def _setup(db: str) -> None:
     from benchmarks.harness import throwaway_django, throwaway_postgres
 
+    # BENCH_PREFIX names the throwaway database (cakupan_bench_<prefix>): runs side by side
+    # on one server need their own
+    prefix = os.environ.get("BENCH_PREFIX", "ledger")
     if db == "postgres":
-        throwaway_postgres("ledger", PG_URL)
+        throwaway_postgres(prefix, PG_URL)
     else:
-        throwaway_django("ledger")
+        throwaway_django(prefix)
 
 
 def _memberships(n: int) -> None:

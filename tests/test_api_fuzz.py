@@ -23,7 +23,14 @@ def _operations() -> list[tuple[str, str]]:
 @pytest.fixture
 def api_schema(malang, make_user):
     from cakupan.accounts.services import token_create
-    from cakupan.wsgi import application
+    from cakupan.apifast import VerifyFastPath
+    from cakupan.registry.accesslog import AccessLogBuffer
+    from cakupan.wsgi import django_application
+
+    # the application `cakupan serve` runs, its lean verify path included, but with the access
+    # log written here, in the test's transaction, instead of by a thread of its own
+    log = AccessLogBuffer(interval=None)
+    application = VerifyFastPath(django_application, log=log)
 
     make_worker()
     _t, key = token_create(user=make_user("admin"))
@@ -33,6 +40,7 @@ def api_schema(malang, make_user):
     signals.request_finished.disconnect(close_old_connections)
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
     yield schema, {"Authorization": f"Bearer {key}"}
+    log.flush()
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
 

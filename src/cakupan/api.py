@@ -15,7 +15,13 @@ from ninja.openapi.schema import OpenAPISchema
 from pydantic import Field
 from pydantic.json_schema import models_json_schema
 
-from cakupan.apikit import AUTH, BodyNotObject, FieldErrors, ObjectBodyParser
+from cakupan.apikit import (
+    AUTH,
+    BodyNotObject,
+    FieldErrors,
+    ObjectBodyParser,
+    unauthenticated_message,
+)
 from cakupan.calculate.api import router as calculate_router
 from cakupan.contributions.api import router as contributions_router
 from cakupan.errors import Refused
@@ -132,13 +138,7 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    if request.headers.get("Authorization"):
-        message = _(
-            "The API token is not valid: it is wrong, revoked, or its user is deactivated."
-            " Create a new token on the “API tokens” page."
-        )
-    else:
-        message = _("Not signed in: send the header 'Authorization: Bearer <token>'.")
+    message = unauthenticated_message(bool(request.headers.get("Authorization")))
     response = api.create_response(request, {"detail": message}, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="cakupan"'
     return response

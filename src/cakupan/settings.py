@@ -251,14 +251,19 @@ LOGGING = {
 }
 
 # Per-user rate limits (django-ratelimit) on the requests that reach one person at a time.
-# The counts live in the web server's memory: `cakupan serve` is one process whose threads
-# share it, so LocMemCache is shared and its increments are atomic there. django-ratelimit
-# refuses LocMemCache because several server processes would each count apart; run one
-# process, or point CACHES at Redis or Memcached.
+# The counts live in the web server's memory: the threads of one process share LocMemCache and
+# its increments are atomic there. With `cakupan serve --processes N` each process counts
+# apart, so a user may get up to N times the rate before every process refuses (the kernel
+# spreads connections over the processes); a shared count would need Redis or Memcached
+# (the database or file cache would cost a write per check, or count wrongly across
+# processes). django-ratelimit warns about LocMemCache for that reason; silenced here.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 CAKUPAN_RATE_NIK_SEARCH = os.environ.get("CAKUPAN_RATE_NIK_SEARCH", "30/m")
 CAKUPAN_RATE_VERIFY = os.environ.get("CAKUPAN_RATE_VERIFY", "20/m")
+# The hospital's verify check answered in front of Django (cakupan.apifast) writes its
+# access-log rows in batches, this often (seconds) and as each server worker stops.
+CAKUPAN_ACCESS_LOG_SECONDS = float(os.environ.get("CAKUPAN_ACCESS_LOG_SECONDS", "0.25"))
 # Scans of membership cards (/V/<token>, no login): counted per IP address.
 CAKUPAN_RATE_CARD_CHECK = os.environ.get("CAKUPAN_RATE_CARD_CHECK", "30/m")
 # Behind a reverse proxy every request comes from the proxy's address: name the header the

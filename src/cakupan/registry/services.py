@@ -329,6 +329,37 @@ def access_log_write(
     )
 
 
+@dataclass(frozen=True)
+class AccessLogEntry:
+    """One access-log row waiting to be written: who reached which worker (None: nobody found),
+    how, where and when (the time of the call, not of the write)."""
+
+    user_id: int | None
+    worker_id: int | None
+    action: str
+    path: str
+    at: dt.datetime
+
+
+def access_log_write_entries(entries: list[AccessLogEntry]) -> None:
+    """Write many access-log rows in one transaction (one commit, one wait for the disk),
+    keeping each row's own time: `bulk_create` would stamp them all with the time of the
+    write (the field is auto_now_add)."""
+    if not entries:
+        return
+    meta = NikAccessLog._meta
+    columns = [meta.get_field(f).column for f in ("user", "worker", "action", "fields", "at")]
+    columns.append(meta.get_field("path").column)
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(meta.db_table), ", ".join(quote(c) for c in columns), ", ".join(["%s"] * 6)
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [(e.user_id, e.worker_id, e.action, "", adapt(e.at), e.path[:300]) for e in entries]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 @dataclass
 class StoredNikRepair:
     """What `stored_niks_normalise` did: NIKs rewritten as ASCII, and the workers it left."""

@@ -20,11 +20,16 @@ class LanguageMiddleware(LocaleMiddleware):
     """
 
     def process_request(self, request: HttpRequest) -> None:
-        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-        if language not in dict(settings.LANGUAGES):
-            language = settings.LANGUAGE_CODE
-        translation.activate(language)
+        translation.activate(chosen_language(request.COOKIES))
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def chosen_language(cookies: dict[str, str]) -> str:
+    """The language a request is answered in: the one its cookie names, else Indonesian."""
+    language = cookies.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    return language
 
 
 class DatabaseBusyMiddleware:
@@ -38,16 +43,25 @@ class DatabaseBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        if not (isinstance(exception, OperationalError) and "locked" in str(exception)):
+        if not is_database_busy(exception):
             return None
-        message = str(
-            _("The database is busy saving a large list. Nothing was saved; try again in a minute.")
-        )
+        message = database_busy_message()
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message}, status=503, headers={"Retry-After": "30"})
         response = render(request, "web/error.html", {"code": 503, "message": message}, status=503)
         response["Retry-After"] = "30"
         return response
+
+
+def database_busy_message() -> str:
+    return str(
+        _("The database is busy saving a large list. Nothing was saved; try again in a minute.")
+    )
+
+
+def is_database_busy(exception: BaseException) -> bool:
+    """A write that waited out SQLite's busy timeout behind a large import."""
+    return isinstance(exception, OperationalError) and "locked" in str(exception)
 
 
 class NoStoreMiddleware:
@@ -58,6 +72,8 @@ class NoStoreMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        response = self.get_response(request)
+        return self.process_response(request, self.get_response(request))
+
+    def process_response(self, request: HttpRequest, response):
         patch_cache_control(response, no_store=True, private=True)
         return response
