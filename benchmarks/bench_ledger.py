@@ -8,6 +8,9 @@ on a slice and scaled, as the ratio.
     make bench BENCH=ledger            # both databases (PostgreSQL when it answers)
     BENCH_QUICK=1 make bench BENCH=ledger   # 20,000 memberships
     BENCH_DB=sqlite|postgres           # one database only
+    BENCH_LEDGER_N=200000              # another number of memberships
+    BENCH_LEDGER_PREFIX=x              # the PostgreSQL database is cakupan_bench_<prefix>
+    BENCH_STAGES=1                     # the statement's seconds per stage (DEBUG log)
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ def _setup(db: str) -> None:
     from benchmarks.harness import throwaway_django, throwaway_postgres
 
     if db == "postgres":
-        throwaway_postgres("ledger", PG_URL)
+        throwaway_postgres(os.environ.get("BENCH_LEDGER_PREFIX", "ledger"), PG_URL)
     else:
         throwaway_django("ledger")
 
@@ -180,6 +183,7 @@ def _child(db: str) -> int:
     from cakupan.contributions.selectors import state_counts
 
     n = 20_000 if os.environ.get("BENCH_QUICK") == "1" else 1_000_000
+    n = int(os.environ.get("BENCH_LEDGER_N", n))
     t0 = time.perf_counter()
     _memberships(n)
     print(f"  ({db}: {n:,} memberships set up in {time.perf_counter() - t0:.0f} s)")
@@ -228,6 +232,7 @@ def _statement(db: str, n: int) -> None:
     checked."""
     import csv
     import datetime as dt
+    import logging
     import tempfile
 
     from benchmarks.harness import report
@@ -236,6 +241,8 @@ def _statement(db: str, n: int) -> None:
     from cakupan.contributions.sql import T, execute, fetch
     from cakupan.contributions.statements import statement_import
 
+    if os.environ.get("BENCH_STAGES") == "1":
+        logging.getLogger("cakupan.contributions").setLevel(logging.DEBUG)
     december = dt.date(2026, 12, 1)
     execute(f"UPDATE {T.bill} SET paid_on = NULL")  # undo the state phase's shortcut
     execute(f"UPDATE {T.funding} SET programme_id = NULL")

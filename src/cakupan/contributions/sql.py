@@ -4,10 +4,14 @@ bulk inserts (COPY on PostgreSQL, one executemany on SQLite)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import polars as pl
 from django.db import connection
 
 from cakupan.contributions.models import (
@@ -87,6 +91,29 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
+def copy_frame(table: str, frame: pl.DataFrame) -> None:
+    """Insert a frame's rows: COPY … FORMAT csv on PostgreSQL (Polars writes the text, no row
+    passes through Python), sql.copy_rows (one executemany) elsewhere."""
+    if not frame.height:
+        return
+    if connection.vendor != "postgresql":
+        # dates as SQLite keeps them (ISO text), no adapter per value
+        frame = frame.with_columns(pl.col(pl.Date).cast(pl.String))
+        copy_rows(table, frame.columns, frame.rows())
+        return
+    names = ", ".join(frame.columns)
+    # an empty text is '' (quoted or not), never NULL: only non-text columns can be null
+    texts = [c for c, t in frame.schema.items() if t == pl.String]
+    keep = f", FORCE_NOT_NULL ({', '.join(texts)})" if texts else ""
+    with connection.cursor() as cursor:
+        sql = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv{keep})"
+        with cursor.cursor.copy(sql) as copy:
+            for chunk in frame.iter_slices(200_000):
+                buffer = io.BytesIO()
+                chunk.write_csv(buffer, include_header=False, null_value="")  # COPY input
+                copy.write(buffer.getvalue())
+
+
 def fetch(sql: str, params: Any = ()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -117,3 +144,17 @@ def foreign_key_checks_off() -> Iterator[None]:
         if off:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA foreign_keys = ON")
+
+
+@contextmanager
+def timed(log: logging.Logger, what: str) -> Iterator[None]:
+    """Log at DEBUG how many seconds the block took (the bulk paths' stages, for benchmarks:
+    `logging.getLogger("cakupan.contributions").setLevel(logging.DEBUG)`)."""
+    if not log.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        log.debug("%s: %.2f s", what, time.perf_counter() - start)
