@@ -153,8 +153,9 @@ def timed(log: logging.Logger, what: str) -> Iterator[None]:
     if not log.isEnabledFor(logging.DEBUG):
         yield
         return
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     try:
         yield
     finally:
-        log.debug("%s: %.2f s", what, time.perf_counter() - start)
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        log.debug("%s: %.2f s (this process's CPU %.2f s)", what, wall, cpu)

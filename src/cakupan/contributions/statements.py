@@ -755,7 +755,8 @@ def statement_import(
         return result
 
     try:
-        with foreign_key_checks_off(), transaction.atomic():
+        saving = timed(log, "statement save (commit included)")
+        with saving, foreign_key_checks_off(), transaction.atomic():
             if statement is None:
                 statement = PaymentStatement.objects.create(
                     original_name=name[:255],
