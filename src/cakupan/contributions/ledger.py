@@ -11,6 +11,7 @@ payer's credit, carried to the next bills.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -252,6 +253,16 @@ def _bills_paid(paid: pl.DataFrame) -> int:
     """Mark bills (bill_id) paid on the given days (paid_on), and no longer reopened."""
     if not paid.height:
         return 0
+    if connection.vendor == "sqlite":
+        # the ids of each day as one JSON array: no temporary table to fill row by row
+        return sum(
+            execute(
+                f"UPDATE {T.bill} SET paid_on = %s, unpaid_from = NULL "
+                "WHERE id IN (SELECT value FROM json_each(%s))",
+                [day(paid_on), json.dumps(bills["bill_id"].to_list())],
+            )
+            for (paid_on,), bills in paid.group_by("paid_on")
+        )
     temp_table("tmp_paid", "bill_id bigint PRIMARY KEY, paid_on date NOT NULL")
     try:
         copy_frame("tmp_paid", paid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -99,7 +100,14 @@ def copy_frame(table: str, frame: pl.DataFrame) -> None:
     if connection.vendor != "postgresql":
         # dates as SQLite keeps them (ISO text), no adapter per value
         frame = frame.with_columns(pl.col(pl.Date).cast(pl.String))
-        copy_rows(table, frame.columns, frame.rows())
+        if frame.width == 1:
+            # one column (a temporary table of keys): one JSON array, unpacked by SQLite
+            execute(
+                f"INSERT INTO {table} ({frame.columns[0]}) SELECT value FROM json_each(%s)",
+                [json.dumps(frame.to_series().to_list())],
+            )
+        else:
+            copy_rows(table, frame.columns, frame.rows())
         return
     names = ", ".join(frame.columns)
     # an empty text is '' (quoted or not), never NULL: only non-text columns can be null
