@@ -155,6 +155,25 @@ def foreign_key_checks_off() -> Iterator[None]:
 
 
 @contextmanager
+def bulk_cache(mib: int = 512) -> Iterator[None]:
+    """On SQLite, a larger page cache for this connection while a bulk path runs. A million-row
+    statement walks B-trees (bills, payments, allocations and their indexes) far larger than
+    the 64 MiB every connection keeps (settings), and each page that falls out is read from
+    the file again: at a million rows that made matching and settling 2–3 times slower per row
+    than at 200,000. The pages are only held once read, and the cache is cut back afterwards.
+    PostgreSQL's cache is the server's."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    ((previous,),) = fetch("PRAGMA cache_size")
+    execute(f"PRAGMA cache_size = -{mib * 1024}")
+    try:
+        yield
+    finally:
+        execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+@contextmanager
 def timed(log: logging.Logger, what: str) -> Iterator[None]:
     """Log at DEBUG how many seconds the block took (the bulk paths' stages, for benchmarks:
     `logging.getLogger("cakupan.contributions").setLevel(logging.DEBUG)`)."""

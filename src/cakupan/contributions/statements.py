@@ -42,6 +42,7 @@ from cakupan.contributions.ledger import settle
 from cakupan.contributions.models import Payment, PaymentStatement
 from cakupan.contributions.sql import (
     T,
+    bulk_cache,
     copy_frame,
     drop_temp,
     execute,
@@ -702,6 +703,18 @@ def statement_import(
     refused, unless `partial` (then the good rows). `statement` is the upload the page keeps
     between preview and save; without one a PaymentStatement is created when rows are saved.
     Raises StatementRefused when the file cannot be read or lacks a required column."""
+    with bulk_cache():
+        return _import(path, user, partial, dry_run, original_name, statement)
+
+
+def _import(
+    path: Path | str,
+    user: User | None,
+    partial: bool,
+    dry_run: bool,
+    original_name: str | None,
+    statement: PaymentStatement | None,
+) -> StatementResult:
     path = Path(path)
     name = original_name or (statement.original_name if statement else path.name)
     today = timezone.localdate()
