@@ -159,9 +159,9 @@ def bulk_cache(mib: int = 512) -> Iterator[None]:
     """On SQLite, a larger page cache for this connection while a bulk path runs. A million-row
     statement walks B-trees (bills, payments, allocations and their indexes) far larger than
     the 64 MiB every connection keeps (settings), and each page that falls out is read from
-    the file again: at a million rows that made matching and settling 2–3 times slower per row
-    than at 200,000. The pages are only held once read, and the cache is cut back afterwards.
-    PostgreSQL's cache is the server's."""
+    the file again (docs/benchmarks.md: matching and the allocations insert took about half as
+    long with it, for some 400 MiB more at the peak). Pages are held only once read, and the
+    cache is cut back afterwards. PostgreSQL's cache is the server's."""
     if connection.vendor != "sqlite":
         yield
         return
