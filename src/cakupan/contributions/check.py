@@ -9,7 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cakupan.accounts.models import User
+from cakupan.contributions.models import PaymentStatement
 from cakupan.contributions.sql import T, fetch
+
+# Links written without a foreign-key constraint in the database (models.Payment explains
+# why): (check, table, column, table pointed at, what the column names).
+LINKS = [
+    ("payment_without_account", T.payment, "account_id", T.account, "payer account"),
+    ("payment_without_membership", T.payment, "membership_id", T.membership, "membership"),
+    (
+        "payment_without_statement",
+        T.payment,
+        "statement_id",
+        PaymentStatement._meta.db_table,
+        "statement",
+    ),
+    ("payment_without_recorder", T.payment, "recorded_by_id", User._meta.db_table, "user"),
+    ("allocation_without_payment", T.allocation, "payment_id", T.payment, "payment"),
+    ("allocation_without_bill", T.allocation, "bill_id", T.bill, "bill"),
+]
 
 
 @dataclass(frozen=True)
@@ -40,11 +59,15 @@ def _checks() -> list[tuple[str, str, str]]:
             pay,
             "payer account {0}: payments Rp {1} ≠ allocations Rp {2} + credit Rp {3}",
         ),
-        (
-            "allocation_without_bill",
-            f"""SELECT x.id, x.bill_id FROM {T.allocation} x
-                LEFT JOIN {T.bill} b ON b.id = x.bill_id WHERE b.id IS NULL""",
-            "allocation {0} points at bill {1}, which does not exist",
+        *(
+            (
+                name,
+                f"""SELECT x.id, x.{column} FROM {table} x
+                    LEFT JOIN {target} t ON t.id = x.{column}
+                    WHERE x.{column} IS NOT NULL AND t.id IS NULL""",
+                f"{table.split('_', 1)[1]} {{0}} points at {what} {{1}}, which does not exist",
+            )
+            for name, table, column, target, what in LINKS
         ),
         (
             "bill_reference_missing",

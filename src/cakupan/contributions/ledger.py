@@ -11,14 +11,30 @@ payer's credit, carried to the next bills.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import polars as pl
 from django.db import connection
 
 from cakupan.contributions.allocate import allocate
-from cakupan.contributions.sql import T, copy_rows, day, drop_temp, execute, fetch, now, temp_table
+from cakupan.contributions.sql import (
+    T,
+    copy_frame,
+    copy_rows,
+    day,
+    drop_temp,
+    execute,
+    fetch,
+    now,
+    temp_table,
+    timed,
+)
+
+log = logging.getLogger(__name__)
 
 SCOPE = "tmp_settle_accounts"
 
@@ -52,11 +68,49 @@ def _scope(account_ids: list[int] | None, payments_of_statement: int | None) -> 
 # knows nothing of a temporary table's size and would otherwise scan the whole ledger).
 
 
-def _funds() -> list[tuple]:
-    """Payments of the scoped accounts with money not yet spent: id, account, remaining,
-    paid_on, invoice, membership; in spending order (oldest payment first). Only accounts with
-    credit can have any, which keeps the scan to them."""
-    return fetch(
+def _read(sql: str, params: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    """A query's rows as a frame (SQLite may give a date as text)."""
+    rows = fetch(sql, params)
+    texts = (
+        [
+            c
+            for i, (c, t) in enumerate(schema.items())
+            if t == pl.Date and isinstance(rows[0][i], str)
+        ]
+        if rows
+        else []
+    )
+    frame = pl.DataFrame(
+        rows, schema={c: pl.String if c in texts else t for c, t in schema.items()}, orient="row"
+    )
+    return frame.with_columns(pl.col(c).str.slice(0, 10).str.to_date("%Y-%m-%d") for c in texts)
+
+
+FUNDS = {
+    "id": pl.Int64,
+    "account": pl.Int64,
+    "left": pl.Int64,
+    "day": pl.Date,
+    "invoice": pl.Int64,
+    "membership": pl.Int64,
+}
+BILLS = {
+    "id": pl.Int64,
+    "account": pl.Int64,
+    "left": pl.Int64,
+    "invoice": pl.Int64,
+    "membership": pl.Int64,
+}
+
+
+def _funds(statement_id: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(funds, received). Funds: payments of the scoped accounts with money not yet spent (id,
+    account, left, day paid, invoice, membership), in spending order (oldest payment first).
+    Money already received is in the accounts' credit, which keeps that scan to accounts with
+    credit. The payments of statement `statement_id` are new (nothing spent, not yet credited):
+    read apart, by the statement's index, and `received` sums them per account."""
+    other = "AND (p.statement_id IS NULL OR p.statement_id <> %s)" if statement_id else ""
+    funds = _read(
         f"""
         SELECT p.id, p.account_id, p.amount - COALESCE(SUM(al.amount), 0) AS remaining,
                p.paid_on, p.invoice_id, p.membership_id
@@ -65,19 +119,31 @@ def _funds() -> list[tuple]:
         CROSS JOIN {T.payment} p
         LEFT JOIN {T.allocation} al ON al.payment_id = p.id
         WHERE a.id = s.account_id AND a.credit > 0 AND p.account_id = a.id
-          AND p.reverses_id IS NULL
+          AND p.reverses_id IS NULL {other}
           AND NOT EXISTS (SELECT 1 FROM {T.payment} r WHERE r.reverses_id = p.id)
         GROUP BY p.id, p.account_id, p.amount, p.paid_on, p.invoice_id, p.membership_id
         HAVING p.amount - COALESCE(SUM(al.amount), 0) > 0
-        ORDER BY p.paid_on, p.id
-        """
+        """,
+        [statement_id] if statement_id else [],
+        FUNDS,
     )
+    received = pl.DataFrame(schema={"account": pl.Int64, "received": pl.Int64})
+    if statement_id:
+        new = _read(
+            f"""SELECT p.id, p.account_id, p.amount, p.paid_on, p.invoice_id, p.membership_id
+                FROM {T.payment} p WHERE p.statement_id = %s AND p.account_id IS NOT NULL""",
+            [statement_id],
+            FUNDS,
+        )
+        received = new.group_by("account").agg(pl.col("left").sum().alias("received"))
+        funds = pl.concat([funds, new])
+    return funds.sort("day", "id"), received
 
 
-def _bills() -> list[tuple]:
-    """Unpaid (or partly paid) live bills of the scoped accounts: id, account, outstanding,
-    invoice, membership; oldest month first."""
-    return fetch(
+def _bills() -> pl.DataFrame:
+    """Unpaid (or partly paid) live bills of the scoped accounts: id, account, outstanding
+    (left), invoice, membership; oldest month first."""
+    return _read(
         f"""
         SELECT b.id, b.account_id, b.amount - COALESCE(SUM(al.amount), 0) AS outstanding,
                b.invoice_id, b.membership_id
@@ -89,91 +155,117 @@ def _bills() -> list[tuple]:
         GROUP BY b.id, b.account_id, b.amount, b.invoice_id, b.membership_id, b.month
         HAVING b.amount - COALESCE(SUM(al.amount), 0) > 0
         ORDER BY b.month, b.membership_id, b.id
-        """
+        """,
+        (),
+        BILLS,
     )
 
 
-def _column(rows: list[tuple], i: int, dtype: Any = np.int64) -> np.ndarray:
-    return np.array([r[i] if r[i] is not None else -1 for r in rows], dtype=dtype)
+def _spend(funds: pl.DataFrame, bills: pl.DataFrame) -> tuple[np.ndarray, ...]:
+    """(fund rows, bill rows, amounts, what each bill has left) in the order of the module
+    docstring."""
+
+    def column(frame: pl.DataFrame, name: str) -> np.ndarray:
+        return frame[name].fill_null(-1).to_numpy().astype(np.int64)
+
+    f_acc, f_left = column(funds, "account"), column(funds, "left")
+    b_acc, b_left = column(bills, "account"), column(bills, "left")
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def spend(f_key: np.ndarray, b_key: np.ndarray, fsel: np.ndarray, bsel: np.ndarray):
+        if len(fsel) and len(bsel):
+            spent = allocate(f_key[fsel], f_left[fsel], b_key[bsel], b_left[bsel])
+            fr, br = fsel[spent.fund], bsel[spent.bill]
+            np.subtract.at(f_left, fr, spent.amount)
+            np.subtract.at(b_left, br, spent.amount)
+            parts.append((fr, br, spent.amount))
+
+    # 1. payments naming an invoice, then a membership: their own bills first
+    for name in ("invoice", "membership"):
+        f_target, b_target = column(funds, name), column(bills, name)
+        fsel = np.flatnonzero((f_target >= 0) & (f_left > 0))
+        bsel = np.flatnonzero(np.isin(b_target, f_target[fsel]) & (b_left > 0))
+        spend(f_target, b_target, fsel, bsel)
+    # 2. everything left: the payer's oldest unpaid month first
+    spend(f_acc, b_acc, np.flatnonzero(f_left > 0), np.flatnonzero(b_left > 0))
+    empty = np.zeros(0, dtype=np.int64)
+    fr, br, amounts = (np.concatenate([p[i] for p in parts]) if parts else empty for i in range(3))
+    return fr, br, amounts, b_left
 
 
 def settle(*, account_ids: list[int] | None = None, statement_id: int | None = None) -> Settled:
     """Spend the scoped payers' unspent money on their unpaid bills (module docstring), then
     bring each touched bill's paid state and each account's credit up to date. Runs inside the
-    caller's transaction."""
-    _scope(account_ids, statement_id)
+    caller's transaction. With `statement_id`, the statement's payments are new and their money
+    not yet in credit: each account's credit changes by what it received less what was spent,
+    so a payer whose money all went on bills keeps his credit row untouched."""
+    with timed(log, "settle scope"):
+        _scope(account_ids, statement_id)
     try:
-        funds, bills = _funds(), _bills()
-        if not funds or not bills:
-            return Settled(0, 0, 0)
-        f_id, f_acc, f_left = _column(funds, 0), _column(funds, 1), _column(funds, 2)
-        f_inv, f_mem = _column(funds, 4), _column(funds, 5)
-        paid_on = [r[3] for r in funds]
-        b_id, b_acc, b_left = _column(bills, 0), _column(bills, 1), _column(bills, 2)
-        b_inv, b_mem = _column(bills, 3), _column(bills, 4)
-
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        # 1. payments naming an invoice, then a membership: their own bills first
-        for f_target, b_target in ((f_inv, b_inv), (f_mem, b_mem)):
-            fsel = np.flatnonzero((f_target >= 0) & (f_left > 0))
-            bsel = np.flatnonzero(np.isin(b_target, f_target[fsel]) & (b_left > 0))
-            if len(fsel) and len(bsel):
-                spent = allocate(f_target[fsel], f_left[fsel], b_target[bsel], b_left[bsel])
-                fr, br = fsel[spent.fund], bsel[spent.bill]
-                np.subtract.at(f_left, fr, spent.amount)
-                np.subtract.at(b_left, br, spent.amount)
-                parts.append((fr, br, spent.amount))
-        # 2. everything left: the payer's oldest unpaid month first
-        fsel, bsel = np.flatnonzero(f_left > 0), np.flatnonzero(b_left > 0)
-        if len(fsel) and len(bsel):
-            spent = allocate(f_acc[fsel], f_left[fsel], b_acc[bsel], b_left[bsel])
-            fr, br = fsel[spent.fund], bsel[spent.bill]
-            np.subtract.at(f_left, fr, spent.amount)
-            np.subtract.at(b_left, br, spent.amount)
-            parts.append((fr, br, spent.amount))
-        if not parts:
-            return Settled(0, 0, 0)
-        fr = np.concatenate([p[0] for p in parts])
-        br = np.concatenate([p[1] for p in parts])
-        amounts = np.concatenate([p[2] for p in parts])
-        created = now()
-        # the day each fund counts from, converted once per distinct day
-        f_day = np.array(
-            [d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)) for d in paid_on]
+        with timed(log, "settle funds"):
+            funds, received = _funds(statement_id)
+        with timed(log, "settle bills"):
+            bills = _bills()
+        fr, br, amounts, b_left = _spend(funds, bills)
+        paid = 0
+        if len(fr):
+            days = funds["day"].gather(fr)
+            with timed(log, "settle allocations insert"):
+                copy_frame(
+                    T.allocation,
+                    pl.DataFrame(
+                        {
+                            "payment_id": funds["id"].to_numpy()[fr],
+                            "bill_id": bills["id"].to_numpy()[br],
+                            "amount": amounts,
+                            "effective_on": days,
+                        }
+                    ).with_columns(created_at=pl.lit(now())),
+                )
+            # bills the allocations completed: paid on the day of the latest money reaching them
+            reached = pl.DataFrame({"row": br, "day": days}).group_by("row").agg(pl.max("day"))
+            done = reached.filter(pl.Series(b_left[reached["row"].to_numpy()] == 0))
+            with timed(log, "settle bills paid"):
+                paid = _bills_paid(
+                    pl.DataFrame(
+                        {"bill_id": bills["id"].gather(done["row"]), "paid_on": done["day"]}
+                    )
+                )
+        spent = pl.DataFrame({"account": funds["account"].to_numpy()[fr], "spent": amounts})
+        deltas = (
+            received.join(
+                spent.group_by("account").agg(pl.col("spent").sum()),
+                on="account",
+                how="full",
+                coalesce=True,
+            )
+            .select("account", delta=pl.col("received").fill_null(0) - pl.col("spent").fill_null(0))
+            .filter(pl.col("delta") != 0)
         )
-        days = {d: day(d) for d in set(f_day.tolist())}
-        rows = [
-            (int(f_id[f]), int(b_id[b]), int(a), days[f_day[f]], created)
-            for f, b, a in zip(fr.tolist(), br.tolist(), amounts.tolist(), strict=True)
-        ]
-        copy_rows(
-            T.allocation,
-            ["payment_id", "bill_id", "amount", "effective_on", "created_at"],
-            rows,
-        )
-        # bills the allocations completed: paid on the day of the latest money that reached them
-        ordinal = np.array([d.toordinal() for d in f_day], dtype=np.int64)[fr]
-        last = np.zeros(len(b_id), dtype=np.int64)
-        np.maximum.at(last, br, ordinal)
-        done = np.flatnonzero((b_left == 0) & (last > 0))
-        paid = _bills_paid(
-            [(int(b_id[b]), day(dt.date.fromordinal(int(last[b])))) for b in done.tolist()]
-        )
-        spent_by = np.bincount(f_acc[fr], weights=amounts) if len(fr) else np.zeros(0)
-        accounts = np.flatnonzero(spent_by)
-        credit_add({int(a): -int(spent_by[a]) for a in accounts})
-        return Settled(len(rows), int(amounts.sum()), paid)
+        with timed(log, "settle credit"):
+            credit_add(dict(deltas.iter_rows()))
+        return Settled(len(fr), int(amounts.sum()), paid)
     finally:
         drop_temp(SCOPE)
 
 
-def _bills_paid(paid: list[tuple[int, Any]]) -> int:
-    """Mark bills paid on the given days (and no longer reopened), set-based."""
-    if not paid:
+def _bills_paid(paid: pl.DataFrame) -> int:
+    """Mark bills (bill_id) paid on the given days (paid_on), and no longer reopened."""
+    if not paid.height:
         return 0
+    if connection.vendor == "sqlite":
+        # the ids of each day as one JSON array: no temporary table to fill row by row
+        return sum(
+            execute(
+                f"UPDATE {T.bill} SET paid_on = %s, unpaid_from = NULL "
+                "WHERE id IN (SELECT value FROM json_each(%s))",
+                [day(paid_on), json.dumps(bills["bill_id"].to_list())],
+            )
+            for (paid_on,), bills in paid.group_by("paid_on")
+        )
     temp_table("tmp_paid", "bill_id bigint PRIMARY KEY, paid_on date NOT NULL")
     try:
-        copy_rows("tmp_paid", ["bill_id", "paid_on"], paid)
+        copy_frame("tmp_paid", paid)
         return execute(
             f"UPDATE {T.bill} SET paid_on = t.paid_on, unpaid_from = NULL "
             f"FROM tmp_paid t WHERE {T.bill}.id = t.bill_id"

@@ -129,13 +129,14 @@ class Bill(models.Model):
     """What one membership owes for one month, and to whose account it is billed; priced by the
     rules engine (rule_ids cite the rule sets)."""
 
-    # Indexes are few on purpose (each one costs every insert of a million-row billing run):
-    # membership and account are served by the composite indexes below, programme through
-    # the invoice. The references are not database constraints either: PostgreSQL checks
-    # each one row by row at commit, locking the referenced row (a million-row run spent
-    # more time there than inserting). Bills are only ever inserted by INSERT … SELECT from
-    # the rows they reference, Django still enforces on_delete, and `cakupan ledger check`
-    # (bill_reference_missing) finds a bill whose reference is gone.
+    # Indexes are few on purpose (each one costs every insert of a million-row billing run,
+    # and on PostgreSQL every bill a statement marks paid): membership and account are served
+    # by the composite indexes below, programme through the invoice. The references are not
+    # database constraints either: PostgreSQL checks each one row by row at commit, locking
+    # the referenced row (a million-row run spent more time there than inserting). Bills are
+    # only ever inserted by INSERT … SELECT from the rows they reference, Django still
+    # enforces on_delete, and `cakupan ledger check` (bill_reference_missing) finds a bill
+    # whose reference is gone.
     membership = models.ForeignKey(
         "membership.Membership",
         on_delete=models.PROTECT,
@@ -166,6 +167,7 @@ class Bill(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="bills",
+        db_index=False,
         db_constraint=False,
     )
     gross = models.BigIntegerField()
@@ -208,6 +210,11 @@ class Bill(models.Model):
                 name="bill_live_paid",
             ),
             models.Index(fields=["account", "month"], name="bill_account_month"),
+            # a worker's own bills have no invoice: kept out of the index (every paid bill's
+            # new row version is written to each index it is in)
+            models.Index(
+                fields=["invoice"], condition=Q(invoice__isnull=False), name="bill_invoice"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -265,7 +272,11 @@ class Payment(models.Model):
     # Indexes are few on purpose, as on Bill: a million-row statement pays for each one. The
     # reference is unique by a constraint (no second pattern index on PostgreSQL); account
     # queries use payment_account_paid; invoice, membership and reversal links are indexed
-    # only where set.
+    # only where set. The links a statement writes on every row (account, membership,
+    # statement, recorded_by; and an allocation's payment and bill) have no foreign-key
+    # constraint in the database: PostgreSQL checks one by a trigger per row and key at
+    # commit, which locks the row pointed at (a third of a million-row statement's time).
+    # `cakupan ledger check` verifies each of them instead (contributions.check, LINKS).
     reference = models.CharField(_("reference"), max_length=80)
     account = models.ForeignKey(
         PayerAccount,
@@ -274,6 +285,7 @@ class Payment(models.Model):
         on_delete=models.PROTECT,
         related_name="payments",
         db_index=False,
+        db_constraint=False,
     )
     amount = models.BigIntegerField(_("amount (Rp)"))
     paid_on = models.DateField(_("paid on"))
@@ -295,11 +307,17 @@ class Payment(models.Model):
         on_delete=models.PROTECT,
         related_name="payments",
         db_index=False,
+        db_constraint=False,
     )
     target_text = models.CharField(_("invoice or membership as given"), max_length=80, blank=True)
     unmatched_reason = models.CharField(max_length=20, choices=Unmatched.choices, blank=True)
     statement = models.ForeignKey(
-        PaymentStatement, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+        PaymentStatement,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        db_constraint=False,
     )
     reverses = models.ForeignKey(
         "self",
@@ -317,6 +335,7 @@ class Payment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -367,8 +386,12 @@ class Allocation(models.Model):
     """Part of a payment spent on a bill (negative: undoing an earlier allocation).
     `effective_on` is the day the money counts for the bill: the payment's date."""
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
-    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="allocations")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="allocations", db_constraint=False
+    )
+    bill = models.ForeignKey(
+        Bill, on_delete=models.PROTECT, related_name="allocations", db_constraint=False
+    )
     amount = models.BigIntegerField()
     effective_on = models.DateField()
     reverses = models.ForeignKey(

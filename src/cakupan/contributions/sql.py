@@ -4,10 +4,15 @@ bulk inserts (COPY on PostgreSQL, one executemany on SQLite)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
+import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import polars as pl
 from django.db import connection
 
 from cakupan.contributions.models import (
@@ -87,6 +92,36 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
+def copy_frame(table: str, frame: pl.DataFrame) -> None:
+    """Insert a frame's rows: COPY … FORMAT csv on PostgreSQL (Polars writes the text, no row
+    passes through Python), sql.copy_rows (one executemany) elsewhere."""
+    if not frame.height:
+        return
+    if connection.vendor != "postgresql":
+        # dates as SQLite keeps them (ISO text), no adapter per value
+        frame = frame.with_columns(pl.col(pl.Date).cast(pl.String))
+        if frame.width == 1:
+            # one column (a temporary table of keys): one JSON array, unpacked by SQLite
+            execute(
+                f"INSERT INTO {table} ({frame.columns[0]}) SELECT value FROM json_each(%s)",
+                [json.dumps(frame.to_series().to_list())],
+            )
+        else:
+            copy_rows(table, frame.columns, frame.rows())
+        return
+    names = ", ".join(frame.columns)
+    # an empty text is '' (quoted or not), never NULL: only non-text columns can be null
+    texts = [c for c, t in frame.schema.items() if t == pl.String]
+    keep = f", FORCE_NOT_NULL ({', '.join(texts)})" if texts else ""
+    with connection.cursor() as cursor:
+        sql = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv{keep})"
+        with cursor.cursor.copy(sql) as copy:
+            for chunk in frame.iter_slices(200_000):
+                buffer = io.BytesIO()
+                chunk.write_csv(buffer, include_header=False, null_value="")  # COPY input
+                copy.write(buffer.getvalue())
+
+
 def fetch(sql: str, params: Any = ()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -135,3 +170,37 @@ def analyze_stale(*tables: str) -> None:
     with connection.cursor() as cursor:
         for (name,) in stale:
             cursor.execute(f'ANALYZE "{name}"')
+
+
+@contextmanager
+def bulk_cache(mib: int = 512) -> Iterator[None]:
+    """On SQLite, a larger page cache for this connection while a bulk path runs. A million-row
+    statement walks B-trees (bills, payments, allocations and their indexes) far larger than
+    the 64 MiB every connection keeps (settings), and each page that falls out is read from
+    the file again (docs/benchmarks.md: matching and the allocations insert took about half as
+    long with it, for some 400 MiB more at the peak). Pages are held only once read, and the
+    cache is cut back afterwards. PostgreSQL's cache is the server's."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    ((previous,),) = fetch("PRAGMA cache_size")
+    execute(f"PRAGMA cache_size = -{mib * 1024}")
+    try:
+        yield
+    finally:
+        execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+@contextmanager
+def timed(log: logging.Logger, what: str) -> Iterator[None]:
+    """Log at DEBUG how many seconds the block took (the bulk paths' stages, for benchmarks:
+    `logging.getLogger("cakupan.contributions").setLevel(logging.DEBUG)`)."""
+    if not log.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        log.debug("%s: %.2f s (this process's CPU %.2f s)", what, wall, cpu)

@@ -10,9 +10,11 @@ same stages as list imports, set-based from end to end:
    tables and joins, never one query per row); what matches nothing waits in the unmatched
    queue with its reason (unknown_reference, unknown_payer, no_bill);
 4. save: one transaction: the payers' accounts that do not exist yet, every payment in one COPY
-   (PostgreSQL) or executemany (SQLite), each account's credit raised by its total, and one
-   `ledger.settle(statement_id=…)` that spends it all. All-or-nothing, unless `partial`: then
-   the good rows are saved and the refused ones listed.
+   (PostgreSQL) or executemany (SQLite), and one `ledger.settle(statement_id=…)` that spends
+   them and credits each account what is left. All-or-nothing, unless `partial`: then the good
+   rows are saved and the refused ones listed.
+
+Each stage logs its seconds at DEBUG (logger cakupan.contributions.statements).
 
 `statement_import` drives the stages for the web page, the API and `cakupan payments import`.
 """
@@ -21,8 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,17 +38,19 @@ from django.utils.translation import gettext_lazy
 
 from cakupan.accounts.models import User
 from cakupan.contributions.billing import PREPAY_MONTHS
-from cakupan.contributions.ledger import credit_add, settle
+from cakupan.contributions.ledger import settle
 from cakupan.contributions.models import Payment, PaymentStatement
 from cakupan.contributions.sql import (
     T,
-    copy_rows,
+    bulk_cache,
+    copy_frame,
     drop_temp,
     execute,
     fetch,
     foreign_key_checks_off,
     now,
     temp_table,
+    timed,
 )
 from cakupan.errors import Refused
 from cakupan.membership.imports import FileProblem, read_table
@@ -55,6 +59,8 @@ from cakupan.membership.imports.read import header_key
 from cakupan.money import AmountInvalid, parse_rupiah
 from cakupan.months import add_months
 from cakupan.rules import contribution
+
+log = logging.getLogger(__name__)
 
 # The statement's columns and the headers accepted for each (compared after header_key).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -320,7 +326,7 @@ def _check(frame: pl.DataFrame, today: dt.date) -> tuple[pl.DataFrame, pl.DataFr
 def _fill(table: str, column: str, values: list | pl.Series) -> None:
     """Fill a one-column temporary table in one COPY (Polars writes the text on PostgreSQL),
     and give the planner its size: PostgreSQL never analyses a temporary table by itself."""
-    _copy_frame(table, pl.DataFrame({column: values}))
+    copy_frame(table, pl.DataFrame({column: values}))
     if connection.vendor == "postgresql":
         execute(f"ANALYZE {table}")
 
@@ -591,27 +597,6 @@ def _prepay(frame: pl.DataFrame, today: dt.date) -> pl.DataFrame:
 # -- 4. save ---------------------------------------------------------------------------------
 
 
-def _copy_frame(table: str, frame: pl.DataFrame) -> None:
-    """Insert a frame's rows: COPY … FORMAT csv on PostgreSQL (Polars writes the text, no row
-    passes through Python), sql.copy_rows (one executemany) elsewhere."""
-    if not frame.height:
-        return
-    if connection.vendor != "postgresql":
-        copy_rows(table, frame.columns, frame.rows())
-        return
-    names = ", ".join(frame.columns)
-    # an empty text is '' (quoted or not), never NULL: only non-text columns can be null
-    texts = [c for c, t in frame.schema.items() if t == pl.String]
-    keep = f", FORCE_NOT_NULL ({', '.join(texts)})" if texts else ""
-    with connection.cursor() as cursor:
-        sql = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv{keep})"
-        with cursor.cursor.copy(sql) as copy:
-            for chunk in frame.iter_slices(200_000):
-                buffer = io.BytesIO()
-                chunk.write_csv(buffer, include_header=False, null_value="")  # COPY input
-                copy.write(buffer.getvalue())
-
-
 def _create_accounts(frame: pl.DataFrame) -> pl.DataFrame:
     """Open the accounts the matched payers do not have yet, in bulk, and fill account_id."""
     missing = frame.filter((pl.col("reason") == "") & pl.col("account_id").is_null())
@@ -623,12 +608,13 @@ def _create_accounts(frame: pl.DataFrame) -> pl.DataFrame:
         .rename({"account_sponsor": "sponsor_id", "account_membership": "membership_id"})
         .with_columns(credit=pl.lit(0, dtype=pl.Int64))
     )
-    _copy_frame(T.account, new)
+    copy_frame(T.account, new)
     return _account_ids(frame)
 
 
 def _save(frame: pl.DataFrame, *, user: User | None, statement: PaymentStatement) -> dict[str, int]:
-    frame = _create_accounts(frame)
+    with timed(log, "statement accounts"):
+        frame = _create_accounts(frame)
     recorded_at = now()
     payments = frame.select(
         pl.col("reference"),
@@ -646,18 +632,11 @@ def _save(frame: pl.DataFrame, *, user: User | None, statement: PaymentStatement
         pl.lit(user.pk if user else None, dtype=pl.Int64).alias("recorded_by_id"),
         pl.lit(recorded_at).alias("recorded_at"),
     )
-    if connection.vendor != "postgresql":
-        payments = payments.with_columns(pl.col("paid_on").cast(pl.String))
-    # in reference order, the unique index grows at its end instead of all over its pages
-    _copy_frame(T.payment, payments.sort("reference"))
-    credits = (
-        frame.filter(pl.col("reason") == "")
-        .group_by("account_id")
-        .agg(pl.col("amount_rp").sum())
-        .iter_rows()
-    )
-    credit_add({int(a): int(s) for a, s in credits})
-    settled = settle(statement_id=statement.pk)
+    with timed(log, "statement payments insert"):
+        # in reference order, the unique index grows at its end instead of all over its pages
+        copy_frame(T.payment, payments.sort("reference"))
+    with timed(log, "statement settle"):
+        settled = settle(statement_id=statement.pk)
     allocated, bills_paid = settled.amount, settled.bills_paid
     return {"recorded": frame.height, "allocated": int(allocated), "bills_paid": int(bills_paid)}
 
@@ -724,16 +703,35 @@ def statement_import(
     refused, unless `partial` (then the good rows). `statement` is the upload the page keeps
     between preview and save; without one a PaymentStatement is created when rows are saved.
     Raises StatementRefused when the file cannot be read or lacks a required column."""
+    with bulk_cache():
+        return _import(path, user, partial, dry_run, original_name, statement)
+
+
+def _import(
+    path: Path | str,
+    user: User | None,
+    partial: bool,
+    dry_run: bool,
+    original_name: str | None,
+    statement: PaymentStatement | None,
+) -> StatementResult:
     path = Path(path)
     name = original_name or (statement.original_name if statement else path.name)
     today = timezone.localdate()
-    frame, problem_frame, blank = _check(read_statement(path, original_name=name), today)
+    with timed(log, "statement read"):
+        read = read_statement(path, original_name=name)
+    with timed(log, "statement check"):
+        frame, problem_frame, blank = _check(read, today)
     rejected_rows = set(problem_frame["row"].to_list())
     good = frame.filter(~pl.col("_row").is_in(list(rejected_rows)))
-    done = _already_recorded(good["reference"])
-    skipped = good.filter(pl.col("reference").is_in(list(done)))
-    todo = good.filter(~pl.col("reference").is_in(list(done)))
-    todo = _prepay(_match(todo), today)
+    with timed(log, "statement already recorded"):
+        done = _already_recorded(good["reference"])
+        skipped = good.filter(pl.col("reference").is_in(list(done)))
+        todo = good.filter(~pl.col("reference").is_in(list(done)))
+    with timed(log, "statement match"):
+        todo = _match(todo)
+    with timed(log, "statement prepay"):
+        todo = _prepay(todo, today)
     all_problems = pl.concat([problem_frame, _unmatched_problems(todo)])
     matched = todo.filter(pl.col("reason") == "")
     counts: dict[str, int] = {
@@ -772,7 +770,8 @@ def statement_import(
         return result
 
     try:
-        with foreign_key_checks_off(), transaction.atomic():
+        saving = timed(log, "statement save (commit included)")
+        with saving, foreign_key_checks_off(), transaction.atomic():
             if statement is None:
                 statement = PaymentStatement.objects.create(
                     original_name=name[:255],

@@ -362,6 +362,13 @@ def test_grid_marks_the_arrears_months(malang):
         ("UPDATE contributions_bill SET account_id = 987654", "bill_reference_missing"),
         ("UPDATE contributions_bill SET invoice_id = 987654", "bill_reference_missing"),
         ("UPDATE contributions_bill SET run_id = 987654", "bill_reference_missing"),
+        # links without a foreign-key constraint in the database (models.Payment)
+        ("UPDATE contributions_payment SET account_id = 999999", "payment_without_account"),
+        ("UPDATE contributions_payment SET membership_id = 999999", "payment_without_membership"),
+        ("UPDATE contributions_payment SET statement_id = 999999", "payment_without_statement"),
+        ("UPDATE contributions_payment SET recorded_by_id = 999999", "payment_without_recorder"),
+        ("UPDATE contributions_allocation SET payment_id = 999999", "allocation_without_payment"),
+        ("UPDATE contributions_allocation SET bill_id = 999999", "allocation_without_bill"),
     ],
 )
 def test_the_ledger_check_names_a_planted_breach(malang, plant, check):
