@@ -128,6 +128,33 @@ def fetch(sql: str, params: Any = ()) -> list[tuple]:
         return cursor.fetchall()
 
 
+def fetch_prepared(sql: str, params: Any = ()) -> list[tuple]:
+    """`fetch` for a hot query of constant text: on PostgreSQL its plan is prepared once per
+    connection and reused. Django binds parameters into the text on the client, so the server
+    would plan every call afresh: for the hospital's look-up (five tables) planning took
+    0.4–0.6 ms against 0.1 ms to run it. Elsewhere, `fetch`."""
+    if connection.vendor != "postgresql":
+        return fetch(sql, params)
+    import psycopg
+    from django.db.backends.utils import CursorDebugWrapper
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns psycopg's preparing off (prepare_threshold None); a threshold no query
+        # reaches lets only the queries asked with prepare=True be prepared
+        raw.prepare_threshold = 2**31 - 1
+    # a cursor that sends the parameters apart from the text, so that the plan can be kept;
+    # logged and counted as Django's own cursors are when queries are logged (tests, DEBUG)
+    with psycopg.Cursor(raw) as cursor, connection.wrap_database_errors:
+        if connection.queries_logged:
+            with CursorDebugWrapper(cursor, connection).debug_sql(sql, params):
+                cursor.execute(sql, params, prepare=True)
+        else:
+            cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall()
+
+
 def execute(sql: str, params: Any = ()) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -25,7 +25,7 @@ from cakupan.contributions.selectors import (
     arrears_rules,
     paid_as_of,
 )
-from cakupan.contributions.sql import T, day, fetch
+from cakupan.contributions.sql import T, day, fetch, fetch_prepared
 from cakupan.errors import Refused
 from cakupan.membership.models import Membership
 from cakupan.months import add_months
@@ -112,7 +112,7 @@ def _month_end(month: dt.date) -> dt.date:
 def _lookup(kind: str, value: str, on: dt.date) -> list[tuple]:
     """One row per live bill of the first membership matching (or one row without a bill)."""
     where = "w.nik = %(value)s" if kind == "nik" else "m.number = %(value)s"
-    return fetch(
+    return fetch_prepared(
         f"""
         SELECT m.id, m.number, m.start_month, m.end_month, w.id, w.nik, w.full_name,
                b.month, CASE WHEN {paid_as_of("b")} THEN 1 ELSE 0 END,

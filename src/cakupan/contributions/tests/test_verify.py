@@ -397,3 +397,21 @@ def test_the_hospital_desk_reads_yes_or_no_in_a_browser(page, live_server, make_
     page.locator("[data-testid=verdict]", has_text="TIDAK").wait_for()
     assert "Belum aktif" in page.get_by_test_id("state").inner_text()
     assert NikAccessLog.objects.filter(action="verify").count() == 2
+
+
+def test_the_lookup_is_planned_once_per_connection_on_postgresql(clerk, self_payer):
+    """sql.fetch_prepared: planning the five-table look-up cost four times running it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL keeps prepared plans; SQLite caches its own statements")
+    for _ in range(3):
+        verify("membership", self_payer.number, D(2026, 5, 20))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%JOIN registry_worker w ON w.id = m.worker_id%"],
+        )
+        assert cursor.fetchone()[0] == 1
+    # and it still answers from the ledger
+    assert verify("membership", self_payer.number, D(2026, 5, 20)).state.state == "arrears"
