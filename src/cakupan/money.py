@@ -42,7 +42,10 @@ def parse_rupiah(value: object) -> int:
         if not text.isascii() or not _NUMBER.match(text):
             raise AmountInvalid(value)
         digits = re.sub(r"[.,]0{1,2}$", "", text) if re.search(r"[.,]\d{1,2}$", text) else text
-        amount = int(re.sub(r"[.,\s]", "", digits))
+        digits = re.sub(r"[.,\s]", "", digits).lstrip("0") or "0"
+        if len(digits) > len(str(MAX_RUPIAH)):  # too big anyway; int() refuses 4,300 digits
+            raise AmountInvalid(value)
+        amount = int(digits)
     if not 0 <= amount <= MAX_RUPIAH:
         raise AmountInvalid(value)
     return amount
