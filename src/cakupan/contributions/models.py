@@ -135,7 +135,7 @@ class Bill(models.Model):
     # database constraints either: PostgreSQL checks each one row by row at commit, locking
     # the referenced row (a million-row run spent more time there than inserting). Bills are
     # only ever inserted by INSERT … SELECT from the rows they reference, Django still
-    # enforces on_delete, and `cakupan ledger check` (bill_reference_missing) finds a bill
+    # enforces on_delete, and `cakupan ledger check` (the bill_without_… link checks) finds a bill
     # whose reference is gone.
     membership = models.ForeignKey(
         "membership.Membership",

@@ -358,10 +358,10 @@ def test_grid_marks_the_arrears_months(malang):
         ("UPDATE contributions_bill SET paid_on = NULL", "paid_date_drift"),
         ("UPDATE contributions_allocation SET amount = amount + 100", "payments_balance"),
         # the bills' references are not database constraints (models.Bill): the check is
-        ("UPDATE contributions_bill SET membership_id = 987654", "bill_reference_missing"),
-        ("UPDATE contributions_bill SET account_id = 987654", "bill_reference_missing"),
-        ("UPDATE contributions_bill SET invoice_id = 987654", "bill_reference_missing"),
-        ("UPDATE contributions_bill SET run_id = 987654", "bill_reference_missing"),
+        ("UPDATE contributions_bill SET membership_id = 987654", "bill_without_membership"),
+        ("UPDATE contributions_bill SET account_id = 987654", "bill_without_account"),
+        ("UPDATE contributions_bill SET invoice_id = 987654", "bill_without_invoice"),
+        ("UPDATE contributions_bill SET run_id = 987654", "bill_without_run"),
         # links without a foreign-key constraint in the database (models.Payment)
         ("UPDATE contributions_payment SET account_id = 999999", "payment_without_account"),
         ("UPDATE contributions_payment SET membership_id = 999999", "payment_without_membership"),
@@ -386,7 +386,7 @@ def test_the_ledger_check_names_the_missing_reference_of_a_bill(malang):
     billing_run(month="2026-11")
     bill = bill_of(m, "2026-11")
     execute(f"UPDATE contributions_bill SET programme_id = 424242 WHERE id = {bill.pk}")
-    [breach] = [b for b in ledger_check() if b.check == "bill_reference_missing"]
+    [breach] = [b for b in ledger_check() if b.check == "bill_without_programme"]
     assert breach.message == f"bill {bill.pk} points at programme 424242, which does not exist"
 
 
