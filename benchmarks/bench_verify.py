@@ -109,7 +109,8 @@ def _child(db: str) -> int:
     today = timezone.localdate()
     billing_run(month=today.replace(day=1))
     execute(
-        f"UPDATE {T.bill} SET paid_on = %s WHERE membership_id %% 3 <> 2",
+        f"INSERT INTO {T.paid} (bill_id, membership_id, month, paid_on) "
+        f"SELECT id, membership_id, month, %s FROM {T.bill} WHERE membership_id %% 3 <> 2",
         [day(today.replace(day=1))],
     )
     user, _ = user_create(username="rs-bench", role="hospital")

@@ -28,6 +28,7 @@ from cakupan.contributions.models import BillingRun, Invoice
 from cakupan.contributions.sql import (
     T,
     analyze_stale,
+    bill_unpaid,
     copy_rows,
     day,
     drop_temp,
@@ -161,7 +162,7 @@ def _void_changed(p: dict) -> int:
                 FROM {T.funding} fa JOIN {T.membership} m ON m.id = fa.membership_id
                 WHERE {_covering(p)}
             ) cur ON cur.membership_id = b.membership_id
-            WHERE b.month = %(month)s AND b.voided_at IS NULL AND b.paid_on IS NULL
+            WHERE b.month = %(month)s AND b.voided_at IS NULL
               {_only_bills(p)}
               AND (cur.membership_id IS NULL OR cur.payer <> COALESCE(b.programme_id, 0))
               AND NOT EXISTS (SELECT 1 FROM {T.allocation} al WHERE al.bill_id = b.id)
@@ -382,7 +383,7 @@ def month_bill(
             f"""
             SELECT a.id FROM {T.account} a WHERE a.credit > 0 AND EXISTS (
                 SELECT 1 FROM {T.bill} b WHERE b.account_id = a.id AND b.month = %(month)s
-                AND b.voided_at IS NULL AND b.paid_on IS NULL
+                AND b.voided_at IS NULL AND {bill_unpaid("b")}
                 {_only_bills(p)})
             """,
             p,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cakupan.accounts.models import User
 from cakupan.contributions.models import PaymentStatement
-from cakupan.contributions.sql import T, fetch
+from cakupan.contributions.sql import T, bill_unpaid, fetch
 
 # Links written without a foreign-key constraint in the database (models.Bill and
 # models.Payment explain why): (check, table, column, table pointed at, what the column names).
@@ -33,6 +33,7 @@ LINKS = [
     ("payment_without_recorder", T.payment, "recorded_by_id", User._meta.db_table, "user"),
     ("allocation_without_payment", T.allocation, "payment_id", T.payment, "payment"),
     ("allocation_without_bill", T.allocation, "bill_id", T.bill, "bill"),
+    ("paid_without_bill", T.paid, "bill_id", T.bill, "bill"),
 ]
 
 
@@ -105,14 +106,28 @@ def _checks() -> list[tuple[str, str, str]]:
         ),
         (
             "paid_date_drift",
-            f"""SELECT b.id, b.paid_on, COALESCE(t.total, 0), b.amount FROM {T.bill} b
+            f"""SELECT b.id, COALESCE(t.total, 0), b.amount, CASE WHEN {bill_unpaid("b")}
+                       THEN 'no open paid period' ELSE 'an open paid period' END
+                FROM {T.bill} b
                 LEFT JOIN (SELECT bill_id, SUM(amount) AS total FROM {T.allocation}
                            GROUP BY bill_id) t ON t.bill_id = b.id
-                WHERE (b.paid_on IS NOT NULL AND b.unpaid_from IS NULL
-                       AND COALESCE(t.total, 0) < b.amount)
-                   OR ((b.paid_on IS NULL OR b.unpaid_from IS NOT NULL)
-                       AND b.amount > 0 AND COALESCE(t.total, 0) >= b.amount)""",
-            "bill {0}: marked paid on {1} but allocations Rp {2} vs amount Rp {3} disagree",
+                WHERE b.voided_at IS NULL AND (
+                    (NOT {bill_unpaid("b")} AND COALESCE(t.total, 0) < b.amount)
+                    OR ({bill_unpaid("b")} AND b.amount > 0
+                        AND COALESCE(t.total, 0) >= b.amount))""",
+            "bill {0}: allocations Rp {1} against its amount Rp {2} disagree with {3}",
+        ),
+        (
+            "paid_period_mismatch",
+            f"""SELECT bp.id, bp.bill_id FROM {T.paid} bp
+                JOIN {T.bill} b ON b.id = bp.bill_id
+                WHERE b.voided_at IS NOT NULL OR b.membership_id <> bp.membership_id
+                   OR b.month <> bp.month
+                   OR (bp.unpaid_from IS NULL AND EXISTS (
+                        SELECT 1 FROM {T.paid} o WHERE o.membership_id = bp.membership_id
+                        AND o.month = bp.month AND o.unpaid_from IS NULL AND o.id <> bp.id))""",
+            "paid period {0} does not belong to the live bill {1} of its membership and month "
+            "alone",
         ),
         (
             "voided_bill_paid",

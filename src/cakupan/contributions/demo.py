@@ -20,6 +20,7 @@ from cakupan.contributions.models import (
     Allocation,
     Bill,
     BillingRun,
+    BillPaid,
     Card,
     Invoice,
     PayerAccount,
@@ -53,6 +54,7 @@ def demo_ledger_delete() -> None:
     payments.delete()
     Card.objects.filter(membership__worker__source="demo").delete()
     bills = Bill.objects.filter(account__in=accounts)
+    BillPaid.objects.filter(bill__in=bills).delete()
     invoices = Invoice.objects.filter(programme__sponsor__is_demo=True)
     bills.delete()
     invoices.delete()

@@ -11,7 +11,6 @@ payer's credit, carried to the next bills.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from django.db import connection
 from cakupan.contributions.allocate import allocate
 from cakupan.contributions.sql import (
     T,
+    bill_unpaid,
     copy_frame,
     copy_rows,
     day,
@@ -100,6 +100,7 @@ BILLS = {
     "left": pl.Int64,
     "invoice": pl.Int64,
     "membership": pl.Int64,
+    "month": pl.Date,
 }
 
 
@@ -142,16 +143,16 @@ def _funds(statement_id: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def _bills() -> pl.DataFrame:
     """Unpaid (or partly paid) live bills of the scoped accounts: id, account, outstanding
-    (left), invoice, membership; oldest month first."""
+    (left), invoice, membership, month; oldest month first."""
     return _read(
         f"""
         SELECT b.id, b.account_id, b.amount - COALESCE(SUM(al.amount), 0) AS outstanding,
-               b.invoice_id, b.membership_id
+               b.invoice_id, b.membership_id, b.month
         FROM {SCOPE} s
         CROSS JOIN {T.bill} b
         LEFT JOIN {T.allocation} al ON al.bill_id = b.id
         WHERE b.account_id = s.account_id
-          AND b.voided_at IS NULL AND (b.paid_on IS NULL OR b.unpaid_from IS NOT NULL)
+          AND b.voided_at IS NULL AND {bill_unpaid("b")}
         GROUP BY b.id, b.account_id, b.amount, b.invoice_id, b.membership_id, b.month
         HAVING b.amount - COALESCE(SUM(al.amount), 0) > 0
         ORDER BY b.month, b.membership_id, b.id
@@ -226,9 +227,15 @@ def settle(*, account_ids: list[int] | None = None, statement_id: int | None = N
             reached = pl.DataFrame({"row": br, "day": days}).group_by("row").agg(pl.max("day"))
             done = reached.filter(pl.Series(b_left[reached["row"].to_numpy()] == 0))
             with timed(log, "settle bills paid"):
+                rows = done["row"]
                 paid = _bills_paid(
                     pl.DataFrame(
-                        {"bill_id": bills["id"].gather(done["row"]), "paid_on": done["day"]}
+                        {
+                            "bill_id": bills["id"].gather(rows),
+                            "membership_id": bills["membership"].gather(rows),
+                            "month": bills["month"].gather(rows),
+                            "paid_on": done["day"],
+                        }
                     )
                 )
         spent = pl.DataFrame({"account": funds["account"].to_numpy()[fr], "spent": amounts})
@@ -250,34 +257,19 @@ def settle(*, account_ids: list[int] | None = None, statement_id: int | None = N
 
 
 def _bills_paid(paid: pl.DataFrame) -> int:
-    """Mark bills (bill_id) paid on the given days (paid_on), and no longer reopened."""
+    """Open a paid period (models.BillPaid) for each bill completed (bill_id, membership_id,
+    month, paid_on): appended, the bills themselves untouched."""
     if not paid.height:
         return 0
-    if connection.vendor == "sqlite":
-        # the ids of each day as one JSON array: no temporary table to fill row by row
-        return sum(
-            execute(
-                f"UPDATE {T.bill} SET paid_on = %s, unpaid_from = NULL "
-                "WHERE id IN (SELECT value FROM json_each(%s))",
-                [day(paid_on), json.dumps(bills["bill_id"].to_list())],
-            )
-            for (paid_on,), bills in paid.group_by("paid_on")
-        )
-    temp_table("tmp_paid", "bill_id bigint PRIMARY KEY, paid_on date NOT NULL")
-    try:
-        copy_frame("tmp_paid", paid)
-        return execute(
-            f"UPDATE {T.bill} SET paid_on = t.paid_on, unpaid_from = NULL "
-            f"FROM tmp_paid t WHERE {T.bill}.id = t.bill_id"
-        )
-    finally:
-        drop_temp("tmp_paid")
+    copy_frame(T.paid, paid.sort("membership_id", "month"))
+    return paid.height
 
 
 def bills_refresh(bill_ids: list[int], *, reopened_on: dt.date | None = None) -> int:
-    """Bring bills' paid_on / unpaid_from up to date with their allocations: a bill whose
-    allocations now reach its amount is paid on the day of its latest allocation; a paid bill
-    they no longer reach (a reversal) is unpaid from `reopened_on`. Returns bills now paid."""
+    """Bring bills' paid periods up to date with their allocations: a bill whose allocations
+    now reach its amount and that has no open period gets one from the day of its latest
+    allocation; an open period of a bill they no longer reach (a reversal) is closed on
+    `reopened_on`. Returns the bills now paid."""
     if not bill_ids:
         return 0
     temp_table("tmp_bills", "bill_id bigint PRIMARY KEY")
@@ -290,25 +282,28 @@ def bills_refresh(bill_ids: list[int], *, reopened_on: dt.date | None = None) ->
         """
         paid = execute(
             f"""
-            UPDATE {T.bill} SET paid_on = (
-                SELECT x.last_on FROM ({totals}) x WHERE x.bill_id = {T.bill}.id
-            ), unpaid_from = NULL
-            WHERE id IN (SELECT bill_id FROM tmp_bills)
-              AND (paid_on IS NULL OR unpaid_from IS NOT NULL)
-              AND amount <= (SELECT x.total FROM ({totals}) x WHERE x.bill_id = {T.bill}.id)
+            INSERT INTO {T.paid} (bill_id, membership_id, month, paid_on)
+            SELECT b.id, b.membership_id, b.month, x.last_on
+            FROM {T.bill} b JOIN ({totals}) x ON x.bill_id = b.id
+            WHERE b.voided_at IS NULL AND b.amount <= x.total AND {bill_unpaid("b")}
             """
         )
         if reopened_on is not None:
-            execute(
+            reopened = fetch(
                 f"""
-                UPDATE {T.bill} SET unpaid_from = %s
-                WHERE id IN (SELECT bill_id FROM tmp_bills)
-                  AND paid_on IS NOT NULL AND unpaid_from IS NULL
-                  AND amount > COALESCE((SELECT x.total FROM ({totals}) x
-                                         WHERE x.bill_id = {T.bill}.id), 0)
-                """,
-                [day(reopened_on)],
+                SELECT b.membership_id, b.month FROM {T.bill} b
+                JOIN tmp_bills t ON t.bill_id = b.id
+                LEFT JOIN ({totals}) x ON x.bill_id = b.id
+                WHERE b.amount > COALESCE(x.total, 0)
+                """
             )
+            # a few bills (one payment's): each closed through the paid periods' index
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {T.paid} SET unpaid_from = %s WHERE membership_id = %s "
+                    "AND month = %s AND unpaid_from IS NULL",
+                    [(day(reopened_on), m, month) for m, month in reopened],
+                )
         return paid
     finally:
         drop_temp("tmp_bills")

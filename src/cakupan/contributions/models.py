@@ -4,8 +4,9 @@ how each payment was spent.
 Entries are appended, never edited or deleted, with three exceptions written once each and
 checked by `cakupan ledger check`:
 - a bill that nobody paid is *voided* when its month's payer changes (voided_at);
-- a bill's `paid_on` / `unpaid_from` cache when it became paid and when a reversal reopened
-  it, derived from its allocations so that "protected on date D" is one indexed query;
+- a paid period (BillPaid) is appended when allocations complete a bill, and closed
+  (unpaid_from) when a reversal reopens it: derived from the allocations so that "protected
+  on date D" is one indexed query;
 - an unmatched payment gets its payer account once, when a second officer approves the
   assignment (maker-checker, PaymentAssignment).
 A correction is a reversal: a negative payment pointing at the one it reverses, and negative
@@ -13,10 +14,12 @@ allocations pointing at the allocations they undo.
 
 Invariants (contributions.check): per payer account, payments = allocations + credit; no
 allocation without a bill; allocations of a bill never exceed its amount; one live bill per
-membership and month; a bill's paid_on agrees with its allocations.
+membership and month; a bill's open paid period agrees with its allocations.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.conf import settings
 from django.db import models
@@ -129,9 +132,9 @@ class Bill(models.Model):
     """What one membership owes for one month, and to whose account it is billed; priced by the
     rules engine (rule_ids cite the rule sets)."""
 
-    # Indexes are few on purpose (each one costs every insert of a million-row billing run,
-    # and on PostgreSQL every bill a statement marks paid): membership and account are served
-    # by the composite indexes below, programme through the invoice. The references are not
+    # Indexes are few on purpose (each one costs every insert of a million-row billing run):
+    # membership and account are served by the composite indexes below, programme through
+    # the invoice. A bill is never updated when it is paid (BillPaid holds that). The references are not
     # database constraints either: PostgreSQL checks each one row by row at commit, locking
     # the referenced row (a million-row run spent more time there than inserting). Bills are
     # only ever inserted by INSERT … SELECT from the rows they reference, Django still
@@ -184,9 +187,6 @@ class Bill(models.Model):
         db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # derived from the allocations (see the module docstring)
-    paid_on = models.DateField(null=True, blank=True)
-    unpaid_from = models.DateField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=40, blank=True)
 
@@ -203,12 +203,6 @@ class Bill(models.Model):
             models.CheckConstraint(condition=Q(amount__gte=0), name="bill_amount_not_negative"),
         ]
         indexes = [
-            # the state query reads only this index: which live months are paid, since when
-            models.Index(
-                fields=["membership", "month", "paid_on", "unpaid_from"],
-                condition=Q(voided_at__isnull=True),
-                name="bill_live_paid",
-            ),
             models.Index(fields=["account", "month"], name="bill_account_month"),
             # a worker's own bills have no invoice: kept out of the index (every paid bill's
             # new row version is written to each index it is in)
@@ -219,6 +213,66 @@ class Bill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership_id} {self.month:%Y-%m} Rp {self.amount}"
+
+    def _latest_paid(self) -> BillPaid | None:
+        return self.paid_periods.order_by("-id").first()
+
+    @property
+    def paid_on(self) -> dt.date | None:
+        """The day its latest paid period began (None: never paid)."""
+        latest = self._latest_paid()
+        return latest.paid_on if latest else None
+
+    @property
+    def unpaid_from(self) -> dt.date | None:
+        """The day a reversal reopened its latest paid period (None: paid, or never paid)."""
+        latest = self._latest_paid()
+        return latest.unpaid_from if latest else None
+
+
+class BillPaid(models.Model):
+    """A period in which a bill's month counts as paid: from `paid_on` (the day of the money
+    that completed it) until `unpaid_from` (a reversal reopened it), or still open. Appended
+    when allocations complete the bill (never by updating the bill: on PostgreSQL a million
+    bills marked paid were a million new row versions in every index of the bill table), and
+    closed once when a reversal reopens it; a later payment appends another period, so what
+    was paid on any past date can still be asked.
+
+    Only a bill with allocations is ever paid, and such a bill is never voided (billing voids
+    only bills without allocations), so a period belongs to the live bill of its membership
+    and month: the state on a date (selectors.state_sql) reads this table's one index alone.
+    `cakupan ledger check` verifies both (paid_period_mismatch, paid_date_drift)."""
+
+    bill = models.ForeignKey(
+        Bill,
+        on_delete=models.PROTECT,
+        related_name="paid_periods",
+        db_index=False,
+        db_constraint=False,
+    )
+    membership = models.ForeignKey(
+        "membership.Membership",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    month = models.DateField(_("month"))
+    paid_on = models.DateField(_("paid on"))
+    unpaid_from = models.DateField(_("unpaid from"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["month", "paid_on", "id"]
+        verbose_name = _("paid period")
+        verbose_name_plural = _("paid periods")
+        indexes = [
+            models.Index(
+                fields=["membership", "month", "paid_on", "unpaid_from"], name="billpaid_state"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.month:%Y-%m} {self.paid_on}–{self.unpaid_from or ''}"
 
 
 class PaymentStatement(models.Model):

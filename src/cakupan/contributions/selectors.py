@@ -1,9 +1,9 @@
 """Reads of the ledger: a membership's state on any date, its months, a programme's money.
 
-The state on date D is a query over the bills and their paid dates, with the arrears rule
-set (docs/regulations.md §3): nothing is stored, so the answer for a past date can be asked
-again. A month counts as paid on D when its live bill was fully paid on or before D and no
-reversal had reopened it by D. With M the month of D:
+The state on date D is a query over the bills' paid periods (models.BillPaid), with the
+arrears rule set (docs/regulations.md §3): nothing is stored, so the answer for a past date
+can be asked again. A month counts as paid on D when its live bill was fully paid on or
+before D and no reversal had reopened it by D. With M the month of D:
 - active: M is paid, or M is not yet due (before the due day) and the month before is paid;
 - arrears: 1 to max_months (3) consecutive unpaid months up to M: medical care and the JKM
   funeral cost are still given, cash benefits wait until the arrears are paid;
@@ -22,7 +22,7 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from cakupan.contributions.models import Bill
-from cakupan.contributions.sql import T, day, fetch
+from cakupan.contributions.sql import T, bill_paid_as_of, day, fetch, paid_as_of
 from cakupan.membership.models import FundingAssignment, Membership
 from cakupan.months import add_months, month_range
 from cakupan.rules import default_rules
@@ -63,14 +63,6 @@ def month_index(column: str) -> str:
     )
 
 
-def paid_as_of(alias: str = "b") -> str:
-    """SQL condition: bill `alias` counted as paid on date %(on)s."""
-    return (
-        f"{alias}.voided_at IS NULL AND {alias}.paid_on <= %(on)s "
-        f"AND ({alias}.unpaid_from IS NULL OR {alias}.unpaid_from > %(on)s)"
-    )
-
-
 def state_sql(
     on: dt.date, *, where: str = "", membership_ids: list[int] | None = None
 ) -> tuple[str, dict]:
@@ -81,7 +73,7 @@ def state_sql(
     if membership_ids is not None:
         ids = ",".join(str(int(i)) for i in membership_ids) or "NULL"
         where = " AND ".join(w for w in (where, f"m.id IN ({ids})") if w)
-        only_bills = f"AND b.membership_id IN ({ids})"
+        only_bills = f"AND bp.membership_id IN ({ids})"
     else:
         only_bills = ""
     rules = arrears_rules(on)
@@ -104,9 +96,9 @@ def state_sql(
           pd.last_paid AS last_paid
         FROM {T.membership} m
         LEFT JOIN (
-            SELECT b.membership_id, MAX(b.month) AS last_paid FROM {T.bill} b
-            WHERE b.month <= %(month)s AND {paid_as_of()} {only_bills}
-            GROUP BY b.membership_id
+            SELECT bp.membership_id, MAX(bp.month) AS last_paid FROM {T.paid} bp
+            WHERE bp.month <= %(month)s AND {paid_as_of()} {only_bills}
+            GROUP BY bp.membership_id
         ) pd ON pd.membership_id = m.id
         {"WHERE " + where if where else ""}
     """
@@ -179,7 +171,8 @@ class MembershipState:
 
 def _paid_months(membership_id: int, on: dt.date) -> set[dt.date]:
     rows = fetch(
-        f"SELECT b.month FROM {T.bill} b WHERE b.membership_id = %(mid)s AND {paid_as_of()}",
+        f"SELECT DISTINCT bp.month FROM {T.paid} bp "
+        f"WHERE bp.membership_id = %(mid)s AND {paid_as_of()}",
         {"mid": membership_id, "on": day(on)},
     )
     return {_as_date(r[0]) for r in rows}
@@ -277,12 +270,12 @@ def month_grid(
     rows = fetch(
         f"""
         SELECT b.month, b.amount, COALESCE(SUM(al.amount), 0),
-               CASE WHEN {paid_as_of()} THEN 1 ELSE 0 END
+               CASE WHEN {bill_paid_as_of("b")} THEN 1 ELSE 0 END
         FROM {T.bill} b LEFT JOIN {T.allocation} al ON al.bill_id = b.id
              AND al.effective_on <= %(on)s
         WHERE b.membership_id = %(mid)s AND b.voided_at IS NULL
           AND b.month >= %(first)s AND b.month <= %(last)s
-        GROUP BY b.id, b.month, b.amount, b.voided_at, b.paid_on, b.unpaid_from
+        GROUP BY b.id, b.month, b.amount, b.membership_id
         """,
         {"mid": membership.pk, "on": day(on), "first": day(first), "last": day(last)},
     )

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +18,7 @@ from cakupan.contributions.ledger import bills_refresh, credit_add, settle
 from cakupan.contributions.models import (
     Allocation,
     Bill,
+    BillPaid,
     Invoice,
     PayerAccount,
     Payment,
@@ -234,7 +235,8 @@ def payment_record(
             # billing the months ahead may have spent it already: count this payment's share
             mine = Allocation.objects.filter(payment=payment)
             allocated = mine.aggregate(s=Sum("amount"))["s"] or 0
-            bills_paid = mine.filter(bill__paid_on__isnull=False).values("bill").distinct().count()
+            now_paid = BillPaid.objects.filter(bill=OuterRef("bill"), unpaid_from__isnull=True)
+            bills_paid = mine.filter(Exists(now_paid)).values("bill").distinct().count()
     except IntegrityError:
         # the same reference recorded by another request a moment ago
         existing = Payment.objects.filter(reference=reference).first()

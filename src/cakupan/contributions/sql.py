@@ -19,6 +19,7 @@ from cakupan.contributions.models import (
     Allocation,
     Bill,
     BillingRun,
+    BillPaid,
     Invoice,
     PayerAccount,
     Payment,
@@ -33,6 +34,7 @@ class T:
 
     account = PayerAccount._meta.db_table
     bill = Bill._meta.db_table
+    paid = BillPaid._meta.db_table
     payment = Payment._meta.db_table
     allocation = Allocation._meta.db_table
     invoice = Invoice._meta.db_table
@@ -43,6 +45,31 @@ class T:
     sponsor = Sponsor._meta.db_table
     worker = Worker._meta.db_table
     occupation = Occupation._meta.db_table
+
+
+def paid_as_of(alias: str = "bp") -> str:
+    """SQL condition: paid period `alias` (BillPaid) counts its month as paid on %(on)s."""
+    return (
+        f"{alias}.paid_on <= %(on)s "
+        f"AND ({alias}.unpaid_from IS NULL OR {alias}.unpaid_from > %(on)s)"
+    )
+
+
+def bill_paid_as_of(bill: str = "b") -> str:
+    """SQL condition: bill `bill` counted as paid on %(on)s (a paid period of it: found
+    through the paid periods' index by its membership and month, models.BillPaid)."""
+    return (
+        f"EXISTS (SELECT 1 FROM {T.paid} bp WHERE bp.membership_id = {bill}.membership_id "
+        f"AND bp.month = {bill}.month AND bp.bill_id = {bill}.id AND {paid_as_of('bp')})"
+    )
+
+
+def bill_unpaid(bill: str = "b") -> str:
+    """SQL condition: bill `bill` has no open paid period (never paid, or reopened)."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {T.paid} bp WHERE bp.membership_id = {bill}.membership_id "
+        f"AND bp.month = {bill}.month AND bp.bill_id = {bill}.id AND bp.unpaid_from IS NULL)"
+    )
 
 
 def day(value: dt.date) -> Any:

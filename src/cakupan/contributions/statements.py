@@ -42,6 +42,7 @@ from cakupan.contributions.ledger import settle
 from cakupan.contributions.models import Payment, PaymentStatement
 from cakupan.contributions.sql import (
     T,
+    bill_unpaid,
     bulk_cache,
     copy_frame,
     drop_temp,
@@ -377,11 +378,10 @@ def _frame(rows: list[tuple], schema: dict[str, Any]) -> pl.DataFrame:
 
 def _owes(account: str) -> str:
     """SQL: the account `account` (an id expression) has a live bill not fully paid. Same as
-    services.outstanding(account) > 0: a bill is paid (paid_on, no unpaid_from) only once its
+    services.outstanding(account) > 0: a bill is paid (an open paid period) only once its
     allocations reach its amount, so an unpaid or reopened bill is money still owed."""
     return f"""EXISTS (SELECT 1 FROM {T.bill} b WHERE b.account_id = {account}
-        AND b.voided_at IS NULL AND b.amount > 0
-        AND (b.paid_on IS NULL OR b.unpaid_from IS NOT NULL))"""
+        AND b.voided_at IS NULL AND b.amount > 0 AND {bill_unpaid("b")})"""
 
 
 _ACCOUNT = {"account_id": pl.Int64, "owes": pl.Boolean}

@@ -23,9 +23,8 @@ from cakupan.contributions.selectors import (
     PROTECTED,
     MembershipState,
     arrears_rules,
-    paid_as_of,
 )
-from cakupan.contributions.sql import T, day, fetch, fetch_prepared
+from cakupan.contributions.sql import T, bill_paid_as_of, day, fetch, fetch_prepared
 from cakupan.errors import Refused
 from cakupan.membership.models import Membership
 from cakupan.months import add_months
@@ -115,7 +114,7 @@ def _lookup(kind: str, value: str, on: dt.date) -> list[tuple]:
     return fetch_prepared(
         f"""
         SELECT m.id, m.number, m.start_month, m.end_month, w.id, w.nik, w.full_name,
-               b.month, CASE WHEN {paid_as_of("b")} THEN 1 ELSE 0 END,
+               b.month, CASE WHEN {bill_paid_as_of("b")} THEN 1 ELSE 0 END,
                b.id, b.programme_id, s.type, s.name
         FROM {T.membership} m
         JOIN {T.worker} w ON w.id = m.worker_id

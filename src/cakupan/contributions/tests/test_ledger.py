@@ -209,7 +209,7 @@ def test_prepaying_three_months_bills_and_pays_them_ahead(malang):
     pay(account, 8_400, D(2026, 10, 3), "TRX-3")
     recorded = pay(account, 3 * 8_400, D(2026, 10, 4), "TRX-4", prepay_months=3)
     assert recorded.bills_paid == 3
-    assert [b.month for b in Bill.objects.filter(membership=m, paid_on__isnull=False)] == [
+    assert [b.month for b in Bill.objects.filter(membership=m, paid_periods__isnull=False)] == [
         M("2026-10"),
         M("2026-11"),
         M("2026-12"),
@@ -355,7 +355,9 @@ def test_grid_marks_the_arrears_months(malang):
     "plant, check",
     [
         ("UPDATE contributions_payeraccount SET credit = credit + 1", "payments_balance"),
-        ("UPDATE contributions_bill SET paid_on = NULL", "paid_date_drift"),
+        ("DELETE FROM contributions_billpaid", "paid_date_drift"),
+        ("UPDATE contributions_billpaid SET month = '2026-10-01'", "paid_period_mismatch"),
+        ("UPDATE contributions_billpaid SET bill_id = 987654", "paid_without_bill"),
         ("UPDATE contributions_allocation SET amount = amount + 100", "payments_balance"),
         # the bills' references are not database constraints (models.Bill): the check is
         ("UPDATE contributions_bill SET membership_id = 987654", "bill_without_membership"),
