@@ -137,6 +137,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+else:
+    # PostgreSQL's JIT compiler spends about 0.6 s compiling each query it judges large (the
+    # bulk paths' million-row joins cross its cost threshold) and won nothing back on the
+    # ledger's queries (docs/benchmarks.md): off for this application's connections, unless
+    # the database URL sets it.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    if "jit" not in _options.get("options", ""):
+        _options["options"] = (_options.get("options", "") + " -c jit=off").strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -325,8 +325,10 @@ class Payment(models.Model):
 
     # Indexes are few on purpose, as on Bill: a million-row statement pays for each one. The
     # reference is unique by a constraint (no second pattern index on PostgreSQL); account
-    # queries use payment_account_paid; invoice, membership and reversal links are indexed
-    # only where set. The links a statement writes on every row (account, membership,
+    # queries use payment_account_paid; invoice and reversal links are indexed only where
+    # set. A payment's membership is read from the payment alone (no page lists a
+    # membership's payments: a worker's money is found through his account), so it has no
+    # index (a million entries a statement of self-payers paid for). The links a statement writes on every row (account, membership,
     # statement, recorded_by; and an allocation's payment and bill) have no foreign-key
     # constraint in the database: PostgreSQL checks one by a trigger per row and key at
     # commit, which locks the row pointed at (a third of a million-row statement's time).
@@ -406,11 +408,6 @@ class Payment(models.Model):
             ),
             models.Index(
                 fields=["invoice"], condition=Q(invoice__isnull=False), name="payment_invoice"
-            ),
-            models.Index(
-                fields=["membership"],
-                condition=Q(membership__isnull=False),
-                name="payment_membership",
             ),
         ]
         constraints = [

@@ -400,34 +400,49 @@ def _match(frame: pl.DataFrame) -> pl.DataFrame:
         payer_key=pl.col("payer").str.replace_all(r"\s+", " ").str.to_lowercase(),
     )
     targets = frame["target"].unique()
-    invoices = _frame(
-        _lookup(
-            targets,
-            f"""SELECT i.number, i.id, pr.sponsor_id FROM {T.invoice} i
-                JOIN tmp_stmt_keys t ON t.k = i.number
-                JOIN {T.programme} pr ON pr.id = i.programme_id""",
-        ),
-        {"target": pl.String, "inv_id": pl.Int64, "inv_sponsor": pl.Int64},
-    )
-    numbers = _frame(
-        _lookup(
-            pl.concat([targets, frame["payer"].unique()]),
-            f"""SELECT m.number, m.id, a.id, CASE WHEN {_owes("a.id")} THEN 1 ELSE 0 END
-                FROM {T.membership} m JOIN tmp_stmt_keys t ON t.k = m.number
-                LEFT JOIN {T.account} a ON a.membership_id = m.id""",
-        ),
-        {"number": pl.String, "mem_id": pl.Int64, "account_id": pl.Int64, "owes": pl.Int8},
-    ).with_columns(pl.col("owes").cast(pl.Boolean))
-    sponsors = _frame(
-        [
-            (_norm(name), pk, account, bool(owes))
-            for pk, name, account, owes in fetch(
-                f"""SELECT s.id, s.name, a.id, CASE WHEN {_owes("a.id")} THEN 1 ELSE 0 END
-                    FROM {T.sponsor} s LEFT JOIN {T.account} a ON a.sponsor_id = s.id"""
-            )
-        ],
-        {"payer_key": pl.String, "sponsor_id": pl.Int64, **_ACCOUNT},
-    ).unique("payer_key", keep="first")
+    with timed(log, "match invoices"):
+        invoices = _frame(
+            _lookup(
+                targets,
+                f"""SELECT i.number, i.id, pr.sponsor_id FROM {T.invoice} i
+                    JOIN tmp_stmt_keys t ON t.k = i.number
+                    JOIN {T.programme} pr ON pr.id = i.programme_id""",
+            ),
+            {"target": pl.String, "inv_id": pl.Int64, "inv_sponsor": pl.Int64},
+        )
+    with timed(log, "match membership numbers"):
+        numbers = _frame(
+            _lookup(
+                pl.concat([targets, frame["payer"].unique()]),
+                f"""SELECT m.number, m.id, a.id
+                    FROM {T.membership} m JOIN tmp_stmt_keys t ON t.k = m.number
+                    LEFT JOIN {T.account} a ON a.membership_id = m.id""",
+            ),
+            {"number": pl.String, "mem_id": pl.Int64, "account_id": pl.Int64},
+        )
+    with timed(log, "match accounts owing"):
+        # apart, as a WHERE EXISTS that PostgreSQL joins set-wise (in the select list it was
+        # a sub-plan run once per account: 7 s of a 200,000-row statement)
+        owing = _ids_lookup(
+            numbers["account_id"].drop_nulls().to_list(),
+            f"SELECT t.id FROM tmp_stmt_ids t WHERE {_owes('t.id')}",
+        )
+        numbers = numbers.with_columns(
+            owes=pl.col("account_id")
+            .is_in(pl.Series([r[0] for r in owing], dtype=pl.Int64).implode())
+            .fill_null(False)
+        )
+    with timed(log, "match sponsors"):
+        sponsors = _frame(
+            [
+                (_norm(name), pk, account, bool(owes))
+                for pk, name, account, owes in fetch(
+                    f"""SELECT s.id, s.name, a.id, CASE WHEN {_owes("a.id")} THEN 1 ELSE 0 END
+                        FROM {T.sponsor} s LEFT JOIN {T.account} a ON a.sponsor_id = s.id"""
+                )
+            ],
+            {"payer_key": pl.String, "sponsor_id": pl.Int64, **_ACCOUNT},
+        ).unique("payer_key", keep="first")
     # payer_key: Python's casefold and Polars' to_lowercase agree on what sponsor names hold
     frame = (
         frame.join(invoices, on="target", how="left")

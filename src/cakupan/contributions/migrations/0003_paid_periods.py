@@ -1,5 +1,6 @@
 # A bill's paid dates move from its own columns to an appended table of paid periods
-# (models.BillPaid): existing paid dates are carried over before the columns go.
+# (models.BillPaid): existing paid dates are carried over before the columns go. A payment's
+# membership loses its index (read from the payment only).
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -85,4 +86,5 @@ class Migration(migrations.Migration):
         migrations.RemoveIndex(model_name="bill", name="bill_live_paid"),
         migrations.RemoveField(model_name="bill", name="paid_on"),
         migrations.RemoveField(model_name="bill", name="unpaid_from"),
+        migrations.RemoveIndex(model_name="payment", name="payment_membership"),
     ]
