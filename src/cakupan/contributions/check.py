@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cakupan.accounts.models import User
 from cakupan.contributions.models import PaymentStatement
-from cakupan.contributions.sql import T, bill_unpaid, fetch
+from cakupan.contributions.sql import T, fetch
 
 # Links written without a foreign-key constraint in the database (models.Bill and
 # models.Payment explain why): (check, table, column, table pointed at, what the column names).
@@ -106,14 +106,16 @@ def _checks() -> list[tuple[str, str, str]]:
         ),
         (
             "paid_date_drift",
-            f"""SELECT b.id, COALESCE(t.total, 0), b.amount, CASE WHEN {bill_unpaid("b")}
+            f"""SELECT b.id, COALESCE(t.total, 0), b.amount, CASE WHEN o.bill_id IS NULL
                        THEN 'no open paid period' ELSE 'an open paid period' END
                 FROM {T.bill} b
                 LEFT JOIN (SELECT bill_id, SUM(amount) AS total FROM {T.allocation}
                            GROUP BY bill_id) t ON t.bill_id = b.id
+                LEFT JOIN (SELECT DISTINCT bill_id FROM {T.paid}
+                           WHERE unpaid_from IS NULL) o ON o.bill_id = b.id
                 WHERE b.voided_at IS NULL AND (
-                    (NOT {bill_unpaid("b")} AND COALESCE(t.total, 0) < b.amount)
-                    OR ({bill_unpaid("b")} AND b.amount > 0
+                    (o.bill_id IS NOT NULL AND COALESCE(t.total, 0) < b.amount)
+                    OR (o.bill_id IS NULL AND b.amount > 0
                         AND COALESCE(t.total, 0) >= b.amount))""",
             "bill {0}: allocations Rp {1} against its amount Rp {2} disagree with {3}",
         ),
