@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -336,6 +337,21 @@ def test_serve_with_several_processes_answers_and_stops_them_all(tmp_path: Path)
         assert len(bodies) == 6 and all("Kata sandi" in b for b in bodies)
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 3  # two web workers and the task worker
+        # a client's kept-alive connections are spread over both web workers (each listens on
+        # a socket of its own): 16 of them all in one would happen once in 30,000 runs
+        kept = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(16)]
+        for connection in kept:
+            connection.request("GET", "/masuk/")
+            connection.getresponse().read()
+        holding = {
+            c.pid
+            for c in children
+            for n in c.net_connections("tcp")
+            if n.status == psutil.CONN_ESTABLISHED and n.laddr.port == port
+        }
+        for connection in kept:
+            connection.close()
+        assert len(holding) == 2
         os.killpg(proc.pid, signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
     finally:
@@ -344,3 +360,20 @@ def test_serve_with_several_processes_answers_and_stops_them_all(tmp_path: Path)
     assert proc.returncode == 0, out
     assert out.count("cakupan berhenti.") == 1, out
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_port_in_use_is_seen_even_when_its_socket_shares_it() -> None:
+    """gunicorn's workers bind with SO_REUSEPORT, which lets a second server of the same user
+    share a port silently: `serve` asks first, with a bind that does not share."""
+    from cakupan.cli import _port_taken
+
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert _port_taken("127.0.0.1", port)
+        result = runner.invoke(app, ["serve", "--port", str(port), "--processes", "2"])
+        assert result.exit_code == 2
+        assert f"Port {port} di 127.0.0.1 sudah dipakai program lain." in result.stderr
+    assert not _port_taken("127.0.0.1", port)

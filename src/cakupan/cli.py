@@ -134,6 +134,10 @@ def serve(
     One process (the default) is served by waitress with `threads` threads; more processes by
     gunicorn's threaded workers, which use every core (Python runs one thread at a time per
     process)."""
+    if processes > 1 and _port_taken(host, port):
+        # gunicorn's workers bind with SO_REUSEPORT, which would share the port with another
+        # server of this user instead of failing: refuse here, as waitress refuses
+        raise fail(f"Port {port} di {host} sudah dipakai program lain.")
     django_setup()
     from waitress import serve as waitress_serve
 
@@ -185,6 +189,22 @@ def serve(
             console.print("cakupan berhenti.")
 
 
+def _port_taken(host: str, port: int) -> bool:
+    """Whether a program listens on host:port: a bind without SO_REUSEPORT fails then, even
+    when that program's socket has the option (SO_REUSEADDR only passes over the closed
+    connections a server that just stopped leaves behind)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def _gunicorn(application, *, host: str, port: int, processes: int, threads: int) -> None:
     """Serve with gunicorn's threaded workers (preloaded: the app is imported once, then the
     workers fork; each opens its own database connections)."""
@@ -209,6 +229,11 @@ def _gunicorn(application, *, host: str, port: int, processes: int, threads: int
                 "accesslog": None,
                 "loglevel": "warning",
                 "graceful_timeout": 10,
+                # each worker listens on a socket of its own (SO_REUSEPORT), among which the
+                # kernel spreads the connections; on one shared socket the worker that woke
+                # first took nearly all of a client's kept-alive connections, and one process
+                # runs on one core (docs/benchmarks.md, the verify row's notes)
+                "reuse_port": True,
                 # the access-log rows the lean verify path holds in memory are written as each
                 # worker stops (cakupan.apifast)
                 "worker_exit": _worker_exit,

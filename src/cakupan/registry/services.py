@@ -344,19 +344,26 @@ class AccessLogEntry:
 def access_log_write_entries(entries: list[AccessLogEntry]) -> None:
     """Write many access-log rows in one transaction (one commit, one wait for the disk),
     keeping each row's own time: `bulk_create` would stamp them all with the time of the
-    write (the field is auto_now_add)."""
+    write (the field is auto_now_add). On PostgreSQL the rows go in by COPY: the lean verify
+    path's writer thread (registry.accesslog) shares its process's interpreter lock with the
+    threads answering requests, and psycopg's executemany held it 28–40 µs a row (COPY: 13,
+    measured back to back)."""
     if not entries:
         return
     meta = NikAccessLog._meta
     columns = [meta.get_field(f).column for f in ("user", "worker", "action", "fields", "at")]
     columns.append(meta.get_field("path").column)
     quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(meta.db_table), ", ".join(quote(c) for c in columns), ", ".join(["%s"] * 6)
-    )
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = [(e.user_id, e.worker_id, e.action, "", adapt(e.at), e.path[:300]) for e in entries]
+    table, names = quote(meta.db_table), ", ".join(quote(c) for c in columns)
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for e in entries:
+                    copy.write_row((e.user_id, e.worker_id, e.action, "", e.at, e.path[:300]))
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        rows = [(e.user_id, e.worker_id, e.action, "", adapt(e.at), e.path[:300]) for e in entries]
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * 6)})"
         cursor.executemany(sql, rows)
 
 

@@ -152,3 +152,29 @@ def test_nik_display_logs_whole_niks_only_for_allowed_roles(make_user) -> None:
     assert nik_display(user=sponsor, workers=[w], action="view")[w.pk] == w.nik[:4] + "•" * 12
     log = list(NikAccessLog.objects.values_list("user__username", "worker_id", "action"))
     assert log == [(officer.username, w.pk, "view")]
+
+
+def test_access_log_rows_written_together_keep_each_its_own_time_and_fields(make_user) -> None:
+    """The batch the lean verify path writes (COPY on PostgreSQL, executemany elsewhere):
+    every row as given, in one transaction, each with its own time, the path cut to 300."""
+    from cakupan.registry.services import AccessLogEntry, access_log_write_entries
+
+    w, desk = make_worker(), make_user("hospital")
+    first = dt.datetime(2026, 12, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    entries = [
+        AccessLogEntry(desk.pk, w.pk, "verify", "/api/v1/verify", first),
+        AccessLogEntry(desk.pk, None, "verify", "/api/v1/verify", first + dt.timedelta(seconds=1)),
+        AccessLogEntry(None, w.pk, "verify", "/v/" + "x" * 400, first + dt.timedelta(hours=1)),
+    ]
+    access_log_write_entries(entries)
+    access_log_write_entries([])
+    rows = list(
+        NikAccessLog.objects.order_by("id").values_list(
+            "user_id", "worker_id", "action", "fields", "path", "at"
+        )
+    )
+    assert rows == [
+        (desk.pk, w.pk, "verify", "", "/api/v1/verify", first),
+        (desk.pk, None, "verify", "", "/api/v1/verify", first + dt.timedelta(seconds=1)),
+        (None, w.pk, "verify", "", ("/v/" + "x" * 400)[:300], first + dt.timedelta(hours=1)),
+    ]
