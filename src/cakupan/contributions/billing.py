@@ -191,9 +191,10 @@ def _not_billed(p: dict, *, billed_before: bool) -> str:
 
 
 def _in_membership_order() -> str:
-    """SQLite: rows in membership order (as read, nothing sorted), so that each index of the
-    rows written is filled from one end, not all over."""
-    return "ORDER BY m.id" if connection.vendor == "sqlite" else ""
+    """Rows written in membership order, so that each index of the rows written is filled
+    from one end, not all over (SQLite reads the memberships in that order and sorts
+    nothing; PostgreSQL sorts the joined rows in memory)."""
+    return "ORDER BY m.id"
 
 
 def _jht(alias: str) -> str:
@@ -202,15 +203,16 @@ def _jht(alias: str) -> str:
 
 def _programmes(p: dict) -> list[tuple]:
     """The programmes paying some membership's month: (id, sponsor, sponsor type, declared
-    income, JHT), found by the programme's assignments (a few programmes, each an index look-up
-    until its first covering assignment)."""
+    income, JHT). Each programme's first covering assignment is looked up by index (a scalar
+    subquery with LIMIT 1: asked as EXISTS, PostgreSQL hashed all of a programme's
+    assignments)."""
     return fetch(
         f"""
         SELECT pr.id, pr.sponsor_id, s.type, pr.declared_income, {_jht("pr")}
         FROM {T.programme} pr JOIN {T.sponsor} s ON s.id = pr.sponsor_id
-        WHERE EXISTS (
-            SELECT 1 FROM {T.funding} fa JOIN {T.membership} m ON m.id = fa.membership_id
-            WHERE fa.programme_id = pr.id AND {_covering(p)})
+        WHERE (
+            SELECT fa.id FROM {T.funding} fa JOIN {T.membership} m ON m.id = fa.membership_id
+            WHERE fa.programme_id = pr.id AND {_covering(p)} LIMIT 1) IS NOT NULL
         ORDER BY pr.id
         """,
         p,
