@@ -140,9 +140,9 @@ def run_fail(run: BillingRun, message: str) -> None:
 
 PRICES = "tmp_bill_prices"
 SELF = 0  # the programme of a self-payer's price key
-# Above this many self-payer price keys (distinct income and JHT choice, times sectors) the
+# Above this many self-payer price keys (distinct income and JHT choice, times occupations) the
 # keys are read from the month's memberships instead of the whole membership table
-SUPERSET_KEYS = 20_000
+SUPERSET_KEYS = 50_000
 
 
 def _billed_before(p: dict) -> bool:
@@ -354,22 +354,22 @@ def due_day(month: dt.date) -> int:
     return default_rules().arrears(month, "month").due_day
 
 
-def _self_keys(p: dict, sectors: list[str]) -> list[tuple]:
-    """What prices a self-payer's month: (income, JHT, sector). Read from the membership table
-    alone (its few distinct incomes and JHT choices, with every sector: more keys than the
-    month bills, priced at once, instead of a pass over the month's join); one membership's
-    own, or when the incomes are too many, from the month's self-paid assignments."""
+def _self_keys(p: dict, occupations: list[int]) -> list[tuple]:
+    """What prices a self-payer's month: (income, JHT, occupation). Read from the membership
+    table alone (its few distinct incomes and JHT choices, with every occupation: more keys
+    than the month bills, priced at once, instead of a pass over the month's join); one
+    membership's own, or when the incomes are too many, from the month's self-paid
+    assignments."""
     if not p["only"]:
         pairs = fetch(f"SELECT DISTINCT m.declared_income, {_jht('m')} FROM {T.membership} m", {})
-        if len(pairs) * len(sectors) <= SUPERSET_KEYS:
-            return [(income, jht, sector) for income, jht in pairs for sector in sectors]
+        if len(pairs) * len(occupations) <= SUPERSET_KEYS:
+            return [(income, jht, o) for income, jht in pairs for o in occupations]
     return fetch(
         f"""
-        SELECT DISTINCT m.declared_income, {_jht("m")}, o.sector
+        SELECT DISTINCT m.declared_income, {_jht("m")}, w.occupation_id
         FROM {T.funding} fa
         JOIN {T.membership} m ON m.id = fa.membership_id
         JOIN {T.worker} w ON w.id = m.worker_id
-        JOIN {T.occupation} o ON o.id = w.occupation_id
         WHERE fa.programme_id IS NULL AND {_covering(p)}
         """,
         p,
@@ -384,33 +384,37 @@ def _prices(
     invoices: dict[int, int],
 ) -> None:
     """Price every key a bill of the month can have with the rules engine, into a temporary
-    table the insert joins: a programme's members by (programme, sector), with the sponsor's
-    account and the programme's invoice; a self-payer by (income, JHT, sector)."""
+    table the insert joins: a programme's members by (programme, occupation), with the
+    sponsor's account and the programme's invoice; a self-payer by (income, JHT,
+    occupation). Keyed by the worker's occupation, not its sector, so that the insert needs
+    no look-up in the occupation table."""
     temp_table(
         PRICES,
-        "programme_id bigint, income bigint, jht integer, sector varchar(40), "
+        "programme_id bigint, income bigint, jht integer, occupation_id bigint, "
         "gross bigint, discount bigint, amount bigint, rule_ids varchar(200), "
         "account_id bigint, invoice_id bigint, "
-        "PRIMARY KEY (programme_id, income, jht, sector)",
+        "PRIMARY KEY (programme_id, income, jht, occupation_id)",
     )
-    sectors = sorted({r[0] for r in fetch(f"SELECT DISTINCT sector FROM {T.occupation}", {})})
-    # (programme, income, JHT, sector) of the key (a programme's with income and JHT 0: its
-    # package decides them), then the income, JHT and funder it is priced at, account, invoice
+    sector = dict(fetch(f"SELECT id, sector FROM {T.occupation}", {}))
+    occupations = sorted(sector)
+    # (programme, income, JHT, occupation) of the key (a programme's with income and JHT 0:
+    # its package decides them), then the income, JHT and funder it is priced at, account,
+    # invoice
     keys = [
-        (SELF, income, jht, sector, income, jht, "self", None, None)
-        for income, jht, sector in _self_keys(p, sectors)
+        (SELF, income, jht, o, income, jht, "self", None, None)
+        for income, jht, o in _self_keys(p, occupations)
     ]
     for pid, sponsor, funder, income, jht in programmes:
         keys += [
-            (pid, 0, 0, sector, income, jht, funder, accounts[sponsor], invoices[pid])
-            for sector in sectors
+            (pid, 0, 0, o, income, jht, funder, accounts[sponsor], invoices[pid])
+            for o in occupations
         ]
     if not keys:
         return
     result = contributions_for_month(
         month=month,
         income=np.array([k[4] for k in keys], dtype=np.int64),
-        sector=[k[3] for k in keys],
+        sector=[sector[k[3]] for k in keys],
         funding=[RULES_FUNDING.get(k[6], k[6]) for k in keys],
         jht=np.array([k[5] for k in keys], dtype=bool),
     )
@@ -428,7 +432,7 @@ def _prices(
             "programme_id",
             "income",
             "jht",
-            "sector",
+            "occupation_id",
             "gross",
             "discount",
             "amount",
@@ -452,11 +456,10 @@ def _insert_bills(p: dict, *, billed_before: bool) -> tuple[int, int]:
         FROM {T.funding} fa
         JOIN {T.membership} m ON m.id = fa.membership_id
         JOIN {T.worker} w ON w.id = m.worker_id
-        JOIN {T.occupation} o ON o.id = w.occupation_id
         LEFT JOIN {PRICES} px ON px.programme_id = COALESCE(fa.programme_id, {SELF})
             AND px.income = CASE WHEN {self_paid} THEN m.declared_income ELSE 0 END
             AND px.jht = CASE WHEN {self_paid} THEN {_jht("m")} ELSE 0 END
-            AND px.sector = o.sector
+            AND px.occupation_id = w.occupation_id
         LEFT JOIN {T.account} a ON {self_paid} AND a.membership_id = m.id
         WHERE {_covering(p)}
         {_not_billed(p, billed_before=billed_before)}
