@@ -1,10 +1,11 @@
 """Billing a month: one bill per membership and month, to whoever pays that month.
 
-Set-based from start to end: the few distinct price keys (income, sector, funder, JHT) are
-priced by the rules engine, put in a temporary table, and every bill is inserted by one
-INSERT … SELECT per kind of payer; credit is then spent through `ledger.settle`. Running a
-month again adds only what is missing; a bill nobody paid whose month has changed payer (or
-left the membership) is voided and billed to the right payer.
+Set-based from start to end: every price key a bill can have (a programme's by occupation; a
+self-payer's by income, JHT and occupation, read off the membership table) is priced by the
+rules engine into a small temporary table, and one INSERT … SELECT over the month's
+assignments writes every bill, in membership order; credit is then spent through
+`ledger.settle`. Running a month again adds only what is missing; a bill nobody paid whose
+month has changed payer (or left the membership) is voided and billed to the right payer.
 
 One run at a time: BillingRun.lock is a unique column that is True while a run is in
 progress, so a second run fails to take it and is told who runs which month since when. A
