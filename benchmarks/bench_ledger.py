@@ -9,7 +9,8 @@ on a slice and scaled, as the ratio.
     BENCH_QUICK=1 make bench BENCH=ledger   # 20,000 memberships
     BENCH_DB=sqlite|postgres           # one database only
     BENCH_LEDGER_N=200000              # another number of memberships
-    BENCH_STAGES=1                     # the statement's seconds per stage (DEBUG log)
+    BENCH_STAGES=1                     # billing's and the statement's seconds per stage (DEBUG log)
+    BENCH_LEDGER_ONLY=billing          # the billing runs only (no state, statement, check)
 """
 
 from __future__ import annotations
@@ -186,6 +187,10 @@ def _child(db: str) -> int:
 
     n = 20_000 if os.environ.get("BENCH_QUICK") == "1" else 1_000_000
     n = int(os.environ.get("BENCH_LEDGER_N", n))
+    if os.environ.get("BENCH_STAGES") == "1":
+        import logging
+
+        logging.getLogger("cakupan.contributions").setLevel(logging.DEBUG)
     t0 = time.perf_counter()
     _memberships(n)
     print(f"  ({db}: {n:,} memberships set up in {time.perf_counter() - t0:.0f} s)")
@@ -213,6 +218,9 @@ def _child(db: str) -> int:
     again = billing_run(month=month)
     report(f"billing the same month again ({db})", f"{time.perf_counter() - start:,.1f} s")
     assert again.bills_added == 0 and Bill.objects.count() == n
+    if os.environ.get("BENCH_LEDGER_ONLY") == "billing":
+        report(f"peak memory ({db})", f"{peak_rss_mib():,.0f} MiB")
+        return 0
 
     # two thirds of the month paid, so that the states differ (the state query reads the
     # bills' paid periods; payments and allocations are benchmarked with the statement import)
@@ -246,7 +254,6 @@ def _statement(db: str, n: int) -> None:
     checked."""
     import csv
     import datetime as dt
-    import logging
     import tempfile
 
     from benchmarks.harness import report
@@ -255,8 +262,6 @@ def _statement(db: str, n: int) -> None:
     from cakupan.contributions.sql import T, execute, fetch
     from cakupan.contributions.statements import statement_import
 
-    if os.environ.get("BENCH_STAGES") == "1":
-        logging.getLogger("cakupan.contributions").setLevel(logging.DEBUG)
     december = dt.date(2026, 12, 1)
     execute(f"DELETE FROM {T.paid}")  # undo the state phase's shortcut
     execute(f"UPDATE {T.funding} SET programme_id = NULL")
