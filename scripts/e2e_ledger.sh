@@ -26,7 +26,7 @@ with open('$statement', 'w', newline='') as f:
     for i, inv in enumerate(Invoice.objects.select_related('programme__sponsor')):
         total = inv.bills.filter(voided_at__isnull=True).aggregate(s=Sum('amount'))['s'] or 0
         w.writerow([f'TRF-{i:05d}', inv.programme.sponsor.name, total, today.strftime('%d/%m/%Y'), inv.number, ''])
-    selves = Bill.objects.filter(programme__isnull=True, voided_at__isnull=True, paid_on__isnull=True).select_related('membership').order_by('month')[:200]
+    selves = Bill.objects.filter(programme__isnull=True, voided_at__isnull=True, paid_periods__isnull=True).select_related('membership').order_by('month')[:200]
     for i, b in enumerate(selves):
         w.writerow([f'SELF-{i:05d}', b.membership.number, b.amount, today.isoformat(), '', b.membership.number])
     w.writerow(['UNKNOWN-1', 'PT Tidak Dikenal', 50000, today.isoformat(), '', ''])
