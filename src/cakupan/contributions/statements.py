@@ -651,7 +651,9 @@ def _save(frame: pl.DataFrame, *, user: User | None, statement: PaymentStatement
         # in reference order, the unique index grows at its end instead of all over its pages
         copy_frame(T.payment, payments.sort("reference"))
     with timed(log, "statement settle"):
-        settled = settle(statement_id=statement.pk)
+        # the payers just written: the accounts of the statement's payments
+        payers = frame["account_id"].drop_nulls().to_list()
+        settled = settle(statement_id=statement.pk, account_ids=payers)
     allocated, bills_paid = settled.amount, settled.bills_paid
     return {"recorded": frame.height, "allocated": int(allocated), "bills_paid": int(bills_paid)}
 
