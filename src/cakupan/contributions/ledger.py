@@ -46,20 +46,12 @@ class Settled:
     bills_paid: int
 
 
-def _scope(account_ids: list[int] | None, payments_of_statement: int | None) -> None:
-    """The accounts to settle, in a temporary table: the ones given, else the payers of a
-    statement's payments (read back from them)."""
+def _scope(account_ids: list[int]) -> None:
+    """The accounts to settle, in a temporary table: one COPY (PostgreSQL) or one JSON array
+    (SQLite) of the distinct ids, in key order."""
     temp_table(SCOPE, "account_id bigint PRIMARY KEY")
-    if account_ids is not None:
-        # one COPY (PostgreSQL) or one JSON array (SQLite) of the distinct ids, in key order
-        ids = pl.Series("account_id", account_ids, dtype=pl.Int64).drop_nulls().unique().sort()
-        copy_frame(SCOPE, ids.to_frame())
-    elif payments_of_statement is not None:
-        execute(
-            f"INSERT INTO {SCOPE} (account_id) SELECT DISTINCT account_id FROM {T.payment} "
-            "WHERE statement_id = %s AND account_id IS NOT NULL",
-            [payments_of_statement],
-        )
+    ids = pl.Series("account_id", account_ids, dtype=pl.Int64).drop_nulls().unique().sort()
+    copy_frame(SCOPE, ids.to_frame())
     if connection.vendor == "postgresql":
         # a temporary table has no statistics until analysed: without them the planner
         # guesses it large and scans the whole ledger to join it
@@ -196,16 +188,16 @@ def _spend(funds: pl.DataFrame, bills: pl.DataFrame) -> tuple[np.ndarray, ...]:
     return fr, br, amounts, b_left
 
 
-def settle(*, account_ids: list[int] | None = None, statement_id: int | None = None) -> Settled:
+def settle(*, account_ids: list[int], statement_id: int | None = None) -> Settled:
     """Spend the scoped payers' unspent money on their unpaid bills (module docstring), then
     bring each touched bill's paid state and each account's credit up to date. Runs inside the
     caller's transaction. With `statement_id`, the statement's payments are new and their money
     not yet in credit: each account's credit changes by what it received less what was spent,
     so a payer whose money all went on bills keeps his credit row untouched. The scope is
-    `account_ids` when given (a statement's caller knows its payers: reading them back from a
-    million payments took 6 s on PostgreSQL), else the statement's payers."""
+    `account_ids` (a statement's caller passes its payers: reading them back from a million
+    payments took 6 s on PostgreSQL)."""
     with timed(log, "settle scope"):
-        _scope(account_ids, statement_id)
+        _scope(account_ids)
     try:
         with timed(log, "settle funds"):
             funds, received = _funds(statement_id)

@@ -10,8 +10,8 @@ same stages as list imports, set-based from end to end:
    tables and joins, never one query per row); what matches nothing waits in the unmatched
    queue with its reason (unknown_reference, unknown_payer, no_bill);
 4. save: one transaction: the payers' accounts that do not exist yet, every payment in one COPY
-   (PostgreSQL) or executemany (SQLite), and one `ledger.settle(statement_id=…)` that spends
-   them and credits each account what is left. All-or-nothing, unless `partial`: then the good
+   (PostgreSQL) or executemany (SQLite), and one `ledger.settle(account_ids=…,
+   statement_id=…)` that spends them and credits each account what is left. All-or-nothing, unless `partial`: then the good
    rows are saved and the refused ones listed.
 
 Each stage logs its seconds at DEBUG (logger cakupan.contributions.statements).
