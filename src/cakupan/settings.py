@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "cakupan.funding",
     "cakupan.membership",
     "cakupan.contributions",
+    "cakupan.claims",
     "cakupan.calculate",
     "cakupan.web",
 ]

@@ -45,6 +45,17 @@ RECORD_PAYMENT = "contributions.record_payment"
 APPROVE_PAYMENT = "contributions.approve_payment"
 VIEW_LEDGER = "contributions.view_ledger"
 ISSUE_CARD = "contributions.issue_card"
+# Claims: file a claim and add its facts and family; a hospital clerk opens the first report
+# of a work accident at the desk (and sees nothing else); verify; approve (never the officer who
+# submitted or verified it); export bank batches and read the bank's return; record a child's
+# proof of enrolment.
+FILE_CLAIM = "claims.file_claim"
+REPORT_ACCIDENT = "claims.report_accident"
+VIEW_CLAIM = "claims.view_claim"
+VERIFY_CLAIM = "claims.verify_claim"
+APPROVE_CLAIM = "claims.approve_claim"
+PAY_CLAIM = "claims.pay_claim"
+RECORD_PROOF = "claims.record_proof"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.BPJS_OFFICER: frozenset(
@@ -69,6 +80,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             APPROVE_PAYMENT,
             VIEW_LEDGER,
             ISSUE_CARD,
+            FILE_CLAIM,
+            REPORT_ACCIDENT,
+            VIEW_CLAIM,
+            VERIFY_CLAIM,
+            APPROVE_CLAIM,
+            PAY_CLAIM,
+            RECORD_PROOF,
         }
     ),
     Role.CITY_OFFICER: frozenset(
@@ -89,6 +107,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             REVIEW_LINKS,
             VIEW_LEDGER,
             ISSUE_CARD,
+            FILE_CLAIM,
+            VIEW_CLAIM,
+            RECORD_PROOF,
         }
     ),
     # A sponsor sees only the workers its own programmes fund (scoped in the selectors) and
@@ -105,8 +126,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             ISSUE_CARD,
         }
     ),
-    # A hospital clerk only asks "is this person protected today?".
-    Role.HOSPITAL: frozenset({VERIFY_MEMBERSHIP}),
+    # A hospital clerk only asks "is this person protected today?" and, when he is, opens the
+    # first report of a work accident.
+    Role.HOSPITAL: frozenset({VERIFY_MEMBERSHIP, REPORT_ACCIDENT}),
 }
 
 

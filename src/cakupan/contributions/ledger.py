@@ -20,6 +20,7 @@ import polars as pl
 from django.db import connection
 
 from cakupan.contributions.allocate import allocate
+from cakupan.contributions.signals import ledger_changed
 from cakupan.contributions.sql import (
     T,
     bill_unpaid,
@@ -247,6 +248,8 @@ def settle(*, account_ids: list[int], statement_id: int | None = None) -> Settle
         )
         with timed(log, "settle credit"):
             credit_add(dict(deltas.iter_rows()))
+        if paid:
+            ledger_changed.send(sender=settle)
         return Settled(len(fr), int(amounts.sum()), paid)
     finally:
         drop_temp(SCOPE)
@@ -300,6 +303,8 @@ def bills_refresh(bill_ids: list[int], *, reopened_on: dt.date | None = None) ->
                     "AND month = %s AND unpaid_from IS NULL",
                     [(day(reopened_on), m, month) for m, month in reopened],
                 )
+        if paid:
+            ledger_changed.send(sender=bills_refresh)
         return paid
     finally:
         drop_temp("tmp_bills")

@@ -169,7 +169,8 @@ class MembershipState:
         return str(STATE_LABELS[self.state])
 
 
-def _paid_months(membership_id: int, on: dt.date) -> set[dt.date]:
+def paid_months(membership_id: int, on: dt.date) -> set[dt.date]:
+    """The months of a membership paid as of `on` (a reversal by then unpays its month)."""
     rows = fetch(
         f"SELECT DISTINCT bp.month FROM {T.paid} bp "
         f"WHERE bp.membership_id = %(mid)s AND {paid_as_of()}",
@@ -209,7 +210,7 @@ def membership_state(membership: Membership, on: dt.date) -> MembershipState:
     rules = arrears_rules(on)
     month = on.replace(day=1)
     state, unpaid, _last = state_row(membership.pk, on)
-    paid = _paid_months(membership.pk, on)
+    paid = paid_months(membership.pk, on)
     since = through = None
     if state == ACTIVE:
         anchor = month if month in paid else add_months(month, -1)
@@ -285,11 +286,7 @@ def month_grid(
         billed[m] = (int(amount), int(paid), bool(is_paid))
     state, _unpaid, last_paid = state_row(membership.pk, on)
     this_month = on.replace(day=1)
-    late_to = this_month if on.day > arrears_rules(on).due_day else add_months(this_month, -1)
-    late_from = add_months(last_paid, 1) if last_paid else membership.start_month
-
-    def late(m: dt.date) -> bool:
-        return state in (ARREARS, LAPSED) and late_from <= m <= late_to
+    late = set(_late_months(membership, on, state, last_paid))
 
     cells = []
     for m in month_range(first, last):
@@ -298,7 +295,25 @@ def month_grid(
             status = "paid" if is_paid else ("partial" if paid > 0 else "unpaid")
             if is_paid and m > this_month:
                 status = "credit"  # paid ahead
-            cells.append(MonthCell(m, amount, paid, status, arrears=not is_paid and late(m)))
+            cells.append(MonthCell(m, amount, paid, status, arrears=not is_paid and m in late))
         else:
-            cells.append(MonthCell(m, None, 0, "not_billed", arrears=late(m)))
+            cells.append(MonthCell(m, None, 0, "not_billed", arrears=m in late))
     return cells
+
+
+def _late_months(
+    membership: Membership, on: dt.date, state: str, last_paid: dt.date | None
+) -> list[dt.date]:
+    if state not in (ARREARS, LAPSED):
+        return []
+    this_month = on.replace(day=1)
+    late_to = this_month if on.day > arrears_rules(on).due_day else add_months(this_month, -1)
+    late_from = add_months(last_paid, 1) if last_paid else membership.start_month
+    return list(month_range(late_from, late_to)) if late_from <= late_to else []
+
+
+def arrears_months(membership: Membership, on: dt.date) -> list[dt.date]:
+    """The unpaid months that put a membership in arrears (or lapsed) on `on`, oldest first:
+    from the month after the last one paid through the last month already due."""
+    state, _unpaid, last_paid = state_row(membership.pk, on)
+    return _late_months(membership, on, state, last_paid)
