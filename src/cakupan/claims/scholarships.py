@@ -273,12 +273,13 @@ def scholarship_stop(
     child: Party,
     user: User | None,
     reason: str,
-    on: dt.date,
+    stopped_on: dt.date,
+    today: dt.date,
     work: str = "",
     pu_months: int = 0,
 ) -> int:
-    """Stop a child's later instalments: married, working (not as an allowed exception) or
-    died. Returns how many instalments stopped."""
+    """Stop a child's instalments of the school years after `stopped_on`: married, working (not
+    as an allowed exception) or died. Returns how many instalments stopped."""
     claim = child.claim
     rules = _rules(claim)
     if reason not in ("married", "working", "died"):
@@ -297,14 +298,16 @@ def scholarship_stop(
                 % {"n": rules.working_pu_max_consecutive_months, "basis": rules.meta.citation},
                 "work",
             )
-    if on < claim.event_date:
+    if stopped_on < claim.event_date or stopped_on > today:
         raise ScholarshipRefused(
-            "date_before_event", _("The date is before the event; check it."), "stopped_on"
+            "date_out_of_range",
+            _("The date must lie between the event and today; check it."),
+            "stopped_on",
         )
     with transaction.atomic():
-        child.stopped_on, child.stop_reason = on, reason
+        child.stopped_on, child.stop_reason = stopped_on, reason
         child.save(update_fields=["stopped_on", "stop_reason"])
-        statuses_refresh(claim=claim, on=on, user=user)
+        statuses_refresh(claim=claim, on=today, user=user)
         stopped = child.instalments.filter(status=Instalment.Status.STOPPED, stop_reason=reason)
         ClaimEvent.objects.create(
             claim=claim,
@@ -313,7 +316,7 @@ def scholarship_stop(
             after={
                 "child": child.full_name,
                 "reason": reason,
-                "on": on.isoformat(),
+                "on": stopped_on.isoformat(),
                 "instalments": stopped.count(),
             },
         )
@@ -368,3 +371,58 @@ def reminder_window(on: dt.date, start_month: int | None = None) -> tuple[int, d
     start_month = start_month or default_rules().scholarship(on).school_year_start_month
     next_year = school_year_of(on, start_month) + 1
     return next_year, add_months(year_start(next_year, start_month), -PROOF_EARLY_MONTHS)
+
+
+DUE_COLUMNS = (
+    "kecamatan",
+    "kelurahan",
+    "claim",
+    "worker",
+    "child",
+    "school_year",
+    "level",
+    "year_in_level",
+    "amount",
+    "status",
+    "missing",
+)
+
+
+def _missing(instalment: Instalment) -> str:
+    """What still stands between the instalment and its payment, for the officer who chases it."""
+    if instalment.status == Instalment.Status.SCHEDULED:
+        return str(_("proof of enrolment (from the school year's start)"))
+    if instalment.status == Instalment.Status.AWAITING_PROOF:
+        return str(_("proof of enrolment"))
+    if not instalment.child.has_account:
+        return str(_("the bank account"))
+    if instalment.claim.status not in (Claim.Status.APPROVED, Claim.Status.PAID):
+        return str(_("the claim's approval"))
+    return ""
+
+
+def due_rows(*, start_year: int) -> list[dict]:
+    """One row per instalment of a school year not yet paid nor stopped (DUE_COLUMNS), by
+    kecamatan, for the page and the export."""
+    rows = []
+    for i in due_instalments(start_year=start_year):
+        kelurahan = i.claim.worker.kelurahan
+        rows.append(
+            {
+                "id": i.pk,
+                "kecamatan": kelurahan.parent.name if kelurahan.parent_id else "",
+                "kelurahan": kelurahan.name,
+                "claim": i.claim.number,
+                "claim_id": i.claim_id,
+                "worker": i.claim.worker.full_name,
+                "child": i.child.full_name,
+                "school_year": i.school_year,
+                "level": i.level,
+                "year_in_level": i.year_in_level,
+                "amount": i.amount,
+                "status": i.get_status_display(),
+                "status_code": i.status,
+                "missing": _missing(i),
+            }
+        )
+    return rows

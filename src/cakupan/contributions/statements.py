@@ -137,54 +137,87 @@ class StatementResult:
 # -- 1. read ---------------------------------------------------------------------------------
 
 
-def _map_columns(frame: pl.DataFrame) -> pl.DataFrame:
+def map_columns(
+    frame: pl.DataFrame,
+    columns: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    *,
+    label: Any,
+    hint: Any,
+    error: type[Refused],
+) -> pl.DataFrame:
+    """A file's headers mapped to `columns` (each accepted name compared after header_key),
+    every cell a stripped text; a missing required column refuses the file with `hint` (how
+    to name them). Also used by the claims app for the bank's return."""
     rename: dict[str, str] = {}
     for header in frame.columns:
         if header == "_row":
             continue
         key = header_key(header)
-        column = next((c for c, names in COLUMNS.items() if key in names), None)
+        column = next((c for c, names in columns.items() if key in names), None)
         if column and column not in rename.values():
             rename[header] = column
-    missing = [c for c in REQUIRED if c not in rename.values()]
+    missing = [c for c in required if c not in rename.values()]
     if missing:
-        raise StatementRefused(
+        raise error(
             "columns_missing",
-            _(
-                "Required columns not found: %(missing)s. Columns in the file: %(headers)s. "
-                "Name the columns reference, payer, amount, date (or referensi, pembayar, "
-                "jumlah, tanggal); invoice and membership (no_invoice, no_kepesertaan) are "
-                "optional."
-            )
+            _("Required columns not found: %(missing)s. Columns in the file: %(headers)s. %(hint)s")
             % {
-                "missing": ", ".join(column_label(c) for c in missing),
+                "missing": ", ".join(str(label(c)) for c in missing),
                 "headers": ", ".join(c for c in frame.columns if c != "_row"),
+                "hint": hint,
             },
             "file",
         )
     frame = frame.select(["_row", *rename]).rename(rename)
-    for column in COLUMNS:
+    for column in columns:
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
-    return frame.with_columns(pl.col(c).fill_null("").str.strip_chars() for c in COLUMNS)
+    return frame.with_columns(pl.col(c).fill_null("").str.strip_chars() for c in columns)
 
 
-def read_statement(path: Path | str, *, original_name: str | None = None) -> pl.DataFrame:
+def read_columns(
+    path: Path | str,
+    columns: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    *,
+    original_name: str | None = None,
+    label: Any,
+    hint: Any,
+    error: type[Refused],
+) -> pl.DataFrame:
+    """A CSV/XLSX file as text cells under `columns` (see map_columns); an unreadable or
+    vanished file is refused with `error`."""
     try:
         frame = read_table(path, original_name=original_name)
     except FileProblem as e:
-        raise StatementRefused("file_unreadable", str(e), "file") from None
+        raise error("file_unreadable", str(e), "file") from None
     except OSError:
-        raise StatementRefused(
-            "file_missing", _("The statement's file is gone; upload it again."), "file"
+        raise error(
+            "file_missing", _("The uploaded file is gone; upload it again."), "file"
         ) from None
-    return _map_columns(frame)
+    return map_columns(frame, columns, required, label=label, hint=hint, error=error)
+
+
+def read_statement(path: Path | str, *, original_name: str | None = None) -> pl.DataFrame:
+    return read_columns(
+        path,
+        COLUMNS,
+        REQUIRED,
+        original_name=original_name,
+        label=column_label,
+        hint=_(
+            "Name the columns reference, payer, amount, date (or referensi, pembayar, jumlah, "
+            "tanggal); invoice and membership (no_invoice, no_kepesertaan) are optional."
+        ),
+        error=StatementRefused,
+    )
 
 
 # -- 2. check --------------------------------------------------------------------------------
 
 
-def _amounts(column: pl.Series) -> tuple[pl.Series, set[str]]:
+def amounts(column: pl.Series) -> tuple[pl.Series, set[str]]:
     """Whole Rupiah per cell (null when unreadable) and the unreadable cells. Plain digits are
     cast at once; every other distinct spelling goes through parse_rupiah once."""
     plain = column.str.contains(r"^[0-9]{1,13}$")
@@ -208,7 +241,7 @@ def _amounts(column: pl.Series) -> tuple[pl.Series, set[str]]:
     return parsed, bad
 
 
-def _dates(col: pl.Expr) -> pl.Expr:
+def dates(col: pl.Expr) -> pl.Expr:
     attempts = [col.str.strptime(pl.Date, fmt, strict=False) for fmt in _DATE_FORMATS]
     serial = pl.when(col.str.contains(r"^[0-9]{5}(\.0+)?$")).then(
         pl.lit(dt.date(1899, 12, 30))
@@ -224,8 +257,8 @@ def _check(frame: pl.DataFrame, today: dt.date) -> tuple[pl.DataFrame, pl.DataFr
     cells = [pl.col(c) != "" for c in COLUMNS]
     blank = frame.filter(~pl.any_horizontal(cells))
     frame = frame.filter(pl.any_horizontal(cells))
-    amount, bad_amounts = _amounts(frame["amount"])
-    frame = frame.with_columns(amount, paid_on=_dates(pl.col("date")))
+    amount, bad_amounts = amounts(frame["amount"])
+    frame = frame.with_columns(amount, paid_on=dates(pl.col("date")))
     found: list[pl.DataFrame] = []
 
     def add(rows: pl.DataFrame, column: str, code: str, message: list[str] | str, fix: str):
