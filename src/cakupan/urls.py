@@ -14,6 +14,7 @@ urlpatterns = [
     path("program/", include("cakupan.funding.urls")),
     path("pendaftaran/", include("cakupan.membership.urls")),
     path("iuran/", include("cakupan.contributions.urls")),
+    path("klaim/", include("cakupan.claims.urls")),
     path("", include("cakupan.contributions.urls_cards")),
     path("", include("cakupan.web.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Claims, their facts, family and workflow; the hospital's first report; the family's view."""
+
+urlpatterns: list = []
