@@ -432,11 +432,13 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
     from django.utils import timezone
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from cakupan.claims.demo import demo_claims_delete, demo_claims_load
     from cakupan.contributions.demo import demo_ledger_delete, demo_ledger_load
     from cakupan.membership.demo import demo_funding_delete, demo_funding_load
     from cakupan.registry.demo import DemoError, demo_load
 
     if replace:
+        demo_claims_delete()
         demo_ledger_delete()
         demo_funding_delete()
     with Progress(
@@ -471,6 +473,8 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
         f"Iuran demo: {ledger.months} bulan ditagih ({id_number(ledger.bills)} tagihan), "
         f"{id_number(ledger.payments)} pembayaran."
     )
+    claims = demo_claims_load(today=timezone.localdate())
+    console.print(f"Klaim demo: {claims.claims} klaim.")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
