@@ -47,6 +47,7 @@ class Claim(models.Model):
     description = models.TextField(_("what happened"), blank=True)
     hospital = models.CharField(_("treating hospital"), max_length=150, blank=True)
     injuries = models.TextField(_("injuries"), blank=True)
+    cause = models.CharField(_("cause of death"), max_length=200, blank=True)  # JKM
     # JKK: what followed the accident (each recomputes the entitlement)
     death_date = models.DateField(_("date of death"), null=True, blank=True)
     total_disability = models.BooleanField(_("total permanent disability"), default=False)

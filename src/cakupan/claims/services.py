@@ -136,13 +136,14 @@ def event_dict(claim: Claim, elig: Eligibility) -> dict[str, Any]:
         medical = [c.amount for c in claim.costs.all() if c.kind == Cost.Kind.MEDICAL]
         if medical:
             event["medical_bills"] = medical
-        transport = [
-            {"mode": c.mode, "amount": c.amount}
-            for c in claim.costs.all()
-            if c.kind == Cost.Kind.TRANSPORT
-        ]
-        if transport:
-            event["transport"] = transport
+        # The transport cap is read as a cap per mode for the whole claim [M]: the trips of
+        # one mode are summed before the engine caps them, and each mode is one line.
+        by_mode: dict[str, int] = {}
+        for c in claim.costs.all():
+            if c.kind == Cost.Kind.TRANSPORT:
+                by_mode[c.mode] = by_mode.get(c.mode, 0) + c.amount
+        if by_mode:
+            event["transport"] = [{"mode": m, "amount": a} for m, a in sorted(by_mode.items())]
         periods = list(claim.incapacities.all())
         if periods:
             event["stmb"] = {
@@ -379,6 +380,7 @@ def claim_file(
     description: str = "",
     hospital: str = "",
     injuries: str = "",
+    cause: str = "",
     on: dt.date | None = None,
 ) -> Claim:
     """Open a claim and compute its first entitlement. A work accident makes the worker the
@@ -411,6 +413,7 @@ def claim_file(
             description=description.strip(),
             hospital=hospital.strip(),
             injuries=injuries.strip(),
+            cause=cause.strip(),
             submitted_by=user,
         )
         claim.number = _number(claim)
