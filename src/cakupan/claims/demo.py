@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from cakupan.claims.models import Claim, EnrolmentProof, Instruction
+from cakupan.claims.models import Batch, Claim, EnrolmentProof, Instruction
 from cakupan.claims.services import (
     claim_file,
     claim_outcome,
@@ -41,6 +41,7 @@ def demo_claims_delete() -> None:
     EnrolmentProof.objects.filter(instalment__claim__in=claims).delete()
     Instruction.objects.filter(claim__in=claims).delete()
     claims.delete()
+    Batch.objects.filter(instructions__isnull=True).delete()
 
 
 def _level(birth: dt.date, event: dt.date) -> tuple[str, int | None]:

@@ -71,7 +71,7 @@ class Claim(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     approved = models.ForeignKey(
-        "Entitlement", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        "Entitlement", on_delete=models.SET_NULL, related_name="+", null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

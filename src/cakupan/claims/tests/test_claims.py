@@ -453,10 +453,23 @@ def test_transport_trips_are_summed_per_mode_and_capped_once(malang):
         claim_type="jkk", membership=member, event_date=D(2026, 11, 10), user=None, on=TODAY
     )
     for amount in (3_000_000, 4_000_000):
-        cost_add(claim=claim, user=None, kind="transport", mode="land", amount=amount,
-                 incurred_on=D(2026, 11, 11), on=TODAY)
-    cost_add(claim=claim, user=None, kind="medical", amount=2_500_000,
-             incurred_on=D(2026, 11, 12), on=TODAY)
+        cost_add(
+            claim=claim,
+            user=None,
+            kind="transport",
+            mode="land",
+            amount=amount,
+            incurred_on=D(2026, 11, 11),
+            on=TODAY,
+        )
+    cost_add(
+        claim=claim,
+        user=None,
+        kind="medical",
+        amount=2_500_000,
+        incurred_on=D(2026, 11, 12),
+        on=TODAY,
+    )
     version = claim.entitlements.order_by("-version").first()
     land = [x for x in version.result["lines"] if x["code"].startswith("transport")]
     assert [(x["code"], x["amount"]) for x in land] == [("transport_land", 5_000_000)]

@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from cakupan.claims.models import Claim, Instalment, Instruction
+from cakupan.claims.models import Batch, Claim, Instalment, Instruction
 from cakupan.claims.payments import PaymentRefused, batch_export, batch_file, batch_return
 from cakupan.claims.scholarships import (
     ScholarshipRefused,
@@ -239,3 +239,14 @@ def test_marriage_stops_the_later_years_and_work_as_an_intern_does_not(approved,
     assert years[2026] == Instalment.Status.AWAITING_PROOF  # the school year under way stays
     assert all(years[y] == Instalment.Status.STOPPED for y in years if y > 2026)
     assert stopped == sum(1 for y in years if y > 2026) > 0
+
+
+def test_demo_removal_takes_an_approved_and_paid_claim_with_it(approved, officers, tmp_path):
+    from cakupan.claims.demo import demo_claims_delete
+    from cakupan.registry.models import Worker
+
+    batch_export(user=officers[0])
+    Worker.objects.filter(pk=approved.worker_id).update(source="demo")
+    demo_claims_delete()
+    assert not Claim.objects.exists() and not Instruction.objects.exists()
+    assert not Batch.objects.exists()
