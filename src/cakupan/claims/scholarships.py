@@ -44,6 +44,7 @@ STOP_REASONS = {
     "working": _("The child works (not as an allowed exception)"),
     "died": _("The child died"),
     "not_entitled": _("No longer in the schedule after a recomputation"),
+    "rejected": _("The claim was rejected"),
 }
 END_REASONS = {
     "age_limit": _("ends before the child turns %(age)s"),
@@ -139,7 +140,7 @@ def statuses_refresh(
         if instalment.status == Instalment.Status.PAID:
             continue
         child = instalment.child
-        if instalment.stop_reason == "not_entitled":
+        if instalment.stop_reason in ("not_entitled", "rejected"):
             continue
         if child.stopped_on and instalment.start_year > school_year_of(
             child.stopped_on, rules.school_year_start_month
@@ -359,6 +360,7 @@ def due_instalments(*, start_year: int) -> QuerySet[Instalment]:
     return (
         Instalment.objects.filter(start_year=start_year)
         .exclude(status__in=[Instalment.Status.PAID, Instalment.Status.STOPPED])
+        .exclude(claim__status=Claim.Status.REJECTED)
         .select_related(
             "child", "claim", "claim__worker", "claim__worker__kelurahan__parent", "proof"
         )

@@ -35,6 +35,7 @@ from cakupan.claims.models import (
     Cost,
     Entitlement,
     Incapacity,
+    Instalment,
     Instruction,
     Party,
 )
@@ -998,6 +999,9 @@ def claim_reject(*, claim: Claim, user: User, code: str, note: str = "") -> Clai
         claim.reject_code = code
         claim.reject_note = note.strip()
         claim.save(update_fields=["status", "reject_code", "reject_note", "updated_at"])
+        claim.instalments.exclude(status=Instalment.Status.PAID).update(
+            status=Instalment.Status.STOPPED, stop_reason="rejected"
+        )
         _audit(
             claim, user, "rejected", {"status": before}, {"status": "rejected", "code": code}, note
         )

@@ -475,3 +475,21 @@ def test_transport_trips_are_summed_per_mode_and_capped_once(malang):
     assert [(x["code"], x["amount"]) for x in land] == [("transport_land", 5_000_000)]
     assert line(version, "medical_care")["amount"] == 2_500_000
     assert version.total_now == 7_500_000
+
+
+def test_a_rejected_claim_stops_its_scholarship_and_leaves_the_due_list(malang, officers):
+    from cakupan.claims.scholarships import due_rows
+
+    member = csr_ojol("2026-01")
+    bill_and_pay(member, "2026-01", "2026-10")
+    claim = claim_file(
+        claim_type="jkk", membership=member, event_date=D(2026, 11, 10), user=officers[0], on=TODAY
+    )
+    claim_outcome(claim=claim, user=officers[0], death_date=D(2026, 11, 10), on=TODAY)
+    children(claim, ("Ani", D(2012, 5, 1), "smp", 2))
+    assert any(r["child"] == "Ani" for r in due_rows(start_year=2026))
+    claim_reject(claim=claim, user=officers[1], code="not_at_work", note="Kecelakaan di rumah")
+    assert not any(r["child"] == "Ani" for r in due_rows(start_year=2026))
+    assert set(Instalment.objects.filter(claim=claim).values_list("status", flat=True)) == {
+        Instalment.Status.STOPPED
+    }
