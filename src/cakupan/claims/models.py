@@ -230,7 +230,7 @@ class Entitlement(models.Model):
     recomputation is a new version; none is changed."""
 
     class Outcome(models.TextChoices):
-        PAYABLE = "payable", _("Payable")
+        PAYABLE = "payable", _("Payable now")
         HOLD = "hold", _("Cash held until the arrears are paid")
         REFUSED = "refused", _("Refused")
 
@@ -307,7 +307,7 @@ class Instalment(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
         AWAITING_PROOF = "awaiting", _("Awaiting proof of enrolment")
-        PAYABLE = "payable", _("Payable")
+        PAYABLE = "payable", _("Ready to pay")
         PAID = "paid", _("Paid")
         STOPPED = "stopped", _("Stopped")
 

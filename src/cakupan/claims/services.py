@@ -1064,6 +1064,17 @@ def instruction_reissue(*, instruction: Instruction, user: User) -> Instruction:
         instruction = Instruction.objects.select_for_update().get(pk=instruction.pk)
         if instruction.status != Instruction.Status.FAILED:
             raise ClaimRefused("not_failed", _("Only a failed transfer can be sent again."))
+        again = Instruction.objects.filter(
+            claim=instruction.claim_id,
+            party=instruction.party_id,
+            line_code=instruction.line_code,
+            pk__gt=instruction.pk,
+        ).exclude(status=Instruction.Status.FAILED)
+        if again.exists():
+            raise ClaimRefused(
+                "already_reissued",
+                _("This transfer was already sent again (%(ref)s).") % {"ref": again.first()},
+            )
         party = instruction.party
         if not party.has_account:
             raise ClaimRefused(

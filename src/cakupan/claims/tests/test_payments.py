@@ -159,6 +159,9 @@ def test_a_failed_transfer_is_sent_again_only_to_a_corrected_account(approved, o
     party_update(party=siti, user=officers[0], on=TODAY, account_number="9876543210")
     new = instruction_reissue(instruction=failing, user=officers[0])
     assert (new.amount, new.account_number, new.status) == (failing.amount, "9876543210", "pending")
+    with pytest.raises(ClaimRefused) as e:
+        instruction_reissue(instruction=failing, user=officers[0])
+    assert e.value.code == "already_reissued"
 
 
 def test_an_instalment_is_paid_only_against_proof_of_enrolment(approved, officers):
