@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
 from cakupan.claims.banks import BANKS
 from cakupan.claims.models import Batch, Instalment, Instruction
@@ -34,10 +34,24 @@ def instructions_waiting() -> QuerySet[Instruction]:
     )
 
 
+def instructions_waiting_total() -> tuple[int, int]:
+    """(how many wait for a bank batch, their amount)."""
+    totals = instructions_waiting().aggregate(n=Count("id"), total=Sum("amount"))
+    return totals["n"], totals["total"] or 0
+
+
 def instructions_failed() -> QuerySet[Instruction]:
-    """Transfers the bank returned as failed, newest first, each with the bank's reason."""
+    """Transfers the bank returned as failed and not yet sent again (no later instruction of
+    the same claim, party and line), newest first, each with the bank's reason."""
+    sent_again = Instruction.objects.filter(
+        claim=OuterRef("claim"),
+        party=OuterRef("party"),
+        line_code=OuterRef("line_code"),
+        pk__gt=OuterRef("pk"),
+    )
     return (
         Instruction.objects.filter(status=Instruction.Status.FAILED)
+        .exclude(Exists(sent_again))
         .select_related("claim", "party", "batch")
         .order_by("-id")
     )
@@ -90,11 +104,12 @@ class ReminderRow:
     level: str
     year_in_level: int
     amount: int
+    has_proof: bool
 
 
 def reminder_rows(*, start_year: int) -> list[ReminderRow]:
-    """The instalments of a school year not yet paid nor stopped: whom to remind to bring the
-    proof of enrolment (the worker's phone as recorded, unmasked: the page masks it)."""
+    """The instalments of a school year not yet paid nor stopped, whether their proof of
+    enrolment is already recorded, and the worker's phone as recorded (the page masks it)."""
     rows = []
     for i in due_instalments(start_year=start_year):
         worker = i.claim.worker
@@ -114,6 +129,7 @@ def reminder_rows(*, start_year: int) -> list[ReminderRow]:
                 level=i.level,
                 year_in_level=i.year_in_level,
                 amount=i.amount,
+                has_proof=hasattr(i, "proof"),
             )
         )
     return rows

@@ -23,8 +23,15 @@ from openpyxl import load_workbook
 
 from cakupan.claims.models import Batch, Claim, Instalment, Instruction
 from cakupan.claims.payments import batch_export
-from cakupan.claims.scholarships import reminder_window
-from cakupan.claims.services import claim_approve, claim_file, claim_verify, party_add
+from cakupan.claims.scholarships import proof_record, reminder_window
+from cakupan.claims.services import (
+    claim_approve,
+    claim_file,
+    claim_verify,
+    instruction_reissue,
+    party_add,
+    party_update,
+)
 from cakupan.claims.tests.factories import bill_and_pay, csr_ojol
 from cakupan.regions.models import Region
 from cakupan.registry.models import NikAccessLog, Worker
@@ -254,6 +261,34 @@ def test_a_good_return_marks_paid_and_the_same_file_again_is_already_recorded(
     assert list(uploads.iterdir()) == []
 
 
+def test_a_failed_transfer_shows_with_the_banks_reason_until_it_is_sent_again(
+    approved, officers, make_user, tmp_path
+):
+    batch = batch_export(user=officers[0])
+    siti = approved.parties.get(full_name="Siti Aminah")
+    failing = batch.instructions.filter(party=siti).order_by("id").first()
+    path = return_file(
+        tmp_path,
+        [
+            ["referensi", "status", "tanggal", "alasan"],
+            [failing.reference, "gagal", today_text(), "Rekening tidak ditemukan"],
+        ],
+    )
+    client = client_for(make_user, "bpjs_officer")
+    page = upload(client, path).content.decode()
+    assert re.search(r'data-testid="count-failed">1<', page)
+    page = client.get("/klaim/pembayaran/").content.decode()
+    failed = re.search(r'data-testid="failed".*?</table>', page, re.S).group(0)
+    assert failing.reference in failed and "Rekening tidak ditemukan" in failed
+    assert 'data-testid="waiting"' not in page  # nothing waits: the rest is with the bank
+    party_update(party=siti, user=officers[0], on=TODAY, account_number="9876543210")
+    new = instruction_reissue(instruction=failing, user=officers[0])
+    page = client.get("/klaim/pembayaran/").content.decode()
+    assert 'data-testid="failed"' not in page
+    waiting = re.search(r'data-testid="waiting".*?</table>', page, re.S).group(0)
+    assert new.reference in waiting and "9876543210" in waiting
+
+
 def test_a_file_that_is_not_a_return_is_refused_on_the_field(approved, make_user, tmp_path):
     client = client_for(make_user, "bpjs_officer")
     wrong = tmp_path / "retur.pdf"
@@ -349,6 +384,11 @@ def test_another_school_year_is_chosen_and_a_wrong_one_is_explained(approved, ma
     assert re.findall(r'data-instalment="(\d+)"', later) == [
         str(approved.instalments.get(start_year=2027).pk)
     ]
+    # digits of another script are read as ASCII, as everywhere
+    arabic = client.get("/klaim/beasiswa/?tahun=٢٠٢٧").content.decode()
+    assert re.findall(r'data-instalment="(\d+)"', arabic) == re.findall(
+        r'data-instalment="(\d+)"', later
+    )
     wrong = client.get("/klaim/beasiswa/?tahun=dua-ribu")
     assert wrong.status_code == 400
     assert "bukan tahun ajaran" in wrong.content.decode()
@@ -378,6 +418,22 @@ def test_the_reminder_list_is_next_years_schedule_and_says_when_reminders_go_out
     assert rows[0][:3] == ["Anak", "Pekerja", "Nomor HP"]
     assert [(r[0], r[2]) for r in rows[1:]] == [("Ani", "081234567890")] * expected.count()
     assert logged.filter(action="export").count() == 1
+
+    # a family that already brought the proof needs no reminder: left out, and counted
+    ani = expected.get()
+    proof_record(
+        instalment=ani,
+        user=user,
+        school="SMPN 3 Malang",
+        level=ani.level,
+        year_in_level=ani.year_in_level,
+        document="SMP/2027/12",
+        on=send_on,
+    )
+    page = client.get("/klaim/beasiswa/pengingat/").content.decode()
+    assert re.findall(r'data-instalment="(\d+)"', page) == []
+    assert 'data-testid="proofs-in"' in page
+    assert len(csv_rows(client.get("/klaim/beasiswa/pengingat/ekspor.csv"))) == 1
 
 
 def test_a_phone_is_masked_for_a_user_without_the_right(approved, make_user, monkeypatch):

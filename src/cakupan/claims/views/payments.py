@@ -27,6 +27,7 @@ from cakupan.claims.pay_reads import (
     batches_recent,
     instructions_failed,
     instructions_waiting,
+    instructions_waiting_total,
 )
 from cakupan.claims.payments import PaymentRefused, batch_export, batch_file, batch_return
 
@@ -70,16 +71,16 @@ class ReturnForm(forms.Form):
 @login_required
 def pay_overview_view(request: HttpRequest) -> HttpResponse:
     _require(request)
-    waiting = list(instructions_waiting()[: SHOWN_INSTRUCTIONS + 1])
+    waiting = list(instructions_waiting()[:SHOWN_INSTRUCTIONS])
     failed = list(instructions_failed()[:SHOWN_INSTRUCTIONS])
-    waiting_all = instructions_waiting()
+    count, total = instructions_waiting_total()
     return render(
         request,
         "claims/pay_overview.html",
         {
-            "waiting": [(i, bank_name(i.bank_code)) for i in waiting[:SHOWN_INSTRUCTIONS]],
-            "waiting_count": waiting_all.count(),
-            "waiting_total": sum(waiting_all.values_list("amount", flat=True)),
+            "waiting": [(i, bank_name(i.bank_code)) for i in waiting],
+            "waiting_count": count,
+            "waiting_total": total,
             "failed": [(i, bank_name(i.bank_code)) for i in failed],
             "batches": list(batches_recent()[:SHOWN_BATCHES]),
         },

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from cakupan.claims.pay_reads import (
     reminder_rows,
 )
 from cakupan.claims.scholarships import due_rows, reminder_window, school_year_of
+from cakupan.digits import ascii_digits
 from cakupan.exports import csv_writer, xlsx_append
 from cakupan.registry.models import NikAccessLog, Worker
 from cakupan.registry.phones import mask_phone
@@ -61,10 +63,10 @@ def _year_asked(request: HttpRequest, today: dt.date) -> tuple[int, str]:
     is asked; an unreadable one is this school year with the message."""
     start_month = default_rules().scholarship(today).school_year_start_month
     current = school_year_of(today, start_month)
-    raw = request.GET.get("tahun", "").strip()
+    raw = ascii_digits(request.GET.get("tahun", "")).strip()
     if not raw:
         return current, ""
-    if len(raw) == 4 and raw.isascii() and raw.isdigit() and YEAR_MIN <= int(raw) <= YEAR_MAX:
+    if re.fullmatch(r"[0-9]{4}", raw) and YEAR_MIN <= int(raw) <= YEAR_MAX:
         return int(raw), ""
     return current, _(
         "“%(v)s” is not a school year: choose the year it starts, e.g. %(y)s for %(sy)s."
@@ -179,7 +181,8 @@ def _reminder(request: HttpRequest, action: str) -> dict[str, Any]:
     phone shown or exported is written to the access log), masked for the others."""
     today = timezone.localdate()
     year, send_on = reminder_window(today)
-    rows = reminder_rows(start_year=year)
+    every = reminder_rows(start_year=year)
+    rows = [r for r in every if not r.has_proof]  # a family that brought it needs no reminder
     whole = request.user.has_perm(VIEW_FULL_PHONE)
     if whole:
         access_log_write(
@@ -200,6 +203,7 @@ def _reminder(request: HttpRequest, action: str) -> dict[str, Any]:
         "sent": today >= send_on,
         "rows": shown,
         "total_amount": sum(r.amount for r in rows),
+        "proofs_in": len(every) - len(rows),
     }
 
 
