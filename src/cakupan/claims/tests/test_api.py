@@ -398,6 +398,20 @@ def test_jkm_after_40_paid_months_owes_42_million_and_two_children_receive(offic
     assert officers[0].get(f"{BASE}/{number}/versions/9").status_code == 404
 
 
+def test_a_child_left_out_of_the_scholarship_carries_the_engines_reason(officers, malang):
+    member = csr_ojol("2025-03")
+    bill_and_pay(member, "2025-03", "2026-10")  # 20 months: a JKM scholarship needs 36
+    number = file_jkm(officers[0], member)["number"]
+    post(officers[0], f"/{number}/parties", {**CHILDREN[0], "year_in_level": 2})
+    entitlement = officers[0].get(f"{BASE}/{number}").json()["entitlement"]
+    assert cash(entitlement) == 42_000_000
+    (child,) = entitlement["scholarship_children"]
+    assert (child["name"], child["eligible"]) == ("Ani", False)
+    assert [r["code"] for r in child["reasons"]] == ["min_contribution"]
+    assert "20" in child["reasons"][0]["message"] and child["reasons"][0]["message_en"]
+    assert officers[0].get(f"{BASE}/{number}").json()["instalments"] == []
+
+
 def test_cash_held_for_arrears_is_released_when_the_arrears_are_paid(officers, client_for, malang):
     member = csr_ojol("2026-05")
     bill_and_pay(member, "2026-05", "2026-10", unpaid=("2026-09", "2026-10"))
