@@ -167,9 +167,16 @@ def test_due_lists_the_school_year_by_kecamatan_with_what_is_missing(approved, t
 
 
 def test_due_with_reminders_lists_the_next_school_year_and_the_day_they_go_out(approved):
+    from django.utils import timezone
+
+    from cakupan.claims.scholarships import reminder_window
+
+    year, send_on = reminder_window(timezone.localdate())
+    assert send_on == D(year, 5, 1)  # two months before the school year starts in July
     result = runner.invoke(app, ["claims", "due", "--reminders"])
     assert result.exit_code == 0, result.output
-    assert "2027/2028" in result.stdout and "dikirim mulai 01/05/2027" in result.stdout
+    assert f"{year}/{year + 1}" in result.stdout
+    assert f"dikirim mulai {send_on:%d/%m/%Y}" in result.stdout
     assert "Ani" in result.stdout and "Bima" in result.stdout
     both = runner.invoke(app, ["claims", "due", "--reminders", "--school-year", "2026"])
     assert both.exit_code == 2
