@@ -45,18 +45,54 @@ def api_schema(malang, make_user):
     signals.request_finished.connect(close_old_connections)
 
 
+def _claim_ids() -> dict[str, str]:
+    """A work accident claim whose worker died, with a widow and a child in school (so it has
+    scholarship instalments): the claims operations are fuzzed against it, not only 404s."""
+    import datetime as dt
+
+    from cakupan.claims.services import claim_file, claim_outcome, party_add
+    from cakupan.claims.tests.factories import bill_and_pay, csr_ojol
+
+    member = csr_ojol("2026-09")
+    bill_and_pay(member, "2026-09", "2026-10")
+    on, day = dt.date(2026, 12, 2), dt.date(2026, 11, 10)
+    claim = claim_file(claim_type="jkk", membership=member, event_date=day, user=None, on=on)
+    claim_outcome(claim=claim, user=None, death_date=day, on=on)
+    party_add(claim=claim, user=None, on=on, full_name="Siti", relation="spouse")
+    child = party_add(
+        claim=claim,
+        user=None,
+        on=on,
+        full_name="Ani",
+        relation="child",
+        birth_date=dt.date(2012, 5, 1),
+        level="smp",
+        year_in_level=2,
+    )
+    instalment = claim.instalments.order_by("id").first()
+    return {
+        "number": claim.number,
+        "party_id": str(child.pk),
+        "instalment_id": str(instalment.pk if instalment else 1),
+    }
+
+
 @pytest.mark.parametrize(("path", "method"), _operations())
 def test_api_never_fails_on_any_input(api_schema, path: str, method: str) -> None:
     # Schemathesis's own pytest plugin does not run under pytest 9 yet, so each operation's
     # strategy is driven by hypothesis directly.
     schema, headers = api_schema
     operation = schema[path][method]
+    real = _claim_ids() if "/claims/{" in path else {}
 
     @given(case=operation.as_strategy())
     @settings(
         max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None
     )
     def fuzz(case) -> None:
+        for name, value in real.items():
+            if name in (case.path_parameters or {}):
+                case.path_parameters[name] = value
         response = case.call(headers=headers)
         assert response.status_code < 500, f"{method} {path}: {response.text[:500]}"
         case.validate_response(response, checks=[schemathesis.checks.not_a_server_error])

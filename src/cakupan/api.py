@@ -23,6 +23,7 @@ from cakupan.apikit import (
     unauthenticated_message,
 )
 from cakupan.calculate.api import router as calculate_router
+from cakupan.claims.api import router as claims_router
 from cakupan.contributions.api import router as contributions_router
 from cakupan.errors import Refused
 from cakupan.funding.api import router as funding_router
@@ -125,6 +126,7 @@ api.add_router("/v1/", calculate_router)
 api.add_router("/v1/", funding_router)
 api.add_router("/v1/", membership_router)
 api.add_router("/v1/", contributions_router)
+api.add_router("/v1/claims", claims_router)
 
 
 @api.exception_handler(ValidationError)

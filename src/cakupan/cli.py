@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cakupan.calculate.cli import rules_app
+from cakupan.claims.cli import claims_app
 from cakupan.cliutil import console, django_setup, err, fail, id_number
 from cakupan.contributions.cli import billing_app, cards_app, ledger_app, payments_app
 from cakupan.funding.cli import programme_app, sponsor_app
@@ -39,6 +40,7 @@ app.add_typer(billing_app, name="billing")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(cards_app, name="cards")
 app.add_typer(payments_app, name="payments")
+app.add_typer(claims_app, name="claims")
 
 
 def _print_setup(result) -> None:
