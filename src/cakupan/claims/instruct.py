@@ -9,6 +9,9 @@ from cakupan.claims.models import Claim, Instalment, Instruction, Party
 def instruct(
     claim: Claim, party: Party, code: str, amount: int, instalment: Instalment | None = None
 ) -> Instruction:
+    # the claim's row is locked first, so two instructions made at once (two children's
+    # proofs) take consecutive numbers instead of the same one
+    list(Claim.objects.select_for_update().filter(pk=claim.pk).values_list("pk", flat=True))
     n = Instruction.objects.filter(claim=claim).count() + 1
     return Instruction.objects.create(
         claim=claim,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,7 +144,7 @@ def batch_export(*, user: User | None) -> Batch:
                 "nothing_to_pay", _("No approved payment is waiting for a bank batch.")
             )
         batch = Batch.objects.create(
-            number=f"tmp-{timezone.now().timestamp()}",
+            number=f"tmp-{uuid.uuid4().hex[:20]}",
             created_by=user,
             count=len(waiting),
             total=sum(i.amount for i in waiting),

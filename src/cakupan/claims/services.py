@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -405,7 +406,7 @@ def claim_file(
                 "event_date",
             )
         claim = Claim.objects.create(
-            number=f"tmp-{timezone.now().timestamp()}",
+            number=f"tmp-{uuid.uuid4().hex[:20]}",
             type=claim_type,
             membership=membership,
             worker=membership.worker,
@@ -703,18 +704,26 @@ def claim_outcome(
     changes = {k: v for k, v in fields.items() if v is not None and getattr(claim, k) != v}
     if not changes:
         return claim
+    died = changes.get("death_date", claim.death_date)
+    recovered = changes.get("recovered_on", claim.recovered_on)
+    if died and recovered:
+        raise ClaimRefused(
+            "conflicting_outcomes",
+            _("A worker who died cannot also have recovered; clear one of the two."),
+            "recovered_on" if "recovered_on" in changes else "death_date",
+        )
+    originals = {k: getattr(claim, k) for k in changes}
     with transaction.atomic():
-        before = {k: _json(getattr(claim, k)) for k in changes}
+        before = {k: _json(v) for k, v in originals.items()}
         for k, v in changes.items():
             setattr(claim, k, v)
-        if claim.death_date and claim.recovered_on:
-            raise ClaimRefused(
-                "conflicting_outcomes",
-                _("A worker who died cannot also have recovered; clear one of the two."),
-                "recovered_on" if "recovered_on" in changes else "death_date",
-            )
         claim.save()
-        _check_facts(claim, on, next(iter(changes)))
+        try:
+            _check_facts(claim, on, next(iter(changes)))
+        except ClaimRefused:
+            for k, v in originals.items():  # the caller's object as it was (the row rolls back)
+                setattr(claim, k, v)
+            raise
         after = {k: _json(v) for k, v in changes.items()}
         _after_fact(claim, user, "outcome_recorded", after, on, before)
         return claim

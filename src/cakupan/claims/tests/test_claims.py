@@ -113,7 +113,7 @@ def test_jkm_after_20_paid_months_owes_42_million_and_says_why_no_scholarship(ma
     kid = version.result["scholarships"]["children"][0]
     assert not kid["eligible"]
     assert [r["code"] for r in kid["reasons"]] == ["min_contribution"]
-    assert "20" in kid["reasons"][0]["message_id"] if "message_id" in kid["reasons"][0] else True
+    assert "20 bulan" in kid["reasons"][0]["message"]
     line_codes = [x["code"] for x in version.eligibility["lines"]]
     assert "contribution_months" in line_codes
     assert not Instalment.objects.filter(claim=claim).exists()
