@@ -2,7 +2,9 @@
 # End to end from the command line, on a fresh SQLite database (or DATABASE_URL): set up with
 # demo data, bill this month twice, pay the sponsors' invoices and some workers' months with a
 # statement file (twice: the second credits nothing), reverse one payment, then verify the
-# ledger's invariants with `cakupan ledger check`. CI runs it after `make test`.
+# ledger's invariants with `cakupan ledger check`; then pay the demo claim waiting for approval
+# through a bank batch and the bank's return (read twice: the second changes nothing), and list
+# the scholarships due. CI runs it after `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -34,4 +36,34 @@ with open('$statement', 'w', newline='') as f:
 $BIN/cakupan payments import "$statement"
 $BIN/cakupan payments import "$statement"
 $BIN/cakupan payments reverse SELF-00000 --reason "Salah transfer (uji ujung ke ujung)"
+$BIN/cakupan ledger check
+
+# Claims: the demo work accident verified by nobody is approved by the demo BPJS officer, sent
+# to the bank in a batch file and marked paid from the bank's return.
+$BIN/cakupan manage shell -c "
+from cakupan.accounts.models import User
+from cakupan.claims.models import Claim
+from cakupan.claims.services import claim_approve
+claim = Claim.objects.get(status='verified')
+claim_approve(claim=claim, user=User.objects.get(username='bpjs'))
+"
+batch="$CAKUPAN_VAR/batch.csv"
+$BIN/cakupan claims export --output "$batch"
+returned="$CAKUPAN_VAR/retur.csv"
+$BIN/cakupan manage shell -c "
+import csv, datetime as dt
+rows = list(csv.reader(open('$batch')))
+with open('$returned', 'w', newline='') as f:
+    w = csv.writer(f)
+    w.writerow(['referensi', 'status', 'tanggal', 'no_transaksi'])
+    for i, r in enumerate(rows[1:]):
+        w.writerow([r[1], 'berhasil', dt.date.today().strftime('%d/%m/%Y'), f'TRX{i}'])
+"
+$BIN/cakupan claims return "$returned"
+$BIN/cakupan claims return "$returned"
+$BIN/cakupan manage shell -c "
+from cakupan.claims.models import Claim
+assert Claim.objects.filter(status='paid').count() == 1, 'the paid claim'
+"
+$BIN/cakupan claims due
 $BIN/cakupan ledger check

@@ -240,7 +240,7 @@ def due_cmd(
             r["kelurahan"],
             r["claim"],
             r["child"],
-            f"{r['level'].upper()} {r['year_in_level']}",
+            f"{r['level_label']} {r['year_in_level']}",
             f"Rp {id_number(r['amount'])}",
             r["missing"] or "-",
         )

@@ -62,8 +62,11 @@ def _find(
         if states.get(mid, ("",))[0] != state:
             continue
         member = Membership.objects.select_related("worker").get(pk=mid)
+        # children of school age, so this school year's instalments show
         young = member.worker.heirs.filter(
-            relation=Heir.Relation.CHILD, birth_date__gt=on.replace(year=on.year - 18)
+            relation=Heir.Relation.CHILD,
+            birth_date__gt=on.replace(year=on.year - 18),
+            birth_date__lt=on.replace(year=on.year - 6),
         )
         if children and young.count() < 2:
             continue

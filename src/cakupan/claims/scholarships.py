@@ -34,7 +34,7 @@ from cakupan.claims.models import (
     Instruction,
     Party,
 )
-from cakupan.errors import Refused
+from cakupan.errors import Bilingual, Refused
 from cakupan.months import add_months
 from cakupan.rules import default_rules
 from cakupan.rules.inputs import age_on
@@ -407,7 +407,9 @@ def due_rows(*, start_year: int) -> list[dict]:
     """One row per instalment of a school year not yet paid nor stopped (DUE_COLUMNS), by
     kecamatan, for the page and the export."""
     rows = []
+    levels = default_rules().vocabulary(dt.date(start_year, 7, 1)).education_levels
     for i in due_instalments(start_year=start_year):
+        term = levels.get(i.level)
         kelurahan = i.claim.worker.kelurahan
         rows.append(
             {
@@ -420,6 +422,7 @@ def due_rows(*, start_year: int) -> list[dict]:
                 "child": i.child.full_name,
                 "school_year": i.school_year,
                 "level": i.level,
+                "level_label": str(Bilingual(term.label_id, term.label_en)) if term else i.level,
                 "year_in_level": i.year_in_level,
                 "amount": i.amount,
                 "status": i.get_status_display(),
