@@ -226,7 +226,7 @@ class ReasonOut(Schema):
     message_en: str
 
 
-class ChildScholarshipOut(Schema):
+class ClaimChildScholarshipOut(Schema):
     index: int
     name: str
     eligible: bool = Field(..., description="Receives the scholarship")
@@ -248,7 +248,7 @@ class EntitlementOut(Schema):
     eligibility: EligibilityOut
     lines: list[LineOut] = Field(..., description="Due now, with this school year's instalments")
     schedule: list[LineOut] = Field(..., description="Later school years' instalments")
-    scholarship_children: list[ChildScholarshipOut]
+    scholarship_children: list[ClaimChildScholarshipOut]
 
 
 class VersionOut(Schema):
@@ -412,7 +412,7 @@ class ReportIn(Who):
     hospital: Text = Field(..., max_length=150, description="The treating hospital")
 
 
-class IncapacityIn(Schema):
+class ClaimIncapacityIn(Schema):
     months: Count = 0
     days: Count = 0
     first_day: Day | None = None
@@ -1000,7 +1000,7 @@ def events(request: HttpRequest, number: str = ClaimNumber) -> list[dict[str, An
     summary="A period of temporary incapacity (STMB): months and days, or first and last day",
     auth=auth_for(FILE_CLAIM),
 )
-def incapacity_post(request: HttpRequest, payload: IncapacityIn, number: str = ClaimNumber):
+def incapacity_post(request: HttpRequest, payload: ClaimIncapacityIn, number: str = ClaimNumber):
     claim = _claim(number)
     incapacity_add(
         claim=claim,

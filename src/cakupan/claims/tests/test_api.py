@@ -596,3 +596,28 @@ def test_a_claim_is_filed_and_read_back_over_http_on_a_running_server(
     assert (read["number"], read["type"], read["status"]) == (created["number"], "jkm", "submitted")
     assert read["entitlement"]["eligibility"]["contribution_months"] == 40
     assert _http(live_server.url + BASE, "GET", "ckp_wrong")[0] == 401
+
+
+def test_the_openapi_names_no_schema_twice() -> None:
+    """ninja keys components by class name: a claims schema named like another app's would
+    silently replace it in the OpenAPI (IncapacityIn did, the calculator's; ProblemOut was two schemas, the registry's and the statement's)."""
+    import inspect
+
+    from ninja import Schema
+
+    from cakupan.api import api
+
+    spec = api.get_openapi_schema(path_prefix="/api")
+    names: dict[str, set[str]] = {}
+    for module in list(__import__("sys").modules.values()):
+        if not getattr(module, "__name__", "").startswith("cakupan."):
+            continue
+        for name, obj in vars(module).items():
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, Schema)
+                and obj.__module__ == module.__name__
+            ):
+                names.setdefault(name, set()).add(module.__name__)
+    twice = {n: m for n, m in names.items() if len(m) > 1 and n in spec["components"]["schemas"]}
+    assert twice == {}

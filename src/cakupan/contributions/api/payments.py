@@ -78,7 +78,7 @@ class ReversalIn(Schema):
     reason: Text = Field(..., max_length=200)
 
 
-class ProblemOut(Schema):
+class StatementProblemOut(Schema):
     row: int
     column: str
     severity: str = Field(..., description="rejected: not saved; warning: saved, waits unmatched")
@@ -92,7 +92,7 @@ class StatementOut(Schema):
     statement_id: int | None
     message: str = Field(..., description="Why nothing was saved, when nothing was")
     counts: dict[str, int]
-    problems: list[ProblemOut] = Field(..., description="The row report (the first 1000)")
+    problems: list[StatementProblemOut] = Field(..., description="The row report (the first 1000)")
 
 
 def _out(payment: Payment, *, already: bool = False) -> dict:
