@@ -16,9 +16,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cakupan.claims.models import Claim, ClaimEvent, Entitlement, Instalment, Instruction, Party
-from cakupan.claims.scholarships import STOP_REASONS, schedule_end
+from cakupan.claims.scholarships import (
+    PROOF_EARLY_MONTHS,
+    STOP_REASONS,
+    schedule_end,
+    year_start,
+)
 from cakupan.claims.services import line_payable
 from cakupan.money import format_rupiah
+from cakupan.months import add_months
 from cakupan.rules import default_rules
 
 PER_PAGE = 50
@@ -73,6 +79,16 @@ PAYABLE_LABELS = {
     "now": _("Can be paid now"),
     "held": _("Held until the arrears are paid"),
     "no": _("Not payable"),
+}
+OUTCOME_LABELS = {
+    Entitlement.Outcome.PAYABLE: _("Can be paid"),
+    Entitlement.Outcome.HOLD: _("Cash held until the arrears are paid"),
+    Entitlement.Outcome.REFUSED: _("Not eligible"),
+}
+FAMILY_TRANSFER_LABELS = {
+    Instruction.Status.PENDING: _("Being prepared for transfer"),
+    Instruction.Status.EXPORTED: _("Sent to the bank"),
+    Instruction.Status.PAID: _("Transferred"),
 }
 ELIGIBILITY_LABELS = {
     "ok": _("fulfilled"),
@@ -176,8 +192,8 @@ def _value(key: str, value: Any) -> str:
         return str(Claim.Type(value).label)
     if key == "relation" and value in Party.Relation.values:
         return str(Party.Relation(value).label)
-    if key == "outcome" and value in Entitlement.Outcome.values:
-        return str(Entitlement.Outcome(value).label)
+    if key == "outcome" and value in OUTCOME_LABELS:
+        return str(OUTCOME_LABELS[value])
     if key == "code" and value in Claim.RejectReason.values:
         return str(Claim.RejectReason(value).label)
     if key == "reason" and value in STOP_REASONS:
@@ -308,7 +324,9 @@ class ChildScholarship:
     stopped: str = ""
 
 
-def scholarship_children(claim: Claim, version: Entitlement | None) -> list[ChildScholarship]:
+def scholarship_children(
+    claim: Claim, version: Entitlement | None, on: dt.date
+) -> list[ChildScholarship]:
     """Each child of the claim: receiving the scholarship or not with the engine's reasons;
     for the receiving, the instalments (status, proof) and why the schedule ends there."""
     children = [p for p in claim.parties.order_by("id") if p.is_child]
@@ -319,6 +337,7 @@ def scholarship_children(claim: Claim, version: Entitlement | None) -> list[Chil
     for outcome in scholarships.get("children", []):
         outcomes[outcome["index"]] = outcome
     refused = version is not None and version.outcome == "refused"
+    start_month = default_rules().scholarship(claim.event_date).school_year_start_month
     instalments: dict[int, list[Instalment]] = {}
     for i in (
         Instalment.objects.filter(claim=claim)
@@ -353,7 +372,9 @@ def scholarship_children(claim: Claim, version: Entitlement | None) -> list[Chil
                     "stop_reason": str(STOP_REASONS.get(i.stop_reason, "")),
                     "proof": proof,
                     "open_for_proof": proof is None
-                    and i.status in (Instalment.Status.SCHEDULED, Instalment.Status.AWAITING_PROOF),
+                    and i.status in (Instalment.Status.SCHEDULED, Instalment.Status.AWAITING_PROOF)
+                    and on
+                    >= add_months(year_start(i.start_year, start_month), -PROOF_EARLY_MONTHS),
                     "instructions": list(i.instructions.all()),
                 }
             )
@@ -380,7 +401,20 @@ def version_reason(version: Entitlement) -> str:
 
 
 def instructions(claim: Claim) -> list[Instruction]:
-    return list(claim.instructions.select_related("party", "batch", "instalment").order_by("id"))
+    """The claim's payment instructions, each with `purpose` (the benefit it pays, in words)
+    and `family_status` (its state as the family is told)."""
+    labels: dict[str, str] = {}
+    for version in claim.entitlements.order_by("version"):
+        for x in version.result["lines"]:
+            labels[x["code"]] = _pick(x["label_id"], x["label_en"])
+    rows = list(claim.instructions.select_related("party", "batch", "instalment").order_by("id"))
+    for i in rows:
+        if i.instalment_id:
+            i.purpose = f"{_('Scholarship')} {i.instalment.school_year}"
+        else:
+            i.purpose = labels.get(i.line_code, i.line_code)
+        i.family_status = str(FAMILY_TRANSFER_LABELS.get(i.status, i.get_status_display()))
+    return rows
 
 
 # -- the family's view -------------------------------------------------------------------------

@@ -4,8 +4,10 @@ to the family with its last digits only."""
 from __future__ import annotations
 
 from django import template
+from django.utils import timezone
 
 from cakupan.claims.banks import BANKS
+from cakupan.claims.claim_reads import OUTCOME_LABELS, level_label
 
 register = template.Library()
 
@@ -26,3 +28,16 @@ def account_tail(number: str) -> str:
 @register.filter
 def get(mapping: dict, key: str):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def outcome(code: str) -> str:
+    """An entitlement's result in words."""
+    label = OUTCOME_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+@register.filter
+def level(code: str) -> str:
+    """A school level's name ('tk_sd' → 'TK-SD')."""
+    return level_label(code, timezone.localdate()) if code else "—"

@@ -273,7 +273,9 @@ def test_the_hospital_reports_an_accident_and_gets_the_number_without_a_link(you
 
 def test_the_hospital_is_told_when_the_worker_was_not_protected(malang, make_user):
     lapsed = csr_ojol("2026-01", name="Rudi Hartono")
-    bill_and_pay(lapsed, "2026-01", "2026-10", unpaid=("2026-06", "2026-07", "2026-08", "2026-09", "2026-10"))
+    bill_and_pay(
+        lapsed, "2026-01", "2026-10", unpaid=("2026-06", "2026-07", "2026-08", "2026-09", "2026-10")
+    )
     response = _client(make_user("hospital")).post(
         "/klaim/laporan-kecelakaan/",
         {
@@ -381,6 +383,13 @@ def test_heirs_and_a_child_through_the_forms_then_maker_checker(paid40, officers
     assert Instruction.objects.filter(instalment=instalment, party=child).count() == 1
     detail = c.get(url).content.decode()
     assert "Dapat dibayar" in detail and "SDN Kauman 1" in detail
+    # a later school year takes its proof only from two months before it starts
+    later = Instalment.objects.get(child=child, start_year=2027)
+    assert f"proof{later.pk}-school" not in detail
+    # each instruction says what it pays, in words
+    paid_for = detail.split('data-testid="instructions"')[1]
+    assert "Santunan sekaligus" in paid_for and "Beasiswa 2026/2027" in paid_for
+    assert "lump_sum" not in paid_for
     history = detail.split('data-testid="audit"')[1]
     for label in ("Klaim diajukan", "Ahli waris ditambahkan", "Diverifikasi", "Disetujui"):
         assert label in history
@@ -389,16 +398,22 @@ def test_heirs_and_a_child_through_the_forms_then_maker_checker(paid40, officers
 @pytest.mark.parametrize(
     ("data", "field", "text"),
     [
-        ({"party-share_percent": "50"}, "share_percent", "110%; semuanya paling banyak 100%. Turunkan bagian ini menjadi 40%"),
-        ({"party-account_number": "12345"}, "account_number", "BCA terdiri dari 10 angka; yang ini 5"),
+        (
+            {"party-share_percent": "50"},
+            "share_percent",
+            "110%; semuanya paling banyak 100%. Turunkan bagian ini menjadi 40%",
+        ),
+        (
+            {"party-account_number": "12345"},
+            "account_number",
+            "BCA terdiri dari 10 angka; yang ini 5",
+        ),
         ({"party-bank_code": "014", "party-account_name": ""}, "account_name", ""),
         ({"party-birth_date": "01/01/2099"}, "birth_date", ""),
         ({"party-relation": "child", "party-birth_date": ""}, "birth_date", "beasiswa"),
     ],
 )
-def test_a_bad_heir_shows_the_field_message_and_writes_nothing(
-    paid40, officers, data, field, text
-):
+def test_a_bad_heir_shows_the_field_message_and_writes_nothing(paid40, officers, data, field, text):
     claim = _jkm(paid40, officers[0])
     party_add(claim=claim, user=None, full_name="Siti", relation="spouse", share_percent=60)
     before = _writes(claim)
@@ -507,9 +522,24 @@ def test_the_facts_of_a_work_accident_through_the_forms(young, officers):
         ("stmb/", {"incapacity-months": "-2"}, "months", "negatif"),
         ("stmb/", {"incapacity-first_day": "12/11/2026"}, "last_day", ""),
         ("stmb/", {"incapacity-months": "0", "incapacity-days": "40"}, "days", "31"),
-        ("biaya/", {"cost-kind": "medical", "cost-amount": "abc", "cost-incurred_on": "12/11/2026"}, "amount", "abc"),
-        ("biaya/", {"cost-kind": "transport", "cost-amount": "100000", "cost-incurred_on": "12/11/2026"}, "mode", ""),
-        ("biaya/", {"cost-kind": "medical", "cost-amount": "100000", "cost-incurred_on": "01/01/2026"}, "incurred_on", "10/11/2026"),
+        (
+            "biaya/",
+            {"cost-kind": "medical", "cost-amount": "abc", "cost-incurred_on": "12/11/2026"},
+            "amount",
+            "abc",
+        ),
+        (
+            "biaya/",
+            {"cost-kind": "transport", "cost-amount": "100000", "cost-incurred_on": "12/11/2026"},
+            "mode",
+            "",
+        ),
+        (
+            "biaya/",
+            {"cost-kind": "medical", "cost-amount": "100000", "cost-incurred_on": "01/01/2026"},
+            "incurred_on",
+            "10/11/2026",
+        ),
         ("akibat/", {"outcome-death_date": "01/11/2026"}, "death_date", "10/11/2026"),
     ],
 )

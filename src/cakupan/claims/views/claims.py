@@ -307,7 +307,7 @@ def _detail(
     today = _today()
     can = _can(request, claim)
     version = latest(claim)
-    children = reads.scholarship_children(claim, version)
+    children = reads.scholarship_children(claim, version, _today())
     parties = list(claim.parties.order_by("id"))
     shown = nik_display(user=request.user, workers=[claim.worker], action="view", path=request.path)
     for child in children:
@@ -410,7 +410,7 @@ def claim_family_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, VIEW_CLAIM)
     claim = _claim(pk)
     version = latest(claim)
-    children = reads.scholarship_children(claim, version)
+    children = reads.scholarship_children(claim, version, _today())
     lines = reads.entitlement_lines(claim, version) if version else []
     instructions = reads.instructions(claim)
     return render(
