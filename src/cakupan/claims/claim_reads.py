@@ -414,7 +414,24 @@ def instructions(claim: Claim) -> list[Instruction]:
         else:
             i.purpose = labels.get(i.line_code, i.line_code)
         i.family_status = str(FAMILY_TRANSFER_LABELS.get(i.status, i.get_status_display()))
+        i.replaced = i.status == Instruction.Status.FAILED and replaced(i)
     return rows
+
+
+def replaced(instruction: Instruction) -> bool:
+    """A failed transfer already sent again: a later instruction for the same party and line
+    that has not failed."""
+    return (
+        Instruction.objects.filter(
+            claim_id=instruction.claim_id,
+            party_id=instruction.party_id,
+            line_code=instruction.line_code,
+            instalment_id=instruction.instalment_id,
+            pk__gt=instruction.pk,
+        )
+        .exclude(status=Instruction.Status.FAILED)
+        .exists()
+    )
 
 
 # -- the family's view -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from cakupan.claims.models import Claim, ClaimEvent, Incapacity, Instalment, Instruction, Party
-from cakupan.claims.services import claim_file, claim_verify, party_add
+from cakupan.claims.services import claim_approve, claim_file, claim_verify, party_add
 from cakupan.claims.tests.factories import bill_and_pay, csr_ojol
 from cakupan.membership.models import Membership
 from cakupan.registry.models import NikAccessLog
@@ -606,3 +606,118 @@ def test_the_family_view_is_plain_and_has_no_audit(paid40, officers):
     assert "Rekening bank atas nama Siti Aminah" in body  # what is still needed
     assert paid40.worker.nik not in body and paid40.worker.nik[:4] + "••••" in body
     assert 'data-testid="audit"' not in body and "petugas0" not in body and "Riwayat" not in body
+
+
+# -- scholarships and transfers ----------------------------------------------------------------
+
+
+def _approved_with_child(member, officers) -> tuple[Claim, Party, Party]:
+    claim = _jkm(member, officers[0])
+    spouse = party_add(
+        claim=claim, user=None, full_name="Siti", relation="spouse", share_percent=100, **SITI
+    )
+    child = party_add(
+        claim=claim,
+        user=None,
+        full_name="Bima",
+        relation="child",
+        birth_date=D(2015, 3, 1),
+        level="tk_sd",
+        year_in_level=6,
+        **SITI,
+    )
+    claim_verify(claim=claim, user=officers[1])
+    claim_approve(claim=claim, user=officers[2])
+    return claim, spouse, child
+
+
+def test_a_proof_for_the_wrong_level_is_refused_on_the_level(paid40, officers):
+    claim, _spouse, child = _approved_with_child(paid40, officers)
+    instalment = Instalment.objects.get(child=child, start_year=2026)
+    before = _writes(claim)
+    key = f"proof{instalment.pk}"
+    response = _client(officers[0]).post(
+        f"/klaim/{claim.pk}/beasiswa/{instalment.pk}/bukti/",
+        {
+            f"{key}-school": "SMPN 3",
+            f"{key}-level": "smp",
+            f"{key}-year_in_level": "1",
+            f"{key}-document": "1/2026",
+        },
+    )
+    assert response.status_code == 422
+    assert "TK_SD tahun ke-6" in _errors(response)["level"]
+    assert _writes(claim) == before
+    instalment.refresh_from_db()
+    assert instalment.status == Instalment.Status.AWAITING_PROOF
+
+
+def test_stopping_a_scholarship_keeps_the_allowed_work_and_stops_on_marriage(paid40, officers):
+    claim, _spouse, child = _approved_with_child(paid40, officers)
+    client = _client(officers[0])
+    url = f"/klaim/{claim.pk}/beasiswa/anak/{child.pk}/berhenti/"
+    key = f"stop{child.pk}"
+    response = client.post(
+        url,
+        {f"{key}-reason": "working", f"{key}-work": "intern", f"{key}-stopped_on": "20/11/2026"},
+    )
+    assert response.status_code == 422 and "beasiswa tidak dihentikan" in _errors(response)["work"]
+    child.refresh_from_db()
+    assert child.stopped_on is None
+    response = client.post(url, {f"{key}-reason": "married", f"{key}-stopped_on": "20/11/2026"})
+    assert response.status_code == 302
+    later = Instalment.objects.get(child=child, start_year=2027)
+    assert (later.status, later.stop_reason) == (Instalment.Status.STOPPED, "married")
+    body = client.get(f"/klaim/{claim.pk}/").content.decode()
+    assert "Anak menikah" in body
+
+
+def test_a_failed_transfer_is_sent_again_only_to_a_corrected_account(paid40, officers):
+    claim, spouse, _child = _approved_with_child(paid40, officers)
+    failed = Instruction.objects.filter(party=spouse).first()
+    Instruction.objects.filter(pk=failed.pk).update(
+        status=Instruction.Status.FAILED, failure="Rekening tidak ditemukan"
+    )
+    client = _client(officers[0])
+    count = Instruction.objects.count()
+    url = f"/klaim/{claim.pk}/transfer/{failed.pk}/kirim-ulang/"
+    response = client.post(url, follow=True)
+    assert "Rekening tidak ditemukan" in response.content.decode()  # the same account: refused
+    assert Instruction.objects.count() == count
+    prefix = f"party{spouse.pk}"
+    client.post(
+        f"/klaim/{claim.pk}/ahli-waris/{spouse.pk}/",
+        {
+            f"{prefix}-full_name": "Siti",
+            f"{prefix}-relation": "spouse",
+            f"{prefix}-share_percent": "100",
+            f"{prefix}-bank_code": "009",
+            f"{prefix}-account_number": "9876543210",
+            f"{prefix}-account_name": "Siti",
+            f"{prefix}-working": "no",
+        },
+    )
+    response = client.post(url)
+    assert response.status_code == 302
+    new = Instruction.objects.order_by("-id").first()
+    assert (new.amount, new.account_number, new.line_code) == (
+        failed.amount,
+        "9876543210",
+        failed.line_code,
+    )
+    assert "Kirim ulang" not in client.get(f"/klaim/{claim.pk}/").content.decode()
+    # once more (a double click, an old tab): refused, the amount is not sent twice
+    response = client.post(url, follow=True)
+    assert "sudah dikirim ulang" in response.content.decode()
+    assert Instruction.objects.filter(line_code=failed.line_code, party=spouse).count() == 2
+
+
+def test_approval_without_the_heirs_accounts_is_refused_with_the_names(paid40, officers):
+    claim = _jkm(paid40, officers[0])
+    party_add(claim=claim, user=None, full_name="Siti", relation="spouse", share_percent=100)
+    claim_verify(claim=claim, user=officers[1])
+    response = _client(officers[2]).post(f"/klaim/{claim.pk}/setujui/", {})
+    assert response.status_code == 422
+    assert "Tambahkan rekening bank Siti" in response.content.decode()
+    claim.refresh_from_db()
+    assert claim.status == "verified" and not Instruction.objects.exists()
