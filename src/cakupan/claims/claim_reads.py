@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel.dates import format_date
 from django.db.models import Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,19 @@ def _en() -> bool:
 
 def _pick(id_text: str, en_text: str) -> str:
     return (en_text or id_text) if _en() else (id_text or en_text)
+
+
+def months_words(months: list[str]) -> str:
+    """["2026-09", "2026-10"] → "September 2026, Oktober 2026" in the page's language."""
+    words = []
+    for m in months:
+        try:
+            day = dt.date.fromisoformat(f"{m}-01")
+        except ValueError:
+            words.append(m)
+            continue
+        words.append(format_date(day, "MMMM y", locale="en" if _en() else "id"))
+    return ", ".join(words)
 
 
 def _rp(amount: int | None) -> str:
@@ -505,7 +519,7 @@ def family_needs(
                     )
                 )
     if version is not None and version.outcome == "hold" and not claim.released_on:
-        months = ", ".join(version.eligibility.get("arrears", []))
+        months = months_words(version.eligibility.get("arrears", []))
         needs.append(
             str(
                 _(

@@ -220,7 +220,7 @@ def test_a_worker_with_two_memberships_is_asked_which_one(paid40, officers):
         ({"event_date": "01/01/1980"}, "event_date", "sebelum pekerja lahir"),
         ({"event_date": "31/02/2026"}, "event_date", "DD/MM/YYYY"),
         ({"lookup": "BPU-999999999"}, "lookup", "BPU-999999999"),
-        ({"type": ""}, "type", ""),
+        ({"type": ""}, "type", "Pilih jenis klaim"),
     ],
 )
 def test_a_bad_filing_shows_the_field_message_and_files_nothing(
@@ -602,7 +602,7 @@ def test_the_family_view_is_plain_and_has_no_audit(paid40, officers):
     page = _client(officers[1]).get(f"/klaim/{claim.pk}/keluarga/").content.decode()
     body = page.split("<main>")[1]
     assert claim.number in body
-    assert re.search(r'data-testid="family-total">Rp 42\.000\.000<', body)
+    assert re.search(r'data-testid="family-total"><strong>Rp 42\.000\.000<', body)
     assert "Rekening bank atas nama Siti Aminah" in body  # what is still needed
     assert paid40.worker.nik not in body and paid40.worker.nik[:4] + "••••" in body
     assert 'data-testid="audit"' not in body and "petugas0" not in body and "Riwayat" not in body
@@ -721,3 +721,17 @@ def test_approval_without_the_heirs_accounts_is_refused_with_the_names(paid40, o
     assert "Tambahkan rekening bank Siti" in response.content.decode()
     claim.refresh_from_db()
     assert claim.status == "verified" and not Instruction.objects.exists()
+
+
+def test_the_family_is_told_which_unpaid_months_hold_the_cash(malang, officers):
+    late = csr_ojol("2026-05", name="Rudi Hartono")
+    bill_and_pay(late, "2026-05", "2026-10", unpaid=("2026-09", "2026-10"))
+    claim = _jkm(late, officers[0])
+    body = _client(officers[0]).get(f"/klaim/{claim.pk}/keluarga/").content.decode()
+    held = body.split('data-testid="family-held"')[1].split("</section>")[0]
+    assert "Santunan sekaligus" in held and "Biaya pemakaman" not in held
+    assert "September 2026, Oktober 2026 belum dibayar" in held
+    paid = body.split('data-testid="family-paid"')[1].split("</section>")[0]
+    assert "Biaya pemakaman" in paid and "Rp 10.000.000" in paid
+    needs = body.split('data-testid="family-needs"')[1].split("</section>")[0]
+    assert "Iuran bulan September 2026, Oktober 2026" in needs

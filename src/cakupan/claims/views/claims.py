@@ -427,7 +427,9 @@ def claim_family_view(request: HttpRequest, pk: int) -> HttpResponse:
             "children": children,
             "needs": reads.family_needs(claim, version, children),
             "instructions": [i for i in instructions if i.status != Instruction.Status.FAILED],
-            "arrears": ", ".join((version.eligibility.get("arrears") or []) if version else []),
+            "arrears": reads.months_words(version.eligibility.get("arrears") or [])
+            if version
+            else "",
             "today": _today(),
         },
     )

@@ -91,6 +91,9 @@ class FileForm(LookupFields):
         label=gettext_lazy("Claim type"),
         choices=Claim.Type.choices,
         widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Choose the claim type: JKK (work accident) or JKM (death).")
+        },
     )
     event_date = date_field(gettext_lazy("Event date (accident or death)"))
     place = forms.CharField(label=gettext_lazy("Place"), max_length=200, required=False)
