@@ -268,6 +268,9 @@ def test_the_hospital_reports_an_accident_and_gets_the_number_without_a_link(you
     body = response.content.decode()
     assert claim.number in body and "Yang dilakukan keluarga selanjutnya" in body
     assert f"/klaim/{claim.pk}/" not in body  # the hospital does not open the claim
+    # reaching a worker by NIK is logged, with no whole NIK shown
+    log = NikAccessLog.objects.get(user=clerk)
+    assert (log.worker, log.action, log.fields) == (young.worker, "search", "")
     assert young.worker.nik not in body.replace(f'value="{young.worker.nik}"', "")
 
 
@@ -410,6 +413,11 @@ def test_heirs_and_a_child_through_the_forms_then_maker_checker(paid40, officers
         ),
         ({"party-bank_code": "014", "party-account_name": ""}, "account_name", ""),
         ({"party-birth_date": "01/01/2099"}, "birth_date", ""),
+        (
+            {"party-relation": "child", "party-level": "smp", "party-year_in_level": "70000"},
+            "year_in_level",
+            "terlalu besar",
+        ),
         ({"party-relation": "child", "party-birth_date": ""}, "birth_date", "beasiswa"),
     ],
 )
@@ -520,6 +528,7 @@ def test_the_facts_of_a_work_accident_through_the_forms(young, officers):
     ("path", "data", "field", "text"),
     [
         ("stmb/", {"incapacity-months": "-2"}, "months", "negatif"),
+        ("stmb/", {"incapacity-months": "99999"}, "months", "terlalu besar"),
         ("stmb/", {"incapacity-first_day": "12/11/2026"}, "last_day", ""),
         ("stmb/", {"incapacity-months": "0", "incapacity-days": "40"}, "days", "31"),
         (
@@ -735,3 +744,15 @@ def test_the_family_is_told_which_unpaid_months_hold_the_cash(malang, officers):
     assert "Biaya pemakaman" in paid and "Rp 10.000.000" in paid
     needs = body.split('data-testid="family-needs"')[1].split("</section>")[0]
     assert "Iuran bulan September 2026, Oktober 2026" in needs
+
+
+def test_the_detail_page_in_english_shows_the_engines_english_text(paid40, officers):
+    from django.conf import settings
+
+    claim = _jkm(paid40, officers[0])
+    client = _client(officers[0])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(f"/klaim/{claim.pk}/").content.decode()
+    assert '<html lang="en">' in body
+    assert "Can be paid now" in body and "Rp 42,000,000" in body
+    assert "Santunan sekaligus" not in body and "Kejadian dalam masa" not in body

@@ -32,12 +32,22 @@ def date_field(label, required: bool = True, **kwargs) -> forms.DateField:
     )
 
 
+NUMBER_MAX = 9999  # above any real count, below what the database's small integers hold
+
+
 def number_field(label, required: bool = False, **kwargs) -> forms.IntegerField:
+    """A whole number; its sign and range are the service's to judge, within NUMBER_MAX."""
     return forms.IntegerField(
         label=label,
         required=required,
+        max_value=NUMBER_MAX,
+        min_value=-NUMBER_MAX,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={"invalid": gettext_lazy("Write a whole number, e.g. 2.")},
+        error_messages={
+            "invalid": gettext_lazy("Write a whole number, e.g. 2."),
+            "max_value": gettext_lazy("The number is too large; check it."),
+            "min_value": gettext_lazy("The number must not be negative."),
+        },
         **kwargs,
     )
 
