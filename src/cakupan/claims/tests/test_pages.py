@@ -114,6 +114,9 @@ def test_every_post_is_refused_to_the_sponsor_and_the_hospital(young, make_user)
         "verifikasi/",
         "setujui/",
         "tolak/",
+        "transfer/1/kirim-ulang/",
+        "beasiswa/1/bukti/",
+        f"beasiswa/anak/{party.pk}/berhenti/",
     ]
     for role in ("sponsor", "hospital"):
         client = _client(make_user(role))
