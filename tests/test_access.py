@@ -28,6 +28,12 @@ PAGES = {
     "/program/baru/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
     "/program/pemberi-dana/baru/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
     "/pendaftaran/tinjauan/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
+    "/klaim/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
+    "/klaim/baru/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
+    "/klaim/laporan-kecelakaan/": [OK, OK, FORBIDDEN, FORBIDDEN, OK],
+    # {id} is a worker's, not a claim's: the roles that may read claims find none (404)
+    "/klaim/{id}/": [NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN],
+    "/klaim/{id}/keluarga/": [NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN],
 }
 
 API = {

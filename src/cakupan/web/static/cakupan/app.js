@@ -19,4 +19,13 @@
       event.preventDefault();
     }
   });
+
+  // <a data-print>: print the page (the family's view of a claim).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-print]");
+    if (link) {
+      event.preventDefault();
+      window.print();
+    }
+  });
 })();
