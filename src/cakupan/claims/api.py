@@ -314,6 +314,7 @@ class ClaimOut(Schema):
     description: str
     hospital: str
     injuries: str
+    cause: str
     death_date: dt.date | None
     total_disability: bool
     left_handed: bool
@@ -402,6 +403,7 @@ class ClaimIn(Who):
     description: Text = Field("", max_length=5000)
     hospital: Text = Field("", max_length=150)
     injuries: Text = Field("", max_length=5000)
+    cause: Text = Field("", max_length=200, description="JKM: the cause of death")
 
 
 class ReportIn(Who):
@@ -708,6 +710,7 @@ def _detail(request: HttpRequest, claim: Claim) -> dict[str, Any]:
         "description": claim.description,
         "hospital": claim.hospital,
         "injuries": claim.injuries,
+        "cause": claim.cause,
         "death_date": claim.death_date,
         "total_disability": claim.total_disability,
         "left_handed": claim.left_handed,
@@ -908,6 +911,7 @@ def claim_post(request: HttpRequest, payload: ClaimIn) -> Status:
         description=payload.description,
         hospital=payload.hospital,
         injuries=payload.injuries,
+        cause=payload.cause,
     )
     return Status(201, _fresh(request, claim))
 

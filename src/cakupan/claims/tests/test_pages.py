@@ -172,14 +172,17 @@ def test_an_officer_files_a_jkm_claim_by_the_workers_nik(paid40, officers):
             "type": "jkm",
             "event_date": "10/11/2026",
             "place": "Rumah",
-            "description": "Meninggal karena sakit",
+            "description": "Meninggal di rumah",
+            "cause": "Serangan jantung",
         },
     )
     claim = Claim.objects.get()
+    assert claim.cause == "Serangan jantung"
     assert response.status_code == 302 and response["Location"] == f"/klaim/{claim.pk}/"
     assert (claim.type, claim.event_date, claim.submitted_by) == ("jkm", EVENT, officers[0])
     detail = client.get(response["Location"]).content.decode()
     assert claim.number in detail and "Diajukan" in detail
+    assert "Sebab kematian" in detail and "Serangan jantung" in detail
     assert "Rp 42.000.000" in detail and "Dapat dibayar sekarang" in detail
     # the officer may see the whole NIK, and that is logged
     assert paid40.worker.nik in detail

@@ -194,6 +194,7 @@ def claim_file_view(request: HttpRequest) -> HttpResponse:
                     description=d["description"],
                     hospital=d["hospital"],
                     injuries=d["injuries"],
+                    cause=d["cause"],
                 )
             except ClaimRefused as e:
                 refused_on(form, e)

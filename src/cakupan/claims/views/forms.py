@@ -118,6 +118,12 @@ class FileForm(LookupFields):
     injuries = forms.CharField(
         label=gettext_lazy("Injuries"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    cause = forms.CharField(
+        label=gettext_lazy("Cause of death (JKM)"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("As the death certificate or the doctor's letter states it."),
+    )
 
 
 class ReportForm(LookupFields):
