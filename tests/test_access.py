@@ -31,6 +31,12 @@ PAGES = {
     "/klaim/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
     "/klaim/baru/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
     "/klaim/laporan-kecelakaan/": [OK, OK, FORBIDDEN, FORBIDDEN, OK],
+    "/klaim/pembayaran/": [OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN],
+    "/klaim/pembayaran/retur/": [OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN],
+    "/klaim/beasiswa/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
+    "/klaim/beasiswa/ekspor.csv": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
+    "/klaim/beasiswa/pengingat/": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
+    "/klaim/beasiswa/pengingat/ekspor.csv": [OK, OK, OK, FORBIDDEN, FORBIDDEN],
     # {id} is a worker's, not a claim's: the roles that may read claims find none (404)
     "/klaim/{id}/": [NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN],
     "/klaim/{id}/keluarga/": [NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN],
