@@ -1041,7 +1041,7 @@ def assessment_post(request: HttpRequest, payload: AssessmentIn, number: str = C
 @router.post(
     "/{number}/costs",
     response={201: ClaimOut},
-    summary="A medical or transport cost (transport capped per trip by the rule set)",
+    summary="A medical or transport cost (transport summed per mode and capped by the rule set)",
     auth=auth_for(FILE_CLAIM),
 )
 def cost_post(request: HttpRequest, payload: CostIn, number: str = ClaimNumber):

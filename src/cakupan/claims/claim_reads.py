@@ -361,11 +361,23 @@ def scholarship_children(
     ):
         instalments.setdefault(i.child_id, []).append(i)
     result = []
-    for index, child in enumerate(children):
-        outcome = outcomes.get(index)
+    # the engine's child index counts only the children whose school level is recorded
+    engine_index = {p.pk: n for n, p in enumerate(claim.scholarship_children())}
+    for child in children:
+        index = engine_index.get(child.pk)
+        outcome = outcomes.get(index) if index is not None else None
         receiving = bool(outcome and outcome["eligible"]) and not refused
         reasons = [_pick(r["message"], r["message_en"]) for r in (outcome or {}).get("reasons", [])]
-        if outcome is None and not refused:
+        if not child.level and not refused:
+            reasons.append(
+                str(
+                    _(
+                        "The school level at the event is not recorded yet: record it to "
+                        "assess the scholarship."
+                    )
+                )
+            )
+        elif outcome is None and not refused:
             reasons.append(str(_("Not assessed for a scholarship on this claim.")))
         if refused:
             reasons.append(str(_("The claim is not eligible (see the eligibility).")))
@@ -498,6 +510,16 @@ def family_needs(
                 )
             )
     for c in children:
+        if claim.has_scholarship and not c.party.level and not c.party.stopped_on:
+            needs.append(
+                str(
+                    _(
+                        "Which school %(name)s was in when it happened (level and year), or "
+                        "that the child was not yet in school."
+                    )
+                    % {"name": c.party.full_name}
+                )
+            )
         if not c.receiving or c.party.stopped_on:
             continue
         if not c.party.has_account:

@@ -29,19 +29,6 @@ DUE_HEADERS = (
     "status",
     "kekurangan",
 )
-DUE_KEYS = (
-    "kecamatan",
-    "kelurahan",
-    "claim",
-    "worker",
-    "child",
-    "school_year",
-    "level",
-    "year_in_level",
-    "amount",
-    "status",
-    "missing",
-)
 
 
 def _format(fmt: str | None, output: Path | None) -> str:
@@ -154,6 +141,7 @@ def return_cmd(
 
 
 def _write_due(rows: list[dict], output: Path) -> None:
+    from cakupan.claims.scholarships import DUE_COLUMNS
     from cakupan.exports import csv_writer, xlsx_append
 
     if output.suffix.lower() == ".xlsx":
@@ -164,14 +152,14 @@ def _write_due(rows: list[dict], output: Path) -> None:
         sheet.title = "Beasiswa"
         xlsx_append(sheet, DUE_HEADERS)
         for row in rows:
-            xlsx_append(sheet, [row[k] for k in DUE_KEYS])
+            xlsx_append(sheet, [row[k] for k in DUE_COLUMNS])
         book.save(output)
         return
     with output.open("w", newline="", encoding="utf-8") as f:
         writer = csv_writer(f)
         writer.writerow(DUE_HEADERS)
         for row in rows:
-            writer.writerow([row[k] for k in DUE_KEYS])
+            writer.writerow([row[k] for k in DUE_COLUMNS])
 
 
 @claims_app.command("due")

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from cakupan.claims.models import Batch, Claim, EnrolmentProof, Instruction
+from cakupan.claims.models import Batch, Claim, EnrolmentProof, Instruction, Party
 from cakupan.claims.services import (
     claim_file,
     claim_outcome,
     claim_verify,
     incapacity_add,
-    party_add,
+    party_update,
 )
 from cakupan.contributions.selectors import ACTIVE, ARREARS, LAPSED, states_of
 from cakupan.membership.models import Membership
@@ -81,25 +81,20 @@ def _account(n: int) -> dict[str, str]:
 
 
 def _heirs(claim: Claim, on: dt.date, event: dt.date) -> None:
-    heirs = list(claim.worker.heirs.all())
-    spouse = [h for h in heirs if h.relation == Heir.Relation.SPOUSE]
-    kids = [h for h in heirs if h.relation == Heir.Relation.CHILD]
+    """The heirs the claim took from the registry: the spouse (else the eldest child) takes the
+    whole share; each child gets its school level at the event and an account."""
+    parties = list(claim.parties.filter(role=Party.Role.HEIR).order_by("id"))
+    spouse = [p for p in parties if p.relation == Party.Relation.SPOUSE]
+    kids = [p for p in parties if p.is_child]
     payee = spouse[0] if spouse else kids[0]
-    for n, heir in enumerate(heirs):
-        fields: dict = {
-            "full_name": heir.full_name,
-            "relation": heir.relation,
-            "birth_date": heir.birth_date,
-            "share_percent": 100 if heir is payee else 0,
-        }
-        if heir is payee or heir.relation == Heir.Relation.CHILD:
+    for n, party in enumerate(parties):
+        fields: dict = {"share_percent": 100 if party is payee else 0}
+        if party is payee or party.is_child:
             fields |= _account(claim.pk * 10 + n) | {"account_name": payee.full_name}
-        if heir.relation == Heir.Relation.CHILD:
-            level, year = _level(heir.birth_date, event)
-            if heir.birth_date > event:
-                continue
+        if party.is_child:
+            level, year = _level(party.birth_date, event)
             fields |= {"level": level, "year_in_level": year}
-        party_add(claim=claim, user=None, on=on, heir=heir, **fields)
+        party_update(party=party, user=None, on=on, **fields)
 
 
 def demo_claims_load(*, today: dt.date) -> DemoClaims:
@@ -164,16 +159,12 @@ def demo_claims_load(*, today: dt.date) -> DemoClaims:
             claim = claim_file(
                 claim_type="jkm", membership=member, event_date=day, user=None, on=today
             )
-            spouse = member.worker.heirs.filter(relation=Heir.Relation.SPOUSE).first()
+            spouse = claim.parties.filter(relation=Party.Relation.SPOUSE).first()
             if spouse is not None:
-                party_add(
-                    claim=claim,
+                party_update(
+                    party=spouse,
                     user=None,
                     on=today,
-                    heir=spouse,
-                    full_name=spouse.full_name,
-                    relation=spouse.relation,
-                    birth_date=spouse.birth_date,
                     share_percent=100,
                     account_name=spouse.full_name,
                     **_account(claim.pk * 10),

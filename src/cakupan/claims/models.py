@@ -89,6 +89,17 @@ class Claim(models.Model):
     def died(self) -> bool:
         return self.type == self.Type.JKM or self.death_date is not None
 
+    @property
+    def has_scholarship(self) -> bool:
+        """A death, or a total disability after a work accident: the children are looked at."""
+        return self.died or self.total_disability
+
+    def scholarship_children(self) -> list[Party]:
+        """The children given to the rules engine, in this order (its child index): those whose
+        school level at the event is recorded. A child imported from the registry without one
+        waits for the officer to record it."""
+        return [p for p in self.parties.order_by("id") if p.is_child and p.level]
+
 
 class Party(models.Model):
     """Who is paid, and the children the scholarship looks at: the worker himself (a work

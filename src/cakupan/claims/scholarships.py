@@ -79,7 +79,7 @@ def instalments_sync(*, claim: Claim, entitlement: Entitlement, on: dt.date) -> 
     update the amounts of years not yet paid, stop the years it no longer holds; then set each
     one's status for today and instruct the payable ones of an approved claim."""
     result = entitlement.result
-    children = [p for p in claim.parties.order_by("id") if p.is_child]
+    children = claim.scholarship_children()
     wanted: dict[tuple[int, int], dict] = {}
     scholarships = result.get("scholarships")
     if scholarships and entitlement.outcome != "refused" and "children" in entitlement.event:

@@ -103,7 +103,7 @@ _FIELD = {
 
 
 def _children(claim: Claim) -> list[Party]:
-    return [p for p in claim.parties.all() if p.is_child]
+    return claim.scholarship_children()
 
 
 def _child_dict(p: Party) -> dict[str, Any]:
@@ -368,6 +368,40 @@ def _event_date_checks(membership: Membership, event_date: dt.date, on: dt.date)
         )
 
 
+def heirs_import(*, claim: Claim, user: User | None) -> list[Party]:
+    """Every heir registered for the worker becomes a party of a death (or total disability)
+    claim, so each child is listed: relation and birth date from the registry, no share and no
+    account yet (the heirship letter and the passbooks give them), a child's school level left
+    for the officer. An heir already on the claim is not added twice."""
+    if not claim.has_scholarship:
+        return []
+    have = set(claim.parties.exclude(heir=None).values_list("heir_id", flat=True))
+    added = []
+    for heir in claim.worker.heirs.order_by("birth_date", "id"):
+        if heir.pk in have:
+            continue
+        relation = heir.relation if heir.relation in Party.Relation.values else "other"
+        added.append(
+            Party.objects.create(
+                claim=claim,
+                heir=heir,
+                role=Party.Role.HEIR,
+                full_name=heir.full_name,
+                relation=relation,
+                birth_date=heir.birth_date,
+            )
+        )
+    if added:
+        _audit(
+            claim,
+            user,
+            "heirs_imported",
+            {},
+            {"heirs": [f"{p.full_name} ({p.relation})" for p in added]},
+        )
+    return added
+
+
 def _number(claim: Claim) -> str:
     return f"{claim.type.upper()}-{claim.event_date.year}-{claim.pk:06d}"
 
@@ -436,6 +470,7 @@ def claim_file(
             {},
             {"status": claim.status, "type": claim_type, "event_date": event_date.isoformat()},
         )
+        heirs_import(claim=claim, user=user)
         entitlement_compute(claim=claim, user=user, reason="Klaim diajukan", on=on)
         return claim
 
@@ -718,6 +753,7 @@ def claim_outcome(
         for k, v in changes.items():
             setattr(claim, k, v)
         claim.save()
+        heirs_import(claim=claim, user=user)
         try:
             _check_facts(claim, on, next(iter(changes)))
         except ClaimRefused:
@@ -854,6 +890,13 @@ def party_add(
     unknown = set(fields) - set(PARTY_FIELDS)
     if unknown:
         raise TypeError(f"unknown party fields: {sorted(unknown)}")
+    if heir is not None and claim.parties.filter(heir=heir).exists():
+        raise ClaimRefused(
+            "heir_on_claim",
+            _("%(name)s is already on this claim; change the details there.")
+            % {"name": heir.full_name},
+            "full_name",
+        )
     with transaction.atomic():
         party = Party(claim=claim, heir=heir, role=Party.Role.HEIR, **fields)
         if heir is not None:
@@ -942,6 +985,17 @@ def _payee_checks(claim: Claim) -> list[Party]:
         )
     if not payees:
         raise ClaimRefused("no_payee", _("Add who is to be paid before approving."))
+    unknown = [p.full_name for p in claim.parties.all() if p.is_child and not p.level]
+    if claim.has_scholarship and unknown:
+        raise ClaimRefused(
+            "level_missing",
+            _(
+                "Record the school level at the event of %(names)s before approving (the "
+                "scholarship needs it)."
+            )
+            % {"names": ", ".join(unknown)},
+            "level",
+        )
     missing = [p.full_name for p in payees if not p.has_account]
     if missing:
         raise ClaimRefused(

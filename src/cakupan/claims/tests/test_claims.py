@@ -493,3 +493,49 @@ def test_a_rejected_claim_stops_its_scholarship_and_leaves_the_due_list(malang, 
     assert set(Instalment.objects.filter(claim=claim).values_list("status", flat=True)) == {
         Instalment.Status.STOPPED
     }
+
+
+def test_the_registrys_heirs_come_onto_a_death_claim_and_each_child_is_listed(malang, officers):
+    from cakupan.registry.services import HeirData, heir_add
+
+    member = csr_ojol("2023-07")
+    bill_and_pay(member, "2023-07", "2026-10")
+    worker = member.worker
+    for name, relation, born in (
+        ("Siti Aminah", "spouse", D(1990, 1, 2)),
+        ("Ani", "child", D(2012, 5, 1)),
+        ("Bima", "child", D(2015, 3, 1)),
+        ("Citra", "child", D(2018, 1, 1)),
+    ):
+        heir_add(worker=worker, data=HeirData(full_name=name, relation=relation, birth_date=born))
+    claim = claim_file(
+        claim_type="jkm", membership=member, event_date=D(2026, 11, 10), user=officers[0], on=TODAY
+    )
+    listed = list(claim.parties.order_by("id").values_list("full_name", "relation", "share_percent"))
+    assert listed == [
+        ("Siti Aminah", "spouse", 0),
+        ("Ani", "child", 0),
+        ("Bima", "child", 0),
+        ("Citra", "child", 0),
+    ]
+    assert ClaimEvent.objects.filter(claim=claim, action="heirs_imported").exists()
+    spouse, ani, bima, citra = claim.parties.order_by("id")
+    party_update(party=spouse, user=officers[0], on=TODAY, share_percent=100, **ACCOUNT)
+    for child, level, year in ((ani, "smp", 2), (bima, "tk_sd", 6)):
+        party_update(party=child, user=officers[0], on=TODAY, level=level, year_in_level=year)
+    claim_verify(claim=claim, user=officers[1])
+    with pytest.raises(ClaimRefused) as e:
+        claim_approve(claim=claim, user=officers[2])
+    assert e.value.code == "level_missing" and "Citra" in e.value.message
+    party_update(party=citra, user=officers[0], on=TODAY, level="tk_sd", year_in_level=3)
+    kids = claim.entitlements.order_by("-version").first().result["scholarships"]["children"]
+    assert [(k["name"], k["eligible"]) for k in kids] == [
+        ("Ani", True),
+        ("Bima", True),
+        ("Citra", False),
+    ]
+    # adding the same registered heir again is refused: he is already listed
+    with pytest.raises(ClaimRefused) as e:
+        party_add(claim=claim, user=officers[0], on=TODAY, heir=ani.heir, full_name="Ani",
+                  relation="child", birth_date=D(2012, 5, 1), level="smp", year_in_level=2)
+    assert e.value.code == "heir_on_claim"
