@@ -110,3 +110,39 @@ def xlsx_stream_append(
             cell.number_format = formats[i]
         cells.append(cell)
     sheet.append(cells)
+
+
+def table_file(
+    headers: Iterable[Any],
+    rows: Iterable[Iterable[Any]],
+    fmt: str,
+    *,
+    title: str = "",
+    bom: bool = False,
+) -> bytes:
+    """A small table as a whole file: CSV (UTF-8, comma; with `bom` a byte-order mark so Excel
+    reads the accents) or XLSX ("xlsx"; one sheet named `title`), every cell through the same
+    protection. For lists of a few thousand rows (a bank batch, the scholarships due); larger
+    ones stream (xlsx_stream_append)."""
+    import io
+
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        if title:
+            sheet.title = title[:31]
+        xlsx_append(sheet, headers)
+        for row in rows:
+            xlsx_append(sheet, row)
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+    text = io.StringIO()
+    if bom:
+        text.write("\ufeff")
+    writer = csv_writer(text)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return text.getvalue().encode("utf-8")

@@ -142,24 +142,11 @@ def return_cmd(
 
 def _write_due(rows: list[dict], output: Path) -> None:
     from cakupan.claims.scholarships import DUE_COLUMNS
-    from cakupan.exports import csv_writer, xlsx_append
+    from cakupan.exports import table_file
 
-    if output.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.title = "Beasiswa"
-        xlsx_append(sheet, DUE_HEADERS)
-        for row in rows:
-            xlsx_append(sheet, [row[k] for k in DUE_COLUMNS])
-        book.save(output)
-        return
-    with output.open("w", newline="", encoding="utf-8") as f:
-        writer = csv_writer(f)
-        writer.writerow(DUE_HEADERS)
-        for row in rows:
-            writer.writerow([row[k] for k in DUE_COLUMNS])
+    fmt = "xlsx" if output.suffix.lower() == ".xlsx" else "csv"
+    table = [[row[k] for k in DUE_COLUMNS] for row in rows]
+    output.write_bytes(table_file(DUE_HEADERS, table, fmt, title="Beasiswa"))
 
 
 @claims_app.command("due")

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from cakupan.claims.banks import BANKS
 from cakupan.claims.models import Batch, Claim, ClaimEvent, Instalment, Instruction
 from cakupan.contributions.statements import amounts, dates, read_columns
 from cakupan.errors import Refused
-from cakupan.exports import csv_writer, xlsx_append
+from cakupan.exports import table_file
 
 # The batch file's columns: (header, value of an instruction)
 BATCH_HEADERS = (
@@ -110,25 +109,7 @@ def batch_rows(batch: Batch) -> list[list[Any]]:
 
 def batch_file(batch: Batch, fmt: str) -> bytes:
     """The batch as the bank's bulk-transfer sheet: CSV (UTF-8, comma) or XLSX."""
-    rows = batch_rows(batch)
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.title = batch.number[:31]
-        xlsx_append(sheet, BATCH_HEADERS)
-        for row in rows:
-            xlsx_append(sheet, row)
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue()
-    text = io.StringIO()
-    writer = csv_writer(text)
-    writer.writerow(BATCH_HEADERS)
-    for row in rows:
-        writer.writerow(row)
-    return text.getvalue().encode("utf-8")
+    return table_file(BATCH_HEADERS, batch_rows(batch), fmt, title=batch.number)
 
 
 def batch_export(*, user: User | None) -> Batch:

@@ -511,7 +511,9 @@ def test_the_registrys_heirs_come_onto_a_death_claim_and_each_child_is_listed(ma
     claim = claim_file(
         claim_type="jkm", membership=member, event_date=D(2026, 11, 10), user=officers[0], on=TODAY
     )
-    listed = list(claim.parties.order_by("id").values_list("full_name", "relation", "share_percent"))
+    listed = list(
+        claim.parties.order_by("id").values_list("full_name", "relation", "share_percent")
+    )
     assert listed == [
         ("Siti Aminah", "spouse", 0),
         ("Ani", "child", 0),
@@ -536,6 +538,15 @@ def test_the_registrys_heirs_come_onto_a_death_claim_and_each_child_is_listed(ma
     ]
     # adding the same registered heir again is refused: he is already listed
     with pytest.raises(ClaimRefused) as e:
-        party_add(claim=claim, user=officers[0], on=TODAY, heir=ani.heir, full_name="Ani",
-                  relation="child", birth_date=D(2012, 5, 1), level="smp", year_in_level=2)
+        party_add(
+            claim=claim,
+            user=officers[0],
+            on=TODAY,
+            heir=ani.heir,
+            full_name="Ani",
+            relation="child",
+            birth_date=D(2012, 5, 1),
+            level="smp",
+            year_in_level=2,
+        )
     assert e.value.code == "heir_on_claim"

@@ -5,7 +5,6 @@ chase the proofs; and the reminder list of the next school year, with when remin
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,7 +28,7 @@ from cakupan.claims.pay_reads import (
 )
 from cakupan.claims.scholarships import due_rows, reminder_window, school_year_of
 from cakupan.digits import ascii_digits
-from cakupan.exports import csv_writer, xlsx_append
+from cakupan.exports import table_file
 from cakupan.registry.models import NikAccessLog, Worker
 from cakupan.registry.phones import mask_phone
 from cakupan.registry.services import access_log_write
@@ -266,28 +265,9 @@ def _file(
     fmt: str, name: str, title: str, heading: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> HttpResponse:
     """The list as CSV (UTF-8 with a BOM, for Excel) or XLSX; every cell through cakupan.exports."""
-    if fmt == "csv":
-        text = io.StringIO()
-        text.write("\ufeff")
-        writer = csv_writer(text)
-        writer.writerow(heading)
-        writer.writerows(rows)
-        response = HttpResponse(
-            text.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"
-        )
-    elif fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.title = title[:31]
-        xlsx_append(sheet, heading)
-        for row in rows:
-            xlsx_append(sheet, row)
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(out.getvalue(), content_type=XLSX)
-    else:
+    if fmt not in ("csv", "xlsx"):
         raise Http404
+    data = table_file(heading, rows, fmt, title=title, bom=True)
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8" if fmt == "csv" else XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

@@ -299,6 +299,8 @@ HOSPITAL_MAY_OPEN = {
     "api/v1/verify": "its own operation (422 without a NIK, 200 with one)",
     "pendaftaran/templat.csv": "the blank list template: column names only",
     "pendaftaran/templat.xlsx": "the blank list template: column names only",
+    "klaim/laporan-kecelakaan/": "its first report of a work accident: the claim number only",
+    "api/v1/claims/accident-reports": "the same report by API (400 without a body)",
 }
 SKIP = {
     "keluar/": "signing out ends the session the walk uses",
