@@ -20,10 +20,12 @@ from cakupan.claims.models import Claim, ClaimEvent, Entitlement, Instalment, In
 from cakupan.claims.scholarships import (
     PROOF_EARLY_MONTHS,
     STOP_REASONS,
+    level_label,
     schedule_end,
     year_start,
 )
 from cakupan.claims.services import line_payable
+from cakupan.errors import Bilingual
 from cakupan.money import format_rupiah
 from cakupan.months import add_months
 from cakupan.rules import default_rules
@@ -36,7 +38,7 @@ def _en() -> bool:
 
 
 def _pick(id_text: str, en_text: str) -> str:
-    return (en_text or id_text) if _en() else (id_text or en_text)
+    return str(Bilingual(id_text or en_text, en_text or id_text))
 
 
 def months_words(months: list[str]) -> str:
@@ -139,7 +141,8 @@ ACTION_LABELS = {
     "transfer_paid": _("Transfer paid"),
     "transfer_failed": _("Transfer failed"),
     "paid": _("Claim paid in full"),
-    "Klaim diajukan": _("Claim filed"),
+    "arrears_paid": _("The arrears were paid in the ledger"),
+    "heirs_imported": _("Heirs taken from the registry"),
 }
 KEY_LABELS = {
     "status": _("status"),
@@ -189,6 +192,7 @@ KEY_LABELS = {
     "working": _("work"),
     "chosen": _("chosen"),
     "code": _("reason"),
+    "heirs": _("heirs"),
 }
 _MONEY_KEYS = {"total_now", "total_held", "total_later", "total", "amount", "home_care"}
 
@@ -323,11 +327,6 @@ def eligibility_lines(version: Entitlement) -> list[EligibilityLine]:
     ]
 
 
-def level_label(code: str, on: dt.date) -> str:
-    term = default_rules().vocabulary(on).education_levels.get(code)
-    return _pick(term.label_id, term.label_en) if term else code.upper()
-
-
 @dataclass
 class ChildScholarship:
     party: Party
@@ -447,17 +446,7 @@ def instructions(claim: Claim) -> list[Instruction]:
 def replaced(instruction: Instruction) -> bool:
     """A failed transfer already sent again: a later instruction for the same party and line
     that has not failed."""
-    return (
-        Instruction.objects.filter(
-            claim_id=instruction.claim_id,
-            party_id=instruction.party_id,
-            line_code=instruction.line_code,
-            instalment_id=instruction.instalment_id,
-            pk__gt=instruction.pk,
-        )
-        .exclude(status=Instruction.Status.FAILED)
-        .exists()
-    )
+    return instruction.resends().exclude(status=Instruction.Status.FAILED).exists()
 
 
 # -- the family's view -------------------------------------------------------------------------

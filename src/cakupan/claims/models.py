@@ -10,6 +10,8 @@ new instruction replaces it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -399,3 +401,16 @@ class Instruction(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def resends(self) -> models.QuerySet[Instruction]:
+        """The later instructions of the same claim, party and line: this transfer sent again
+        (one that failed is followed by its resend)."""
+        return Instruction.objects.filter(**self.resend_key(self), pk__gt=self.pk)
+
+    @staticmethod
+    def resend_key(of: Any) -> dict[str, Any]:
+        """What a resend shares with the instruction it replaces; `of` is an instruction or
+        `OuterRef` (for a subquery over many)."""
+        if isinstance(of, Instruction):
+            return {"claim_id": of.claim_id, "party_id": of.party_id, "line_code": of.line_code}
+        return {"claim": of("claim"), "party": of("party"), "line_code": of("line_code")}

@@ -44,10 +44,7 @@ def instructions_failed() -> QuerySet[Instruction]:
     """Transfers the bank returned as failed and not yet sent again (no later instruction of
     the same claim, party and line), newest first, each with the bank's reason."""
     sent_again = Instruction.objects.filter(
-        claim=OuterRef("claim"),
-        party=OuterRef("party"),
-        line_code=OuterRef("line_code"),
-        pk__gt=OuterRef("pk"),
+        **Instruction.resend_key(OuterRef), pk__gt=OuterRef("pk")
     )
     return (
         Instruction.objects.filter(status=Instruction.Status.FAILED)

@@ -335,13 +335,7 @@ def claim_paid_check(*, claim: Claim, user: User | None) -> bool:
     if not cash.exists() or cash.filter(status__in=waiting).exists():
         return False
     for failed in cash.filter(status=Instruction.Status.FAILED):
-        redone = cash.filter(
-            party=failed.party_id,
-            line_code=failed.line_code,
-            status=Instruction.Status.PAID,
-            pk__gt=failed.pk,
-        )
-        if not redone.exists():
+        if not failed.resends().filter(status=Instruction.Status.PAID).exists():
             return False
     claim.status = Claim.Status.PAID
     claim.save(update_fields=["status", "updated_at"])

@@ -403,13 +403,19 @@ def _missing(instalment: Instalment) -> str:
     return ""
 
 
+def level_label(code: str, on: dt.date) -> str:
+    """A school level in words ("TK–SD", "SMA/SMK"), in the active language, by the vocabulary
+    in force on `on`."""
+    term = default_rules().vocabulary(on).education_levels.get(code)
+    return str(Bilingual(term.label_id, term.label_en)) if term else code.upper()
+
+
 def due_rows(*, start_year: int) -> list[dict]:
     """One row per instalment of a school year not yet paid nor stopped (DUE_COLUMNS), by
     kecamatan, for the page and the export."""
     rows = []
-    levels = default_rules().vocabulary(dt.date(start_year, 7, 1)).education_levels
+    on = dt.date(start_year, 7, 1)
     for i in due_instalments(start_year=start_year):
-        term = levels.get(i.level)
         kelurahan = i.claim.worker.kelurahan
         rows.append(
             {
@@ -422,7 +428,7 @@ def due_rows(*, start_year: int) -> list[dict]:
                 "child": i.child.full_name,
                 "school_year": i.school_year,
                 "level": i.level,
-                "level_label": str(Bilingual(term.label_id, term.label_en)) if term else i.level,
+                "level_label": level_label(i.level, on),
                 "year_in_level": i.year_in_level,
                 "amount": i.amount,
                 "status": i.get_status_display(),

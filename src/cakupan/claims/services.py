@@ -190,15 +190,6 @@ def _engine(event: dict[str, Any], on: dt.date, field: str | None = None) -> dic
         raise ClaimRefused(e.code, Bilingual(e.message, e.message_en), where) from None
 
 
-def _check_facts(claim: Claim, on: dt.date, field: str | None) -> None:
-    """Run the engine on the claim's facts (the fact just added included, not yet committed)
-    so a bad fact is refused with the engine's own message."""
-    elig = eligibility(
-        membership=claim.membership, claim_type=claim.type, event_date=claim.event_date, today=on
-    )
-    _engine(event_dict(claim, elig), on, field)
-
-
 # -- entitlements ------------------------------------------------------------------------------
 
 
@@ -239,9 +230,19 @@ def latest(claim: Claim) -> Entitlement | None:
 
 
 def entitlement_compute(
-    *, claim: Claim, user: User | None, reason: str, on: dt.date | None = None
+    *,
+    claim: Claim,
+    user: User | None,
+    reason: str,
+    on: dt.date | None = None,
+    field: str | None = None,
 ) -> Entitlement:
-    """Recompute the claim's entitlement at its facts and the ledger today; a new version only
+    """`reason` is the code of what changed (an audit action: "submitted", "party_changed",
+    "arrears_paid", …), shown in words by the pages. The engine checks the facts first: a fact
+    it refuses raises ClaimRefused on `field` (the fact just written, which the caller's
+    transaction then takes back) before anything is stored.
+
+    Recompute the claim's entitlement at its facts and the ledger today; a new version only
     when something changed. Moves an approved claim back to submitted when an amount changed,
     and pays what became payable when only the arrears were released."""
     on = on or today()
@@ -257,7 +258,7 @@ def entitlement_compute(
             claim.released_on = elig.released_on
             claim.save(update_fields=["released_on", "updated_at"])
         event = event_dict(claim, elig)
-        result = _engine(event, on)
+        result = _engine(event, on, field)
         previous = latest(claim)
         eligibility_data = elig.to_dict()
         if (
@@ -339,9 +340,7 @@ def holds_refresh(*, on: dt.date | None = None) -> int:
         entitlements__outcome=HOLD_OUTCOME,
     ).exclude(status=Claim.Status.REJECTED)
     for claim in waiting.distinct():
-        version = entitlement_compute(
-            claim=claim, user=None, reason="Pembayaran tunggakan tercatat di buku iuran", on=on
-        )
+        version = entitlement_compute(claim=claim, user=None, reason="arrears_paid", on=on)
         if version.eligibility.get("released_on"):
             released += 1
     return released
@@ -471,7 +470,7 @@ def claim_file(
             {"status": claim.status, "type": claim_type, "event_date": event_date.isoformat()},
         )
         heirs_import(claim=claim, user=user)
-        entitlement_compute(claim=claim, user=user, reason="Klaim diajukan", on=on)
+        entitlement_compute(claim=claim, user=user, reason="submitted", on=on)
         return claim
 
 
@@ -531,9 +530,11 @@ def _after_fact(
     after: dict,
     on: dt.date,
     before: dict | None = None,
+    field: str | None = None,
 ) -> None:
+    """Audit a fact just written and recompute; the engine refusing it names `field`."""
     _audit(claim, user, action, before, after)
-    entitlement_compute(claim=claim, user=user, reason=action, on=on)
+    entitlement_compute(claim=claim, user=user, reason=action, on=on, field=field)
 
 
 def _jkk_only(claim: Claim, what: str) -> None:
@@ -597,13 +598,13 @@ def incapacity_add(
             reported_on=on,
             reported_by=user,
         )
-        _check_facts(claim, on, "months")
         _after_fact(
             claim,
             user,
             "incapacity_reported",
             {"months": months, "days": period.total_days if first_day else days},
             on,
+            field="months",
         )
         return period
 
@@ -655,18 +656,17 @@ def assessment_add(
             recorded_by=user,
         )
         try:
-            _check_facts(claim, on, None)
+            _after_fact(
+                claim,
+                user,
+                "disability_assessed",
+                {"item": item, "percent": percent, "units": units, "loss": function_loss_percent},
+                on,
+            )
         except ClaimRefused as e:
             # the engine names disability[n].percent etc.: the form's field is the last part
             e.field = str(e.field).rsplit(".", 1)[1] if "." in str(e.field) else "item"
             raise
-        _after_fact(
-            claim,
-            user,
-            "disability_assessed",
-            {"item": item, "percent": percent, "units": units, "loss": function_loss_percent},
-            on,
-        )
         return assessment
 
 
@@ -702,9 +702,13 @@ def cost_add(
             document=document.strip(),
             recorded_by=user,
         )
-        _check_facts(claim, on, "amount")
         _after_fact(
-            claim, user, "cost_recorded", {"kind": kind, "mode": mode, "amount": amount}, on
+            claim,
+            user,
+            "cost_recorded",
+            {"kind": kind, "mode": mode, "amount": amount},
+            on,
+            field="amount",
         )
         return cost
 
@@ -754,14 +758,13 @@ def claim_outcome(
             setattr(claim, k, v)
         claim.save()
         heirs_import(claim=claim, user=user)
+        after = {k: _json(v) for k, v in changes.items()}
         try:
-            _check_facts(claim, on, next(iter(changes)))
+            _after_fact(claim, user, "outcome_recorded", after, on, before, next(iter(changes)))
         except ClaimRefused:
             for k, v in originals.items():  # the caller's object as it was (the row rolls back)
                 setattr(claim, k, v)
             raise
-        after = {k: _json(v) for k, v in changes.items()}
-        _after_fact(claim, user, "outcome_recorded", after, on, before)
         return claim
 
 
@@ -905,13 +908,13 @@ def party_add(
             party.relation = party.relation or heir.relation
         _party_checks(claim, party, on)
         party.save()
-        _check_facts(claim, on, "birth_date")
         _after_fact(
             claim,
             user,
             "party_added",
             {"name": party.full_name, "relation": party.relation, "share": party.share_percent},
             on,
+            field="birth_date",
         )
         return party
 
@@ -932,10 +935,15 @@ def party_update(
             setattr(party, k, v)
         _party_checks(claim, party, on)
         party.save()
-        _check_facts(claim, on, next(iter(fields), "full_name"))
         after = {k: _json(getattr(party, k)) for k in fields}
         _audit(claim, user, "party_changed", before, after, party.full_name)
-        entitlement_compute(claim=claim, user=user, reason="party_changed", on=on)
+        entitlement_compute(
+            claim=claim,
+            user=user,
+            reason="party_changed",
+            on=on,
+            field=next(iter(fields), "full_name"),
+        )
         return party
 
 
@@ -1127,12 +1135,7 @@ def instruction_reissue(*, instruction: Instruction, user: User) -> Instruction:
         instruction = Instruction.objects.select_for_update().get(pk=instruction.pk)
         if instruction.status != Instruction.Status.FAILED:
             raise ClaimRefused("not_failed", _("Only a failed transfer can be sent again."))
-        again = Instruction.objects.filter(
-            claim=instruction.claim_id,
-            party=instruction.party_id,
-            line_code=instruction.line_code,
-            pk__gt=instruction.pk,
-        ).exclude(status=Instruction.Status.FAILED)
+        again = instruction.resends().exclude(status=Instruction.Status.FAILED)
         if again.exists():
             raise ClaimRefused(
                 "already_reissued",

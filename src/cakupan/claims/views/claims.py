@@ -627,10 +627,6 @@ def reissue_view(request: HttpRequest, pk: int, instruction_pk: int) -> HttpResp
     _require(request, PAY_CLAIM)
     claim = _claim(pk)
     instruction = get_object_or_404(Instruction, pk=instruction_pk, claim=claim)
-    if reads.replaced(instruction):
-        # the service would send it once more: a second payment of the same amount
-        messages.error(request, _("This transfer was already sent again."))
-        return redirect("claims:detail", pk=claim.pk)
     try:
         new = instruction_reissue(instruction=instruction, user=request.user)
     except ClaimRefused as e:

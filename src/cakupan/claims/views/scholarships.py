@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cakupan.accounts.roles import VIEW_CLAIM, VIEW_FULL_PHONE
@@ -26,7 +25,7 @@ from cakupan.claims.pay_reads import (
     instalment_years,
     reminder_rows,
 )
-from cakupan.claims.scholarships import due_rows, reminder_window, school_year_of
+from cakupan.claims.scholarships import due_rows, level_label, reminder_window, school_year_of
 from cakupan.digits import ascii_digits
 from cakupan.exports import table_file
 from cakupan.registry.models import NikAccessLog, Worker
@@ -42,15 +41,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _require(request: HttpRequest) -> None:
     if not request.user.has_perm(VIEW_CLAIM):
         raise PermissionDenied
-
-
-def _english() -> bool:
-    return (get_language() or "id").startswith("en")
-
-
-def _level_labels(on: dt.date) -> dict[str, str]:
-    levels = default_rules().vocabulary(on).education_levels
-    return {code: t.label_en if _english() else t.label_id for code, t in levels.items()}
 
 
 def _school_year(start_year: int) -> str:
@@ -77,9 +67,6 @@ def _due(request: HttpRequest) -> dict[str, Any]:
     today = timezone.localdate()
     year, error = _year_asked(request, today)
     rows = due_rows(start_year=year)
-    levels = _level_labels(today)
-    for row in rows:
-        row["level_label"] = levels.get(row["level"], row["level"])
     kecamatans = sorted({r["kecamatan"] for r in rows})
     kecamatan = request.GET.get("kecamatan", "")
     if kecamatan not in kecamatans:
@@ -190,11 +177,10 @@ def _reminder(request: HttpRequest, action: str) -> dict[str, Any]:
             workers=[Worker(pk=pk) for pk in sorted({r.worker_id for r in rows if r.phone})],
             path=request.path,
         )
-    levels = _level_labels(today)
     shown = []
     for r in rows:
         phone = (r.phone if whole else mask_phone(r.phone)) if r.phone else ""
-        shown.append((r, phone, levels.get(r.level, r.level)))
+        shown.append((r, phone, level_label(r.level, today)))
     return {
         "year": year,
         "school_year": _school_year(year),
