@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -135,3 +138,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 def permissions_for(role: str) -> frozenset[str]:
     """The permission names a role grants; the admin role is handled as superuser-like."""
     return ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def require_any(user: Any, *perms: str) -> None:
+    """A page's permission check: any one of `perms`, else 403 (PermissionDenied)."""
+    if not any(user.has_perm(p) for p in perms):
+        raise PermissionDenied

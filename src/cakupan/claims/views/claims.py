@@ -17,7 +17,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,6 +32,7 @@ from cakupan.accounts.roles import (
     REPORT_ACCIDENT,
     VERIFY_CLAIM,
     VIEW_CLAIM,
+    require_any,
 )
 from cakupan.claims import claim_reads as reads
 from cakupan.claims.models import Claim, Instalment, Instruction, Party
@@ -76,12 +76,6 @@ from cakupan.registry.services import access_log_write, nik_display
 from cakupan.throttle import Throttled, throttle
 
 
-def _require(request: HttpRequest, *perms: str) -> None:
-    """Any one of `perms` (403 otherwise)."""
-    if not any(request.user.has_perm(p) for p in perms):
-        raise PermissionDenied
-
-
 def _today():
     return timezone.localdate()
 
@@ -91,7 +85,7 @@ def _today():
 
 @login_required
 def claim_list_view(request: HttpRequest) -> HttpResponse:
-    _require(request, VIEW_CLAIM)
+    require_any(request.user, VIEW_CLAIM)
     filters = {
         "status": request.GET.get("status", "")[:12],
         "type": request.GET.get("type", "")[:4],
@@ -178,7 +172,7 @@ def _lookup(request: HttpRequest, form: FileForm | ReportForm) -> Membership | N
 
 @login_required
 def claim_file_view(request: HttpRequest) -> HttpResponse:
-    _require(request, FILE_CLAIM)
+    require_any(request.user, FILE_CLAIM)
     form = FileForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         membership = _lookup(request, form)
@@ -216,7 +210,7 @@ def claim_file_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def accident_report_view(request: HttpRequest) -> HttpResponse:
     """A hospital clerk's first report of a work accident at the desk."""
-    _require(request, REPORT_ACCIDENT)
+    require_any(request.user, REPORT_ACCIDENT)
     if request.method == "POST":
         form = ReportForm(request.POST)
     else:
@@ -380,13 +374,13 @@ def _detail(
 
 @login_required
 def claim_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, VIEW_CLAIM)
+    require_any(request.user, VIEW_CLAIM)
     return _detail(request, _claim(pk))
 
 
 @login_required
 def claim_version_view(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    _require(request, VIEW_CLAIM)
+    require_any(request.user, VIEW_CLAIM)
     claim = _claim(pk)
     version = claim.entitlements.filter(version=number).first()
     if version is None:
@@ -408,7 +402,7 @@ def claim_version_view(request: HttpRequest, pk: int, number: int) -> HttpRespon
 @login_required
 def claim_family_view(request: HttpRequest, pk: int) -> HttpResponse:
     """What the family is told: plain words, printable, masked NIK, no audit or notes."""
-    _require(request, VIEW_CLAIM)
+    require_any(request.user, VIEW_CLAIM)
     claim = _claim(pk)
     version = latest(claim)
     children = reads.scholarship_children(claim, version, _today())
@@ -450,7 +444,7 @@ def _step(
 ) -> HttpResponse:
     """Bind the form, call the service, redirect with its message; a refusal re-renders the
     claim with the form and the message on its field."""
-    _require(request, perm)
+    require_any(request.user, perm)
     claim = _claim(pk)
     form = make(request.POST, prefix=key)
     if form.is_valid():
@@ -561,7 +555,7 @@ def party_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def party_edit_view(request: HttpRequest, pk: int, party_pk: int) -> HttpResponse:
-    _require(request, FILE_CLAIM)
+    require_any(request.user, FILE_CLAIM)
     claim = _claim(pk)
     party = get_object_or_404(Party, pk=party_pk, claim=claim)
     form = _party_form(party, request.POST)
@@ -610,7 +604,7 @@ def approve_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def reject_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, VERIFY_CLAIM, APPROVE_CLAIM)
+    require_any(request.user, VERIFY_CLAIM, APPROVE_CLAIM)
 
     def act(claim: Claim, form: Any) -> str:
         d = form.cleaned_data
@@ -624,7 +618,7 @@ def reject_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def reissue_view(request: HttpRequest, pk: int, instruction_pk: int) -> HttpResponse:
-    _require(request, PAY_CLAIM)
+    require_any(request.user, PAY_CLAIM)
     claim = _claim(pk)
     instruction = get_object_or_404(Instruction, pk=instruction_pk, claim=claim)
     try:
@@ -643,7 +637,7 @@ def reissue_view(request: HttpRequest, pk: int, instruction_pk: int) -> HttpResp
 @login_required
 @require_POST
 def proof_view(request: HttpRequest, pk: int, instalment_pk: int) -> HttpResponse:
-    _require(request, RECORD_PROOF)
+    require_any(request.user, RECORD_PROOF)
     claim = _claim(pk)
     instalment = get_object_or_404(Instalment, pk=instalment_pk, claim=claim)
     key = f"proof{instalment.pk}"
@@ -675,7 +669,7 @@ def proof_view(request: HttpRequest, pk: int, instalment_pk: int) -> HttpRespons
 @login_required
 @require_POST
 def scholarship_stop_view(request: HttpRequest, pk: int, party_pk: int) -> HttpResponse:
-    _require(request, RECORD_PROOF)
+    require_any(request.user, RECORD_PROOF)
     claim = _claim(pk)
     child = get_object_or_404(Party, pk=party_pk, claim=claim, relation=Party.Relation.CHILD)
     key = f"stop{child.pk}"

@@ -11,14 +11,13 @@ from pathlib import Path
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cakupan.accounts.roles import PAY_CLAIM
+from cakupan.accounts.roles import PAY_CLAIM, require_any
 from cakupan.claims.models import Batch
 from cakupan.claims.pay_reads import (
     SHOWN_BATCHES,
@@ -39,11 +38,6 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def _require(request: HttpRequest) -> None:
-    if not request.user.has_perm(PAY_CLAIM):
-        raise PermissionDenied
 
 
 class ReturnForm(forms.Form):
@@ -70,7 +64,7 @@ class ReturnForm(forms.Form):
 
 @login_required
 def pay_overview_view(request: HttpRequest) -> HttpResponse:
-    _require(request)
+    require_any(request.user, PAY_CLAIM)
     waiting = list(instructions_waiting()[:SHOWN_INSTRUCTIONS])
     failed = list(instructions_failed()[:SHOWN_INSTRUCTIONS])
     count, total = instructions_waiting_total()
@@ -90,7 +84,7 @@ def pay_overview_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def batch_create_view(request: HttpRequest) -> HttpResponse:
-    _require(request)
+    require_any(request.user, PAY_CLAIM)
     try:
         batch = batch_export(user=request.user)
     except PaymentRefused as e:
@@ -109,7 +103,7 @@ def batch_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def batch_download_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    _require(request)
+    require_any(request.user, PAY_CLAIM)
     if fmt not in CONTENT_TYPES:
         raise Http404
     batch = get_object_or_404(Batch, pk=pk)
@@ -120,7 +114,7 @@ def batch_download_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
 
 @login_required
 def return_upload_view(request: HttpRequest) -> HttpResponse:
-    _require(request)
+    require_any(request.user, PAY_CLAIM)
     form = ReturnForm(request.POST or None, request.FILES or None)
     result = None
     status = 200

@@ -10,13 +10,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cakupan.accounts.roles import VIEW_CLAIM, VIEW_FULL_PHONE
+from cakupan.accounts.roles import VIEW_CLAIM, VIEW_FULL_PHONE, require_any
 from cakupan.claims.models import Instalment
 from cakupan.claims.pay_reads import (
     DUE_STATUSES,
@@ -36,11 +35,6 @@ from cakupan.rules import default_rules
 SHOWN_ROWS = 1000
 YEAR_MIN, YEAR_MAX = 2000, 2100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _require(request: HttpRequest) -> None:
-    if not request.user.has_perm(VIEW_CLAIM):
-        raise PermissionDenied
 
 
 def _school_year(start_year: int) -> str:
@@ -89,7 +83,7 @@ def _due(request: HttpRequest) -> dict[str, Any]:
 
 @login_required
 def due_view(request: HttpRequest) -> HttpResponse:
-    _require(request)
+    require_any(request.user, VIEW_CLAIM)
     data = _due(request)
     counts = due_by_kecamatan(data["all_rows"])
     query = {"tahun": data["year"]}
@@ -134,7 +128,7 @@ def _due_heading() -> list[str]:
 
 @login_required
 def due_export_view(request: HttpRequest, fmt: str) -> HttpResponse:
-    _require(request)
+    require_any(request.user, VIEW_CLAIM)
     if fmt not in ("csv", "xlsx"):
         raise Http404
     data = _due(request)
@@ -194,7 +188,7 @@ def _reminder(request: HttpRequest, action: str) -> dict[str, Any]:
 
 @login_required
 def reminder_view(request: HttpRequest) -> HttpResponse:
-    _require(request)
+    require_any(request.user, VIEW_CLAIM)
     data = _reminder(request, NikAccessLog.Action.VIEW)
     return render(
         request,
@@ -224,7 +218,7 @@ def _reminder_heading() -> list[str]:
 
 @login_required
 def reminder_export_view(request: HttpRequest, fmt: str) -> HttpResponse:
-    _require(request)
+    require_any(request.user, VIEW_CLAIM)
     if fmt not in ("csv", "xlsx"):
         raise Http404
     data = _reminder(request, NikAccessLog.Action.EXPORT)

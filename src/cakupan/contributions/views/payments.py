@@ -10,14 +10,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cakupan.accounts.roles import APPROVE_PAYMENT, RECORD_PAYMENT
+from cakupan.accounts.roles import APPROVE_PAYMENT, RECORD_PAYMENT, require_any
 from cakupan.contributions.billing import PREPAY_MONTHS
 from cakupan.contributions.models import Invoice, Payment, PaymentAssignment, PaymentStatement
 from cakupan.contributions.payment_reads import (
@@ -49,12 +48,6 @@ from cakupan.money import AmountInvalid, parse_rupiah
 
 MAX_UPLOAD_MB = 200
 SHOWN_PROBLEMS = 200
-
-
-def _require(request: HttpRequest, *perms: str) -> None:
-    """Any one of `perms` (403 otherwise)."""
-    if not any(request.user.has_perm(p) for p in perms):
-        raise PermissionDenied
 
 
 # -- forms -----------------------------------------------------------------------------------
@@ -229,7 +222,7 @@ def _refused_on(form: forms.Form, e: PaymentRefused | StatementRefused, default:
 
 @login_required
 def payment_list_view(request: HttpRequest) -> HttpResponse:
-    _require(request, RECORD_PAYMENT, APPROVE_PAYMENT)
+    require_any(request.user, RECORD_PAYMENT, APPROVE_PAYMENT)
     q = request.GET.get("q", "")[:80]
     payments = list(payments_recent(search=q))
     rows = [(p, account_name(p.account)) for p in payments]
@@ -247,7 +240,7 @@ def payment_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def payment_create_view(request: HttpRequest) -> HttpResponse:
-    _require(request, RECORD_PAYMENT)
+    require_any(request.user, RECORD_PAYMENT)
     form = PaymentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -292,7 +285,7 @@ def payment_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def payment_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, RECORD_PAYMENT, APPROVE_PAYMENT)
+    require_any(request.user, RECORD_PAYMENT, APPROVE_PAYMENT)
     payment = get_object_or_404(
         Payment.objects.select_related(
             "account__sponsor", "account__membership", "invoice", "membership", "reverses"
@@ -318,7 +311,7 @@ def payment_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def payment_reverse_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, RECORD_PAYMENT)
+    require_any(request.user, RECORD_PAYMENT)
     payment = get_object_or_404(Payment, pk=pk)
     try:
         reversal = payment_reverse(
@@ -339,7 +332,7 @@ def payment_reverse_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def statement_upload_view(request: HttpRequest) -> HttpResponse:
-    _require(request, RECORD_PAYMENT)
+    require_any(request.user, RECORD_PAYMENT)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         statement = statement_upload(upload=form.cleaned_data["file"], user=request.user)
@@ -364,7 +357,7 @@ def statement_upload_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def statement_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, RECORD_PAYMENT)
+    require_any(request.user, RECORD_PAYMENT)
     statement = get_object_or_404(PaymentStatement.objects.select_related("uploaded_by"), pk=pk)
     counts = statement.counts or {}
     problems = statement.problems or []
@@ -389,7 +382,7 @@ def statement_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def statement_save_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, RECORD_PAYMENT)
+    require_any(request.user, RECORD_PAYMENT)
     statement = get_object_or_404(PaymentStatement, pk=pk)
     if statement.status != PaymentStatement.Status.PREVIEWED or not statement.file:
         messages.error(request, _("This statement was already saved or discarded."))
@@ -417,7 +410,7 @@ def statement_save_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def statement_discard_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, RECORD_PAYMENT)
+    require_any(request.user, RECORD_PAYMENT)
     statement = get_object_or_404(PaymentStatement, pk=pk)
     try:
         statement_discard(statement=statement)
@@ -433,7 +426,7 @@ def statement_discard_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def unmatched_list_view(request: HttpRequest) -> HttpResponse:
-    _require(request, RECORD_PAYMENT, APPROVE_PAYMENT)
+    require_any(request.user, RECORD_PAYMENT, APPROVE_PAYMENT)
     return _unmatched_page(request)
 
 
@@ -469,7 +462,7 @@ def _unmatched_page(
 @login_required
 @require_POST
 def unmatched_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, RECORD_PAYMENT)
+    require_any(request.user, RECORD_PAYMENT)
     payment = unmatched_waiting().filter(pk=pk).first()
     if payment is None:
         raise Http404
@@ -505,7 +498,7 @@ def unmatched_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def unmatched_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, APPROVE_PAYMENT)
+    require_any(request.user, APPROVE_PAYMENT)
     assignment = get_object_or_404(PaymentAssignment, pk=pk)
     approve = request.POST.get("decision") == "approve"
     try:
