@@ -239,3 +239,20 @@ def test_a_body_that_is_not_json_gets_a_clear_400(api_client, malang) -> None:
     )
     assert r.status_code == 400
     assert "bukan JSON yang sah" in r.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_schema_check_answers_in_indonesian_naming_the_field(api_client) -> None:
+    """pydantic's own checks (a type, a choice, a date) come back in the user's language, with
+    the field's path, like every other refusal."""
+    r = api_client("bpjs_officer").post(
+        "/api/v1/claims",
+        {"membership": "BPU-000000001", "type": "JKM", "event_date": "31/11/2026"},
+        content_type="application/json",
+    )
+    assert r.status_code == 422
+    by_field = {tuple(d["loc"][-1:]): d for d in r.json()["detail"]}
+    choice = by_field[("type",)]["msg"]
+    assert choice.startswith("Pilih salah satu dari: ") and "'jkk'" in choice and "'jkm'" in choice
+    assert by_field[("event_date",)]["msg"].startswith("Tulis tanggal sebagai TTTT-BB-HH")
+    assert by_field[("event_date",)]["type"] == "date_from_datetime_parsing"

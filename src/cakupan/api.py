@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
@@ -129,10 +130,48 @@ api.add_router("/v1/", contributions_router)
 api.add_router("/v1/claims", claims_router)
 
 
+# The schema checks' own messages are pydantic's English; these say the same in the user's
+# language, by the error's type (its `ctx` fills the placeholders). A type not listed keeps
+# pydantic's message.
+_DATE = gettext_lazy("Write the date as YYYY-MM-DD, e.g. 2026-11-03.")
+_WHOLE = gettext_lazy("Give a whole number (no separators, no decimals).")
+VALIDATION_MESSAGES = {
+    "missing": gettext_lazy("This field is required."),
+    "literal_error": gettext_lazy("Choose one of: %(expected)s."),
+    "enum": gettext_lazy("Choose one of: %(expected)s."),
+    "date_from_datetime_parsing": _DATE,
+    "date_parsing": _DATE,
+    "date_type": _DATE,
+    "date_from_datetime_inexact": _DATE,
+    "int_parsing": _WHOLE,
+    "int_type": _WHOLE,
+    "int_from_float": _WHOLE,
+    "bool_parsing": gettext_lazy("Give true or false."),
+    "bool_type": gettext_lazy("Give true or false."),
+    "string_type": gettext_lazy("Give text."),
+    "string_too_long": gettext_lazy("At most %(max_length)s characters."),
+    "greater_than_equal": gettext_lazy("Give %(ge)s or more."),
+    "less_than_equal": gettext_lazy("Give %(le)s or less."),
+    "greater_than": gettext_lazy("Give more than %(gt)s."),
+    "less_than": gettext_lazy("Give less than %(lt)s."),
+    "extra_forbidden": gettext_lazy("Unknown field: remove it."),
+}
+
+
+def _validation_message(error: dict) -> str:
+    message = VALIDATION_MESSAGES.get(error.get("type", ""))
+    if message is None:
+        return error.get("msg", "")
+    try:
+        return str(message) % {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    except (KeyError, ValueError, TypeError):
+        return error.get("msg", "")
+
+
 @api.exception_handler(ValidationError)
 def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     detail = [
-        {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        {"loc": list(e.get("loc", [])), "msg": _validation_message(e), "type": e.get("type", "")}
         for e in exc.errors
     ]
     return api.create_response(request, {"detail": detail}, status=422)
