@@ -136,7 +136,7 @@ api.add_router("/v1/claims", claims_router)
 _DATE = gettext_lazy("Write the date as YYYY-MM-DD, e.g. 2026-11-03.")
 _WHOLE = gettext_lazy("Give a whole number (no separators, no decimals).")
 VALIDATION_MESSAGES = {
-    "missing": gettext_lazy("This field is required."),
+    "missing": gettext_lazy("This field is required: give it."),
     "literal_error": gettext_lazy("Choose one of: %(expected)s."),
     "enum": gettext_lazy("Choose one of: %(expected)s."),
     "date_from_datetime_parsing": _DATE,
