@@ -7,7 +7,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 pytestmark = [pytest.mark.browser]
 
@@ -20,7 +19,9 @@ LIST = (
 
 
 @pytest.mark.django_db(transaction=True)
-def test_upload_preview_and_report(page, live_server, malang, make_user, tmp_path) -> None:
+def test_upload_preview_and_report(
+    page, live_server, malang, make_user, tmp_path, run_worker
+) -> None:
     from cakupan.funding.services import programme_create, sponsor_create
 
     make_user("city_officer", username="sari")
@@ -45,7 +46,7 @@ def test_upload_preview_and_report(page, live_server, malang, make_user, tmp_pat
     page.set_input_files("input[type=file]", str(upload))
     page.click("text=Unggah dan periksa")
     page.wait_for_url("**/pendaftaran/impor/*/")
-    call_command("db_worker", batch=True, verbosity=0)  # the background worker takes the job
+    run_worker()  # the background worker takes the job
     # the page polls every second and swaps in the preview
     page.locator("[data-testid=batch-status]", has_text="menunggu konfirmasi").wait_for()
     assert page.locator("[data-testid=count-new]").inner_text() == "2"

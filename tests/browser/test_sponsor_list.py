@@ -10,20 +10,15 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 pytestmark = [pytest.mark.browser]
 LIST = Path(__file__).parent.parent.parent / "src/cakupan/membership/tests/data/daftar_rs_ojol.csv"
 RAW = re.compile(r"not_16_digits|unknown_occupation|not_eligible|--partial|--map|cakupan enrol")
 
 
-def run_worker() -> None:
-    call_command("db_worker", batch=True, verbosity=0)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_sponsor_maps_values_saves_valid_rows_and_discards(
-    page, live_server, malang, make_user, tmp_path
+    page, live_server, malang, make_user, tmp_path, run_worker
 ) -> None:
     from cakupan.funding.services import programme_create, sponsor_create
     from cakupan.membership.models import ImportBatch
