@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "cakupan.membership",
     "cakupan.contributions",
     "cakupan.claims",
+    "cakupan.coverage",
     "cakupan.calculate",
     "cakupan.web",
 ]

@@ -1,0 +1,297 @@
+"""Monthly coverage snapshots: built set-based from the registry and the ledger, then frozen
+(docs/coverage.md, "Snapshots").
+
+Who counts in month M, as the ledger stood on the snapshot's `as_of` day:
+- registered: a worker in the registry by the end of M, or a member in M (a membership can
+  be entered after the months it covers);
+- member: a BPU membership of the worker covers M (start month ≤ M ≤ end month);
+- active: one of those memberships has M paid (a paid period of its bill of M, open on
+  `as_of`): contributing, as the ILO's effective-coverage indicator (SDG 1.3.1) counts it.
+A worker with two memberships counts once.
+
+A month is provisional until the day after the next month's due day (the last day its
+contribution can still be paid on time) and is rebuilt freely until then; the first build on
+or after that day closes it, with the ledger as of that day. A closed month is rebuilt only on
+purpose, with a reason, and the rebuild is recorded (models.SnapshotRebuild).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cakupan.accounts.models import User
+from cakupan.contributions.billing import due_day
+from cakupan.contributions.sql import T, day, drop_temp, execute, fetch, paid_as_of
+from cakupan.coverage.models import Aggregate, Area, Cell, Denominator, Snapshot, SnapshotRebuild
+from cakupan.errors import Refused
+from cakupan.months import add_months, month_start
+from cakupan.regions.models import Level, Region
+
+AGE_BANDS = ((0, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 200))
+AGE_BAND_LABELS = ("< 20", "20–29", "30–39", "40–49", "50–59", "60+")
+TEMP = "coverage_month"
+
+
+def closes_on(month: dt.date) -> dt.date:
+    """The day a month's snapshot closes: the day after the next month's due day."""
+    following = add_months(month_start(month), 1)
+    return following.replace(day=due_day(following)) + dt.timedelta(days=1)
+
+
+def pack_ids(ids: np.ndarray) -> bytes:
+    """A set of ids as a compressed bitmap."""
+    if not len(ids):
+        return b""
+    bits = np.zeros(int(ids.max()) + 1, dtype=bool)
+    bits[ids] = True
+    return zlib.compress(np.packbits(bits).tobytes(), 6)
+
+
+def unpack_ids(blob: bytes | memoryview | None) -> np.ndarray:
+    """The ids of a bitmap written by pack_ids, in order."""
+    if not blob:
+        return np.zeros(0, dtype=np.int64)
+    bits = np.unpackbits(np.frombuffer(zlib.decompress(bytes(blob)), dtype=np.uint8))
+    return np.flatnonzero(bits).astype(np.int64)
+
+
+def _age(on: str) -> str:
+    """SQL: the age in whole years of worker `w` on the date parameter `on`."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(YEAR FROM age(%({on})s::date, w.birth_date))::int"
+    return (
+        f"(CAST(strftime('%%Y', %({on})s) AS INTEGER) - CAST(strftime('%%Y', w.birth_date) AS INTEGER)"
+        f" - (strftime('%%m-%%d', %({on})s) < strftime('%%m-%%d', w.birth_date)))"
+    )
+
+
+def _age_band(on: str) -> str:
+    age = _age(on)
+    return f"CASE WHEN {age} < 20 THEN 0 WHEN {age} >= 60 THEN 5 ELSE {age} / 10 - 1 END"
+
+
+def _members(p: dict) -> None:
+    """The month's members, one row per worker: active when a membership has the month paid,
+    and the programme funding it that month (none: self-paid)."""
+    drop_temp(TEMP)
+    execute(
+        f"""CREATE TEMPORARY TABLE {TEMP} AS
+        SELECT m.worker_id AS worker_id,
+          MAX(CASE WHEN bp.membership_id IS NOT NULL THEN 1 ELSE 0 END) AS active,
+          MAX(fa.programme_id) AS programme_id
+        FROM {T.membership} m
+        LEFT JOIN {T.paid} bp ON bp.membership_id = m.id AND bp.month = %(month)s
+          AND {paid_as_of("bp")}
+        LEFT JOIN {T.funding} fa ON fa.membership_id = m.id AND fa.first_month <= %(month)s
+          AND (fa.last_month IS NULL OR fa.last_month >= %(month)s)
+        WHERE m.category = 'bpu' AND m.start_month <= %(month)s
+          AND (m.end_month IS NULL OR m.end_month >= %(month)s)
+        GROUP BY m.worker_id""",
+        p,
+    )
+
+
+def _cells(snapshot: Snapshot, p: dict) -> None:
+    execute(
+        f"""INSERT INTO {Cell._meta.db_table}
+          (snapshot_id, kelurahan, occupation, sex, age_band, decile, programme,
+           registered, members, active)
+        SELECT %(snapshot)s, w.kelurahan_id, w.occupation_id, w.sex, {_age_band("month")},
+          COALESCE(w.welfare_decile, 0), x.programme_id,
+          COUNT(*), COUNT(x.worker_id), COALESCE(SUM(x.active), 0)
+        FROM {T.worker} w LEFT JOIN {TEMP} x ON x.worker_id = w.id
+        WHERE w.created_at < %(registered_before)s OR x.worker_id IS NOT NULL
+        GROUP BY w.kelurahan_id, w.occupation_id, w.sex, {_age_band("month")},
+          COALESCE(w.welfare_decile, 0), x.programme_id""",
+        {**p, "snapshot": snapshot.pk},
+    )
+
+
+def _ids() -> tuple[np.ndarray, np.ndarray]:
+    """The ids of the month's members and of its active workers."""
+    rows = fetch(f"SELECT worker_id, active FROM {TEMP}")
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    both = np.array(rows, dtype=np.int64)
+    return both[:, 0], both[both[:, 1] == 1, 0]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a month's areas are divided by and added to: per region code, the denominator in
+    force and the agency's counts of the participants the registry does not hold."""
+
+    employed: dict[str, Denominator]
+    aggregates: dict[str, dict[str, Aggregate]]
+
+
+def inputs_for(month: dt.date) -> Inputs:
+    """The latest whole-population denominator on or before `month`, per region; the
+    agency's counts for `month` (or the latest before it), per region and category."""
+    employed: dict[str, Denominator] = {}
+    for d in Denominator.objects.filter(split="", period__lte=month).order_by("period"):
+        employed[d.region_id] = d
+    aggregates: dict[str, dict[str, Aggregate]] = {}
+    for a in Aggregate.objects.filter(month__lte=month).order_by("month"):
+        aggregates.setdefault(a.region_id, {})[a.category] = a
+    return Inputs(employed, aggregates)
+
+
+def _areas(snapshot: Snapshot, month: dt.date) -> None:
+    """UCJ per region: kelurahan from the cells, kecamatan and the city as their sums."""
+    by_kelurahan = {
+        code: (registered, members, active)
+        for code, registered, members, active in fetch(
+            f"""SELECT kelurahan, SUM(registered), SUM(members), SUM(active)
+            FROM {Cell._meta.db_table} WHERE snapshot_id = %s GROUP BY kelurahan""",
+            [snapshot.pk],
+        )
+    }
+    regions = {r.code: r for r in Region.objects.filter(level__gte=Level.REGENCY)}
+    totals: dict[str, list[int]] = {}
+    for code, figures in by_kelurahan.items():
+        region = regions.get(code)
+        while region is not None and region.level >= Level.REGENCY:
+            total = totals.setdefault(region.code, [0, 0, 0])
+            for i in range(3):
+                total[i] += int(figures[i])
+            region = regions.get(region.parent_id) if region.parent_id else None
+    inputs = inputs_for(month)
+    for code in inputs.employed.keys() | inputs.aggregates.keys():
+        if code in regions and code not in totals:
+            totals[code] = [0, 0, 0]
+    rows = []
+    for code, (registered, members, active) in sorted(totals.items()):
+        denominator = inputs.employed.get(code)
+        counts = inputs.aggregates.get(code, {})
+        rows.append(
+            Area(
+                snapshot=snapshot,
+                region=code,
+                level=regions[code].level,
+                registered=registered,
+                members=members,
+                bpu_active=active,
+                pu=counts["pu"].participants if "pu" in counts else 0,
+                jakon=counts["jakon"].participants if "jakon" in counts else 0,
+                pmi=counts["pmi"].participants if "pmi" in counts else 0,
+                aggregates_source="; ".join(
+                    f"{category.upper()} {a.month:%m/%Y}: {a.cite()}"
+                    for category, a in sorted(counts.items())
+                ),
+                employed=denominator.employed if denominator else None,
+                employed_source=denominator.cite() if denominator else "",
+                employed_period=denominator.period if denominator else None,
+            )
+        )
+    Area.objects.bulk_create(rows)
+
+
+def figures(snapshot: Snapshot) -> dict:
+    """A snapshot's headline figures, as a rebuild records them."""
+    city = snapshot.areas.filter(level=Level.REGENCY).first()
+    return {
+        "registered": snapshot.registered,
+        "members": snapshot.members,
+        "active": snapshot.active,
+        "as_of": snapshot.as_of.isoformat(),
+        "ucj": round(city.ucj, 2) if city and city.ucj is not None else None,
+    }
+
+
+def snapshot_build(
+    month: dt.date,
+    *,
+    user: User | None = None,
+    rebuild: bool = False,
+    reason: str = "",
+    today: dt.date | None = None,
+) -> Snapshot:
+    """Build (or rebuild) the snapshot of `month`; see the module's docstring."""
+    month = month_start(month)
+    today = today or timezone.localdate()
+    if month > month_start(today):
+        raise Refused(
+            "future_month",
+            _("%(month)s has not begun: a snapshot is of this month or an earlier one.")
+            % {"month": f"{month:%m/%Y}"},
+            "month",
+        )
+    closing = closes_on(month)
+    closed = today >= closing
+    reason = reason.strip()
+    with transaction.atomic():
+        old = Snapshot.objects.select_for_update().filter(month=month).first()
+        if old is not None and old.status == Snapshot.Status.CLOSED:
+            if not rebuild:
+                raise Refused(
+                    "snapshot_closed",
+                    _(
+                        "%(month)s is closed: its figures are kept as they were. Rebuild it "
+                        "only on purpose, and say why."
+                    )
+                    % {"month": f"{month:%m/%Y}"},
+                    "month",
+                )
+            if not reason:
+                raise Refused(
+                    "reason_required",
+                    _("Say why the closed month %(month)s is rebuilt.")
+                    % {"month": f"{month:%m/%Y}"},
+                    "reason",
+                )
+        before = figures(old) if old is not None else {}
+        started = time.perf_counter()
+        if old is not None:
+            old.delete()
+        snapshot = Snapshot.objects.create(
+            month=month,
+            as_of=closing if closed else today,
+            status=Snapshot.Status.CLOSED if closed else Snapshot.Status.PROVISIONAL,
+            built_at=timezone.now(),
+            built_by=user,
+        )
+        end = add_months(month, 1)
+        p = {
+            "month": day(month),
+            "on": day(snapshot.as_of),
+            "registered_before": connection.ops.adapt_datetimefield_value(
+                dt.datetime.combine(end, dt.time(), tzinfo=timezone.get_current_timezone())
+            ),
+        }
+        _members(p)
+        try:
+            _cells(snapshot, p)
+            members, active = _ids()
+        finally:
+            drop_temp(TEMP)
+        registered = fetch(
+            f"SELECT COALESCE(SUM(registered), 0) FROM {Cell._meta.db_table} WHERE snapshot_id = %s",
+            [snapshot.pk],
+        )[0][0]
+        snapshot.registered = int(registered)
+        snapshot.members = len(members)
+        snapshot.active = len(active)
+        snapshot.member_ids = pack_ids(members)
+        snapshot.active_ids = pack_ids(active)
+        _areas(snapshot, month)
+        snapshot.seconds = round(time.perf_counter() - started, 3)
+        snapshot.save()
+        if old is not None and old.status == Snapshot.Status.CLOSED:
+            SnapshotRebuild.objects.create(
+                month=month,
+                by=user,
+                by_name=user.get_username() if user else "",
+                reason=reason,
+                before=before,
+                after=figures(snapshot),
+            )
+    return snapshot
