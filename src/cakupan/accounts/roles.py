@@ -59,6 +59,14 @@ VERIFY_CLAIM = "claims.verify_claim"
 APPROVE_CLAIM = "claims.approve_claim"
 PAY_CLAIM = "claims.pay_claim"
 RECORD_PROOF = "claims.record_proof"
+# Coverage: the UCJ dashboard and its lists; the inputs it is measured against (denominators,
+# the agency's participant counts, targets); the budget planner; rebuilding a closed month.
+# A sponsor sees its own programmes' impact only (VIEW_IMPACT, scoped in the selectors).
+VIEW_COVERAGE = "coverage.view_coverage"
+MANAGE_COVERAGE_INPUTS = "coverage.manage_inputs"
+PLAN_BUDGET = "coverage.plan_budget"
+REBUILD_SNAPSHOT = "coverage.rebuild_snapshot"
+VIEW_IMPACT = "coverage.view_impact"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.BPJS_OFFICER: frozenset(
@@ -90,6 +98,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             APPROVE_CLAIM,
             PAY_CLAIM,
             RECORD_PROOF,
+            VIEW_COVERAGE,
+            MANAGE_COVERAGE_INPUTS,
+            PLAN_BUDGET,
+            REBUILD_SNAPSHOT,
+            VIEW_IMPACT,
         }
     ),
     Role.CITY_OFFICER: frozenset(
@@ -113,6 +126,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             FILE_CLAIM,
             VIEW_CLAIM,
             RECORD_PROOF,
+            VIEW_COVERAGE,
+            MANAGE_COVERAGE_INPUTS,
+            PLAN_BUDGET,
+            VIEW_IMPACT,
         }
     ),
     # A sponsor sees only the workers its own programmes fund (scoped in the selectors) and
@@ -127,6 +144,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             UPLOAD_LIST,
             VIEW_LEDGER,
             ISSUE_CARD,
+            VIEW_IMPACT,
         }
     ),
     # A hospital clerk only asks "is this person protected today?" and, when he is, opens the
