@@ -1,0 +1,231 @@
+"""The budget planner on a small city computed by hand: who is a candidate, the order of each
+priority, the price the rules engine gives per funder, forward ↔ inverse agreement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from cakupan.claims.tests.factories import bill_and_pay
+from cakupan.contributions.tests.factories import M, make_membership
+from cakupan.coverage import planner
+from cakupan.coverage.snapshots import snapshot_build
+from cakupan.coverage.tests.factories import denominator, target
+from cakupan.errors import Refused
+from cakupan.registry.models import Occupation, Worker
+from cakupan.registry.tests.factories import make_worker
+from cakupan.rules import contribution
+
+LOWOKWARU, BLIMBING, CITY = "35.73.05", "35.73.01", "35.73"
+TODAY = dt.date(2026, 12, 2)
+FIRST = M("2027-01")
+
+
+@pytest.fixture
+def town(malang):
+    """Four uncovered workers and two covered ones; October 2026 closed:
+    - Ani: ojol (risk 4), decile 3, Lowokwaru;
+    - Bayu: petani (risk 3), decile 1, Blimbing;
+    - Cahya: tukang_bangunan (risk 5), decile unknown, Lowokwaru;
+    - Dewi: pkl (risk 2), decile 2, Blimbing;
+    - Eka: active in October (paid), membership ended in December: not a candidate;
+    - Fajar: an open membership covering January 2027, never paid: not a candidate.
+    City: 20 employed, 1 active (Eka); Lowokwaru: 10 employed."""
+    ani = make_worker(full_name="Ani", occupation="ojol", welfare_decile=3)
+    bayu = make_worker(
+        full_name="Bayu", occupation="petani", welfare_decile=1, kelurahan="35.73.01.1005"
+    )
+    cahya = make_worker(full_name="Cahya", occupation="tukang_bangunan")
+    dewi = make_worker(
+        full_name="Dewi", occupation="pkl", welfare_decile=2, kelurahan="35.73.01.1005"
+    )
+    eka = make_membership(fundings=[(None, "2026-09", "2026-12")], end="2026-12", name="Eka")
+    bill_and_pay(eka, "2026-09", "2026-10")
+    fajar = make_membership(fundings=[(None, "2026-11", None)], name="Fajar")
+    Worker.objects.update(created_at=dt.datetime(2026, 9, 20, tzinfo=dt.UTC))
+    denominator(CITY, 20)
+    denominator(LOWOKWARU, 10)
+    snapshot_build(M("2026-10"), today=TODAY)
+    return {
+        "ani": ani.pk,
+        "bayu": bayu.pk,
+        "cahya": cahya.pk,
+        "dewi": dewi.pk,
+        "eka": eka.worker_id,
+        "fajar": fajar.worker_id,
+    }
+
+
+def names(town: dict, ids) -> list[str]:
+    back = {v: k for k, v in town.items()}
+    return [back[int(i)] for i in ids]
+
+
+def monthly(sector: str, funding: str, month: str) -> int:
+    """What the rules engine says one member costs a month at the lowest bracket."""
+    return contribution(
+        category="bpu", income=1_000_000, month=month, sector=sector, funding=funding
+    ).total
+
+
+def test_accident_risk_comes_with_the_catalogue(malang) -> None:
+    risk = dict(Occupation.objects.values_list("code", "accident_risk"))
+    assert risk["tukang_bangunan"] == 5 and risk["ojol"] == 4 and risk["warung"] == 1
+    assert set(risk.values()) <= {1, 2, 3, 4, 5}
+
+
+def test_candidates_are_the_uncovered(town) -> None:
+    pool = planner.candidates(first_month=FIRST)
+    assert names(town, pool.ids) == ["ani", "bayu", "cahya", "dewi"]
+    # Eka's membership ended, but she was active in the latest snapshot; a plan starting in
+    # November 2026 finds Fajar's membership covering it
+    assert town["eka"] not in planner.candidates(first_month=M("2026-06")).ids
+    blimbing = planner.candidates(first_month=FIRST, kecamatan=[BLIMBING])
+    assert names(town, blimbing.ids) == ["bayu", "dewi"]
+    ojol = Occupation.objects.get(code="ojol").pk
+    assert names(town, planner.candidates(first_month=FIRST, occupations=[ojol]).ids) == ["ani"]
+
+
+@pytest.mark.parametrize(
+    ("priority", "weights", "order"),
+    [
+        ("vulnerability", None, ["bayu", "dewi", "ani", "cahya"]),  # decile 1, 2, 3, unknown
+        ("risk", None, ["cahya", "ani", "bayu", "dewi"]),  # 5, 4, 3, 2
+        # Blimbing has nobody active (0%), Lowokwaru 1011 one of four (25%), target 30%
+        ("gap", None, ["bayu", "dewi", "ani", "cahya"]),
+        # (vulnerability + risk) / 2: Ani .775, Bayu .75, Dewi .575, Cahya .5
+        ("mix", {"vulnerability": 2, "risk": 2, "gap": 0}, ["ani", "bayu", "dewi", "cahya"]),
+    ],
+)
+def test_forward_picks_by_priority(town, priority, weights, order) -> None:
+    target(CITY, 2027, "30")
+    plan = planner.forward(
+        budget=10**9, first_month=FIRST, months=3, funder="csr", priority=priority, weights=weights
+    )
+    assert names(town, plan.chosen.ids) == order
+
+
+def test_ties_are_broken_by_worker_id(town) -> None:
+    Occupation.objects.update(accident_risk=3)
+    plan = planner.forward(budget=10**9, first_month=FIRST, months=1, funder="csr", priority="risk")
+    assert list(plan.chosen.ids) == sorted(plan.chosen.ids)
+
+
+def test_forward_stops_at_the_budget(town) -> None:
+    # January–March 2027, CSR: an ojol (transport) has the PP 50/2025 discount until March
+    # 2027, the others not (their window ended in December 2026)
+    ojol = sum(monthly("transport", "csr", f"2027-0{m}") for m in (1, 2, 3))
+    other = sum(monthly("agriculture", "csr", f"2027-0{m}") for m in (1, 2, 3))
+    assert (ojol, other) == (3 * 8_400, 3 * 16_800)
+    run = dict(first_month=FIRST, months=3, funder="csr", priority="vulnerability")
+    # Bayu, Dewi, Ani, Cahya
+    assert len(planner.forward(budget=2 * other - 1, **run).chosen) == 1
+    two = planner.forward(budget=2 * other + ojol - 1, **run)
+    assert names(town, two.chosen.ids) == ["bayu", "dewi"]
+    assert two.total == 2 * other
+    assert two.summary()["budget_left"] == ojol - 1
+    three = planner.forward(budget=2 * other + ojol, **run)
+    assert len(three.chosen) == 3 and three.total == 2 * other + ojol
+    assert three.monthly == [(M(f"2027-0{m}"), 3, 2 * 16_800 + 8_400) for m in (1, 2, 3)]
+
+
+def test_apbd_pays_without_the_discount_csr_with_it(town) -> None:
+    ojol = [Occupation.objects.get(code="ojol").pk]
+    run = dict(budget=10**9, first_month=FIRST, months=3, priority="risk", occupations=ojol)
+    apbd = planner.forward(funder="apbd", **run)
+    csr = planner.forward(funder="csr", **run)
+    assert monthly("transport", "apbd", "2027-01") == 16_800
+    assert monthly("transport", "csr", "2027-01") == 8_400
+    assert apbd.total == 3 * 16_800 and csr.total == 3 * 8_400
+    assert [rp for _m, _n, rp in apbd.monthly] == [16_800] * 3
+
+
+def test_reach_per_region(town) -> None:
+    plan = planner.forward(
+        budget=10**9, first_month=FIRST, months=1, funder="csr", priority="vulnerability"
+    )
+    regions = {r.code: r for r in plan.regions}
+    city = regions[CITY]
+    assert (city.participants, city.employed, city.chosen) == (1, 20, 4)
+    assert city.before == pytest.approx(5.0) and city.after == pytest.approx(25.0)
+    low = regions[LOWOKWARU]
+    assert (low.chosen, low.after) == (2, pytest.approx(30.0))
+    # Blimbing has no denominator: its registered workers' active share, 0 of 2 → 2 of 2
+    blimbing = regions[BLIMBING]
+    assert blimbing.by_share and blimbing.before == 0 and blimbing.after == pytest.approx(100.0)
+
+
+def test_inverse_and_forward_agree(town) -> None:
+    plan = planner.inverse(
+        target="20",
+        by_month=M("2027-03"),
+        first_month=FIRST,
+        funder="csr",
+        priority="vulnerability",
+    )
+    # ceil(20% × 20) = 4 participants, 1 now: 3 needed, by vulnerability Bayu, Dewi, Ani
+    assert plan.needed == 3 and plan.shortfall == 0
+    assert names(town, plan.chosen.ids) == ["bayu", "dewi", "ani"]
+    assert plan.total == 6 * 16_800 + 3 * 8_400
+    assert plan.by_year() == [(2027, plan.total)]
+    # kept for a year after March 2027: no discount left for anyone
+    assert plan.keep_yearly == 3 * 12 * monthly("transport", "csr", "2027-04") == 3 * 12 * 16_800
+
+    again = planner.forward(
+        budget=plan.total, first_month=FIRST, months=3, funder="csr", priority="vulnerability"
+    )
+    assert len(again.chosen) >= plan.needed
+    city = next(r for r in again.regions if r.code == CITY)
+    assert city.after >= 20
+
+
+def test_inverse_for_a_kecamatan_and_one_already_reached(town) -> None:
+    plan = planner.inverse(
+        target=Decimal("30"),
+        by_month=M("2027-12"),
+        first_month=FIRST,
+        funder="apbd",
+        priority="risk",
+        region=LOWOKWARU,
+    )
+    assert plan.needed == 2 and names(town, plan.chosen.ids) == ["cahya", "ani"]
+    assert plan.by_year() == [(2027, 2 * 12 * 16_800)]
+    reached = planner.inverse(
+        target="5", by_month=M("2027-12"), first_month=FIRST, funder="csr", priority="risk"
+    )
+    assert reached.needed == 0 and len(reached.chosen) == 0 and reached.total == 0
+
+
+def test_inverse_short_of_candidates_says_so(town) -> None:
+    plan = planner.inverse(
+        target="50", by_month=M("2027-03"), first_month=FIRST, funder="csr", priority="risk"
+    )
+    assert plan.needed == 9 and len(plan.chosen) == 4 and plan.shortfall == 5
+
+
+def test_refusals_name_the_field(town) -> None:
+    with pytest.raises(Refused) as refused:
+        planner.inverse(
+            target="20",
+            by_month=M("2027-03"),
+            first_month=FIRST,
+            funder="csr",
+            priority="risk",
+            region=BLIMBING,
+        )
+    assert refused.value.field == "region"
+    with pytest.raises(Refused) as refused:
+        planner.forward(
+            budget=1,
+            first_month=FIRST,
+            months=1,
+            funder="csr",
+            priority="mix",
+            weights={"risk": 0},
+        )
+    assert refused.value.field == "weights"
+    with pytest.raises(Refused) as refused:
+        planner.forward(budget=1, first_month=FIRST, months=61, funder="csr", priority="risk")
+    assert refused.value.field == "months"
