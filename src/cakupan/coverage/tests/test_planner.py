@@ -229,3 +229,94 @@ def test_refusals_name_the_field(town) -> None:
     with pytest.raises(Refused) as refused:
         planner.forward(budget=1, first_month=FIRST, months=61, funder="csr", priority="risk")
     assert refused.value.field == "months"
+
+
+# -- scenarios -------------------------------------------------------------------------------
+
+
+def forward_plan(budget: int = 10**9, funder: str = "csr", months: int = 3):
+    return planner.forward(
+        budget=budget, first_month=FIRST, months=months, funder=funder, priority="vulnerability"
+    )
+
+
+def test_scenario_save_compare_and_export(town) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from cakupan.coverage.scenarios import (
+        scenario_pdf,
+        scenario_save,
+        scenario_xlsx,
+        scenarios_for_compare,
+    )
+    from cakupan.coverage.snapshots import unpack_ids
+
+    csr = scenario_save(plan=forward_plan(), name="CSR ojol 2027")
+    apbd = scenario_save(plan=forward_plan(funder="apbd"), name="APBD semua")
+    assert sorted(unpack_ids(csr.chosen_ids)) == sorted(
+        town[k] for k in ("ani", "bayu", "cahya", "dewi")
+    )
+    assert csr.total == 9 * 16_800 + 3 * 8_400 and apbd.total == 12 * 16_800
+    assert csr.summary["first_ids"] == [town["bayu"], town["dewi"], town["ani"], town["cahya"]]
+
+    both = scenarios_for_compare([csr.pk, apbd.pk])
+    book = load_workbook(BytesIO(scenario_xlsx(both)))
+    summary = [[c.value for c in row] for row in book.worksheets[0].iter_rows()]
+    assert summary[0][1:] == ["CSR ojol 2027", "APBD semua"]
+    totals = next(row for row in summary if row[1] == csr.total)
+    assert totals[2] == apbd.total
+    months = [[c.value for c in row][:3] for row in book.worksheets[1].iter_rows(max_row=4)]
+    assert months[1] == ["2027-01", 4, 3 * 16_800 + 8_400]
+    with pytest.raises(Refused):
+        scenarios_for_compare([csr.pk])
+
+    pdf = scenario_pdf(csr, compress=False)
+    assert pdf.startswith(b"%PDF") and b"CSR ojol 2027" in pdf
+    assert b"Rp 176.400" in pdf  # the total, in Indonesian
+    assert scenario_pdf(csr).startswith(b"%PDF")
+
+
+def test_a_scenario_becomes_a_programme_once(town) -> None:
+    from cakupan.coverage.scenarios import scenario_save, scenario_to_programme
+    from cakupan.funding.selectors import programme_budget
+    from cakupan.funding.services import sponsor_create
+    from cakupan.membership.models import FundingAssignment, Membership
+
+    scenario = scenario_save(plan=forward_plan(), name="CSR 2027")
+    # meanwhile Dewi was enrolled (self-paid) from February 2027
+    dewi = Membership.objects.create(
+        worker_id=town["dewi"],
+        programmes=["jkk", "jkm"],
+        declared_income=1_000_000,
+        bracket=1,
+        start_month=M("2027-02"),
+        number="BPU-X",
+    )
+    sponsor = sponsor_create(type="csr", name="PT Sejahtera")
+    wrong = sponsor_create(type="apbd", name="Pemkot Malang")
+    with pytest.raises(Refused) as refused:
+        scenario_to_programme(scenario=scenario, sponsor=wrong, name="Program CSR")
+    assert refused.value.field == "sponsor"
+
+    made = scenario_to_programme(scenario=scenario, sponsor=sponsor, name="Program CSR")
+    assert (made.enrolled, made.became_members, made.earlier_members, made.gone) == (3, 1, 0, 0)
+    programme = made.programme
+    assert (programme.first_month, programme.last_month) == (M("2027-01"), M("2027-03"))
+    cohort = set(
+        FundingAssignment.objects.filter(programme=programme).values_list(
+            "membership__worker_id", flat=True
+        )
+    )
+    assert cohort == {town["ani"], town["bayu"], town["cahya"]}
+    assert not FundingAssignment.objects.filter(membership=dewi).exists()
+    # committed as the rules price it: Ani (ojol) with the discount, Bayu and Cahya without
+    budget = programme_budget(programme=programme)
+    assert budget.committed == programme.budget == 6 * 16_800 + 3 * 8_400
+    assert Membership.objects.get(worker_id=town["ani"]).number == f"BPU-{town['ani']:09d}"
+
+    with pytest.raises(Refused) as refused:
+        scenario_to_programme(scenario=scenario, sponsor=sponsor, name="Program CSR lagi")
+    assert refused.value.code == "already_programme"
+    assert FundingAssignment.objects.filter(programme__isnull=False).count() == 3
