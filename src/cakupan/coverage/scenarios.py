@@ -38,13 +38,13 @@ MAX_COMPARE = 4
 CHUNK = 50_000
 
 
-def _json(value: object) -> object:
+def as_json(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
+        return {k: as_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
+        return [as_json(v) for v in value]
     return value
 
 
@@ -56,7 +56,7 @@ def scenario_save(*, plan: Plan, name: str, user: User | None = None) -> Scenari
     return Scenario.objects.create(
         name=name[:150],
         kind=plan.kind,
-        parameters=_json(plan.parameters),
+        parameters=as_json(plan.parameters),
         summary=plan.summary(),
         chosen=len(plan.chosen),
         total=plan.total,

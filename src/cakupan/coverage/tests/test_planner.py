@@ -15,6 +15,7 @@ from cakupan.coverage.snapshots import snapshot_build
 from cakupan.coverage.tests.factories import denominator, target
 from cakupan.errors import Refused
 from cakupan.registry.models import Occupation, Worker
+from cakupan.registry.nik import mask_nik
 from cakupan.registry.tests.factories import make_worker
 from cakupan.rules import contribution
 
@@ -320,3 +321,105 @@ def test_a_scenario_becomes_a_programme_once(town) -> None:
         scenario_to_programme(scenario=scenario, sponsor=sponsor, name="Program CSR lagi")
     assert refused.value.code == "already_programme"
     assert FundingAssignment.objects.filter(programme__isnull=False).count() == 3
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+FORWARD = {
+    "kind": "forward",
+    "budget": "200000",
+    "first_month": "2027-01",
+    "months": "3",
+    "funder": "csr",
+    "priority": "vulnerability",
+    "income": "1000000",
+}
+
+
+def client_as(make_user, role: str):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_user(role))
+    return client
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("bpjs_officer", 200), ("city_officer", 200), ("sponsor", 403), ("hospital", 403)],
+)
+def test_planner_pages_per_role(town, make_user, role, status) -> None:
+    client = client_as(make_user, role)
+    assert client.get("/cakupan/rencana/").status_code == status
+    assert client.get("/cakupan/rencana/skenario/").status_code == status
+    assert client.get("/cakupan/rencana/pekerja.csv", FORWARD).status_code == status
+
+
+def test_plan_page_save_and_export(town, make_user) -> None:
+    from cakupan.coverage.models import Scenario
+
+    client = client_as(make_user, "city_officer")
+    page = client.get("/cakupan/rencana/", FORWARD)
+    html = page.content.decode()
+    assert page.status_code == 200 and 'id="plan-result"' in html
+    bayu = Worker.objects.get(pk=town["bayu"])
+    assert "Bayu" in html and "Dewi" in html
+    assert mask_nik(bayu.nik) in html and bayu.nik not in html
+    csv = b"".join(client.get("/cakupan/rencana/pekerja.csv", FORWARD).streaming_content)
+    lines = csv.decode().splitlines()
+    assert len(lines) == 1 + 4 and lines[1].startswith(f"{town['bayu']},")
+    assert lines[1].split(",")[1] == mask_nik(bayu.nik)
+
+    from urllib.parse import urlencode
+
+    saved = client.post(f"/cakupan/rencana/simpan/?{urlencode(FORWARD)}", {"name": "Rencana A"})
+    scenario = Scenario.objects.get()
+    assert saved.status_code == 302 and saved["Location"].endswith(f"/skenario/{scenario.pk}/")
+    assert scenario.name == "Rencana A" and scenario.chosen == 4
+    detail = client.get(saved["Location"])
+    assert "Rencana A" in detail.content.decode()
+    assert ">Rencana A</a>" in client.get("/cakupan/rencana/skenario/").content.decode()
+    pdf = client.get(f"/cakupan/rencana/skenario/{scenario.pk}/unduh.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    xlsx = client.get(f"/cakupan/rencana/skenario/{scenario.pk}/unduh.xlsx")
+    assert xlsx.content.startswith(b"PK")
+    scenario_save_again = client.post(
+        f"/cakupan/rencana/simpan/?{urlencode({**FORWARD, 'budget': '60000'})}", {"name": "B"}
+    )
+    assert scenario_save_again.status_code == 302
+    other = Scenario.objects.get(name="B")
+    compare = client.get("/cakupan/rencana/skenario/banding/", {"ids": [scenario.pk, other.pk]})
+    assert compare.status_code == 200 and "Rencana A" in compare.content.decode()
+
+
+def test_plan_page_shows_a_refusal_on_its_field(town, make_user) -> None:
+    client = client_as(make_user, "city_officer")
+    page = client.get(
+        "/cakupan/rencana/",
+        {**FORWARD, "kind": "inverse", "target": "20", "by_month": "2027-03", "region": BLIMBING},
+    )
+    assert 'id="err-region"' in page.content.decode()
+
+
+def test_make_a_programme_page(town, make_user) -> None:
+    from cakupan.coverage.scenarios import scenario_save
+    from cakupan.funding.models import FundingProgramme
+    from cakupan.funding.services import sponsor_create
+    from cakupan.membership.models import FundingAssignment
+
+    scenario = scenario_save(plan=forward_plan(), name="CSR 2027")
+    sponsor = sponsor_create(type="csr", name="PT Sejahtera")
+    url = f"/cakupan/rencana/skenario/{scenario.pk}/program/"
+    form = {"sponsor": sponsor.pk, "name": "Program CSR 2027", "confirm": "on"}
+    # the sponsor role cannot; without the confirmation nothing is made
+    assert client_as(make_user, "sponsor").post(url, form).status_code == 403
+    client = client_as(make_user, "city_officer")
+    client.post(url, {**form, "confirm": ""})
+    assert not FundingProgramme.objects.exists()
+    done = client.post(url, form)
+    programme = FundingProgramme.objects.get()
+    assert done["Location"] == f"/program/{programme.pk}/"
+    assert FundingAssignment.objects.filter(programme=programme).count() == 4
+    client.post(url, form)  # a second click
+    assert FundingProgramme.objects.count() == 1
+    assert FundingAssignment.objects.count() == 4 + 2  # and Eka's, Fajar's own
