@@ -13,6 +13,18 @@ from cakupan.regions.selectors import city_code, city_kecamatan
 from cakupan.registry.selectors import occupation_list
 
 
+class PercentField(forms.DecimalField):
+    """A percentage 0-100 with two decimals; a decimal comma is read as a point (72,5)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=0, max_value=100, decimal_places=2, **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().rstrip("%").strip().replace(",", ".")
+        return super().to_python(value)
+
+
 class PlanForm(AsciiDigitsForm):
     """What both plans share: the funder, the priority and the package."""
 
@@ -94,9 +106,7 @@ class ForwardForm(PlanForm):
 
 
 class InverseForm(PlanForm):
-    target = forms.DecimalField(
-        label=_("Target UCJ (%)"), min_value=0, max_value=100, decimal_places=2
-    )
+    target = PercentField(label=_("Target UCJ (%)"))
     by_month = MonthField(label=_("Reached by (month)"))
     region = forms.ChoiceField(label=_("Region"))
     field_order = ["kind", "target", "region", "first_month", "by_month", "funder", "priority"]
@@ -131,3 +141,85 @@ class MakeProgrammeForm(forms.Form):
     def __init__(self, *args, funder: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sponsor"].queryset = Sponsor.objects.filter(type=funder)
+
+
+# -- inputs ----------------------------------------------------------------------------------
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.code} {obj.name}"
+
+
+class InputForm(AsciiDigitsForm):
+    """The fields every input has: the region and the source."""
+
+    region = RegionChoiceField(label=_("Region"), queryset=None)
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=200,
+        help_text=_("The publication or file, e.g. BPS Sakernas Agustus 2024"),
+    )
+    source_date = forms.DateField(
+        label=_("Source date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    url = forms.URLField(label=_("Link"), max_length=300, required=False, assume_scheme="https")
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from cakupan.coverage.services import city_regions
+
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = city_regions().order_by("code")
+
+    def data_for_service(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["region"] = data["region"].code
+        return data
+
+
+class DenominatorForm(InputForm):
+    period = MonthField(label=_("Survey month"))
+    split = forms.ChoiceField(label=_("Split"), required=False)
+    employed = forms.IntegerField(label=_("Employed population"), min_value=0, max_value=10**9)
+    field_order = ["region", "period", "split", "employed"]
+
+    def __init__(self, *args, **kwargs):
+        from cakupan.coverage.models import Denominator
+
+        super().__init__(*args, **kwargs)
+        self.fields["split"].choices = Denominator.Split.choices
+
+
+class AggregateForm(InputForm):
+    month = MonthField(label=_("Month"))
+    category = forms.ChoiceField(label=_("Category"))
+    participants = forms.IntegerField(label=_("Active participants"), min_value=0, max_value=10**9)
+    field_order = ["region", "month", "category", "participants"]
+
+    def __init__(self, *args, **kwargs):
+        from cakupan.coverage.models import Aggregate
+
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = Aggregate.Category.choices
+
+
+class TargetForm(InputForm):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    kind = forms.ChoiceField(label=_("Plan"))
+    percent = PercentField(label=_("Target UCJ (%)"))
+    field_order = ["region", "year", "kind", "percent"]
+
+    def __init__(self, *args, **kwargs):
+        from cakupan.coverage.models import Target
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = Target.Kind.choices
+
+
+INPUT_FORMS = {"penyebut": DenominatorForm, "peserta": AggregateForm, "target": TargetForm}
+
+
+class InputUploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV or XLSX file"))
+    check_only = forms.BooleanField(label=_("Only check, do not save"), required=False)

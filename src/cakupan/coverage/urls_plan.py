@@ -2,10 +2,15 @@
 
 from django.urls import path
 
-from cakupan.coverage import views_plan
+from cakupan.coverage import views_inputs, views_plan
 
 app_name = "coverage_plan"
 urlpatterns = [
+    path("masukan/", views_inputs.inputs_view, name="inputs"),
+    path("masukan/<slug:slug>/baru/", views_inputs.input_form_view, name="input_create"),
+    path("masukan/<slug:slug>/unggah/", views_inputs.input_upload_view, name="input_upload"),
+    path("masukan/<slug:slug>/<id:pk>/", views_inputs.input_form_view, name="input_edit"),
+    path("masukan/<slug:slug>/<id:pk>/hapus/", views_inputs.input_delete_view, name="input_delete"),
     path("rencana/", views_plan.planner_view, name="planner"),
     path("rencana/pekerja.csv", views_plan.planner_csv_view, name="planner_csv"),
     path("rencana/simpan/", views_plan.planner_save_view, name="planner_save"),

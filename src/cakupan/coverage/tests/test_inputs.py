@@ -151,3 +151,77 @@ def test_a_file_without_a_required_column_is_refused(malang, tmp_path) -> None:
         input_import(DENOMINATOR, path)
     assert refused.value.field == "file"
     assert "tanggal_sumber" in str(refused.value.message)
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+def client_as(make_user, role: str):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_user(role))
+    return client
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("bpjs_officer", 200), ("city_officer", 200), ("sponsor", 403), ("hospital", 403)],
+)
+def test_input_pages_per_role(malang, make_user, role, status) -> None:
+    client = client_as(make_user, role)
+    for url in (
+        "/cakupan/masukan/",
+        "/cakupan/masukan/penyebut/baru/",
+        "/cakupan/masukan/target/unggah/",
+    ):
+        assert client.get(url).status_code == status
+
+
+def test_add_edit_and_delete_on_the_pages(malang, make_user) -> None:
+    client = client_as(make_user, "city_officer")
+    form = {
+        "region": "35.73",
+        "year": "2029",
+        "kind": "rpjmd",
+        "percent": "72,5",
+        "source": "RPJMD Kota Malang 2025-2029",
+        "source_date": "2025-07-01",
+    }
+    assert client.post("/cakupan/masukan/target/baru/", form).status_code == 302
+    target = Target.objects.get()
+    assert target.percent == Decimal("72.50") and target.created_by.role == "city_officer"
+    listing = client.get("/cakupan/masukan/").content.decode()
+    assert "RPJMD Kota Malang 2025-2029" in listing and "01/07/2025" in listing
+    edit = client.get(f"/cakupan/masukan/target/{target.pk}/").content.decode()
+    assert 'value="RPJMD Kota Malang 2025-2029"' in edit
+    refused = client.post("/cakupan/masukan/target/baru/", {**form, "source": ""})
+    assert refused.status_code == 422 and 'id="err-source"' in refused.content.decode()
+    again = client.post("/cakupan/masukan/target/baru/", form)  # the same region, year, plan
+    assert again.status_code == 422 and Target.objects.count() == 1
+    client.post(f"/cakupan/masukan/target/{target.pk}/hapus/")
+    assert not Target.objects.exists()
+
+
+def test_upload_shows_the_problems_and_saves_nothing(malang, make_user) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_as(make_user, "bpjs_officer")
+    bad = SimpleUploadedFile(
+        "peserta.csv",
+        b"wilayah,bulan,kategori,peserta,sumber,tanggal_sumber\n"
+        b"35.73,2026-10,pu,120000,BPJS,2026-11-20\n"
+        b"35.73,2026-10,asuransi,5,BPJS,2026-11-20\n",
+    )
+    page = client.post("/cakupan/masukan/peserta/unggah/", {"file": bad})
+    html = page.content.decode()
+    assert page.status_code == 422 and 'id="problems"' in html
+    assert "<td>3</td><td>kategori</td>" in html
+    assert not Aggregate.objects.exists()
+    good = SimpleUploadedFile(
+        "peserta.csv",
+        b"wilayah,bulan,kategori,peserta,sumber,tanggal_sumber\n"
+        b"35.73,2026-10,pu,120000,BPJS,2026-11-20\n",
+    )
+    done = client.post("/cakupan/masukan/peserta/unggah/", {"file": good})
+    assert done.status_code == 302 and Aggregate.objects.get().participants == 120_000
