@@ -17,6 +17,7 @@ from cakupan.calculate.cli import rules_app
 from cakupan.claims.cli import claims_app
 from cakupan.cliutil import console, django_setup, err, fail, id_number
 from cakupan.contributions.cli import billing_app, cards_app, ledger_app, payments_app
+from cakupan.coverage.cli import coverage_app
 from cakupan.funding.cli import programme_app, sponsor_app
 from cakupan.membership.cli import check_file, enrol_app
 
@@ -41,6 +42,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(cards_app, name="cards")
 app.add_typer(payments_app, name="payments")
 app.add_typer(claims_app, name="claims")
+app.add_typer(coverage_app, name="coverage")
 
 
 def _print_setup(result) -> None:

@@ -211,11 +211,13 @@ def snapshot_build(
     month: dt.date,
     *,
     user: User | None = None,
+    by_name: str = "",
     rebuild: bool = False,
     reason: str = "",
     today: dt.date | None = None,
 ) -> Snapshot:
-    """Build (or rebuild) the snapshot of `month`; see the module's docstring."""
+    """Build (or rebuild) the snapshot of `month`; see the module's docstring. A rebuild of a
+    closed month records `user` (or, from the command line, `by_name`) and the reason."""
     month = month_start(month)
     today = today or timezone.localdate()
     if month > month_start(today):
@@ -289,9 +291,42 @@ def snapshot_build(
             SnapshotRebuild.objects.create(
                 month=month,
                 by=user,
-                by_name=user.get_username() if user else "",
+                by_name=user.get_username() if user else by_name,
                 reason=reason,
                 before=before,
                 after=figures(snapshot),
             )
     return snapshot
+
+
+def first_month() -> dt.date | None:
+    """The first month any BPU membership covers (None: no membership yet)."""
+    first = fetch(f"SELECT MIN(start_month) FROM {T.membership} WHERE category = 'bpu'")[0][0]
+    if first is None:
+        return None
+    return month_start(first if isinstance(first, dt.date) else dt.date.fromisoformat(str(first)))
+
+
+def snapshots_catch_up(
+    *, today: dt.date | None = None, user: User | None = None, months: int = 24
+) -> list[Snapshot]:
+    """Build every month not yet closed, from the first month any membership covers (at most
+    `months` back) to this month: the months that can close are closed, the rest provisional.
+    A closed month is left as it is. Run daily (docs/operations.md)."""
+    today = today or timezone.localdate()
+    first = first_month()
+    if first is None:
+        return []
+    first = max(first, add_months(month_start(today), -(months - 1)))
+    closed = set(
+        Snapshot.objects.filter(status=Snapshot.Status.CLOSED, month__gte=first).values_list(
+            "month", flat=True
+        )
+    )
+    built = []
+    month = first
+    while month <= month_start(today):
+        if month not in closed:
+            built.append(snapshot_build(month, user=user, today=today))
+        month = add_months(month, 1)
+    return built
