@@ -438,10 +438,12 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
 
     from cakupan.claims.demo import demo_claims_delete, demo_claims_load
     from cakupan.contributions.demo import demo_ledger_delete, demo_ledger_load
+    from cakupan.coverage.demo import demo_coverage_delete, demo_coverage_load
     from cakupan.membership.demo import demo_funding_delete, demo_funding_load
     from cakupan.registry.demo import DemoError, demo_load
 
     if replace:
+        demo_coverage_delete()
         demo_claims_delete()
         demo_ledger_delete()
         demo_funding_delete()
@@ -479,6 +481,10 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
     )
     claims = demo_claims_load(today=timezone.localdate())
     console.print(f"Klaim demo: {claims.claims} klaim.")
+    coverage = demo_coverage_load(today=timezone.localdate())
+    console.print(
+        f"Cakupan demo: {coverage.inputs} angka rujukan, {coverage.snapshots} snapshot bulanan."
+    )
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
