@@ -64,6 +64,31 @@ def api_client(make_user):
     return make
 
 
+def http_json(url: str, method: str, key: str, body: dict | None = None) -> tuple[int, dict]:
+    """One request to a running server (live_server) with a bearer token, as a real client
+    sends it: the status and the decoded JSON answer."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Authorization": f"Bearer {key}"}
+    if data:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+@pytest.fixture
+def http():
+    """http_json, for tests against live_server."""
+    return http_json
+
+
 CHROMIUM = os.environ.get("CAKUPAN_CHROMIUM", "/usr/bin/chromium")
 
 
