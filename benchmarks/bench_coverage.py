@@ -10,6 +10,7 @@ in memory over the same rows, as the reference.
     make bench BENCH=coverage              # both databases (PostgreSQL when it answers)
     BENCH_QUICK=1 make bench BENCH=coverage   # 50,000 workers
     BENCH_DB=sqlite|postgres               # one database only
+    BENCH_STAGES=1                         # the snapshot's seconds per stage
 """
 
 from __future__ import annotations
@@ -165,6 +166,11 @@ def _child(db: str) -> int:
     from benchmarks.harness import peak_rss_mib, report
     from cakupan.coverage.snapshots import snapshot_build
 
+    if os.environ.get("BENCH_STAGES") == "1":
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="  %(message)s")
+        logging.getLogger("cakupan.coverage").setLevel(logging.DEBUG)
     n = 50_000 if os.environ.get("BENCH_QUICK") == "1" else 1_000_000
     n = int(os.environ.get("BENCH_COVERAGE_N", n))
     t0 = time.perf_counter()
