@@ -89,6 +89,30 @@ def http():
     return http_json
 
 
+def pdf_pages_and_text(body: bytes) -> tuple[int, str]:
+    """The page count and the text drawn in a PDF's (deflated) content streams."""
+    import re
+    import zlib
+
+    assert body.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", body))
+    text = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S):
+        try:
+            text.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            text.append(stream.decode("latin-1"))
+    # a PDF string escapes its parentheses and backslashes
+    joined = "\n".join(text).replace("\\(", "(").replace("\\)", ")").replace("\\\\", "\\")
+    return pages, joined
+
+
+@pytest.fixture
+def pdf_text():
+    """pdf_pages_and_text: a PDF's page count and the text it draws."""
+    return pdf_pages_and_text
+
+
 CHROMIUM = os.environ.get("CAKUPAN_CHROMIUM", "/usr/bin/chromium")
 
 

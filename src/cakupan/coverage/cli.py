@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -89,3 +90,36 @@ def snapshot_cmd(
         }.get(e.code, "")
         raise fail(e.message + hint) from None
     console.print(escape(_line(snapshot)), highlight=False)
+
+
+@coverage_app.command("report")
+def report_cmd(
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="Bulan YYYY-MM (bawaan: bulan terakhir yang ditutup)"),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Berkas PDF (bawaan: laporan-ucj-YYYY-MM.pdf)")
+    ] = None,
+) -> None:
+    """Write the city's UCJ report (PDF) of a month."""
+    django_setup()
+    from cakupan.coverage.reports import city_report_data, city_report_pdf
+    from cakupan.errors import Refused
+    from cakupan.months import MonthInvalid, parse_month
+
+    try:
+        when = parse_month(month) if month else None
+    except MonthInvalid as e:
+        raise fail(str(e)) from None
+    try:
+        report = city_report_data(when)
+    except Refused as e:
+        raise fail(e.message) from None
+    target = output or Path(f"laporan-ucj-{report.snapshot.month:%Y-%m}.pdf")
+    if not target.parent.is_dir():
+        raise fail(f"Folder {target.parent} tidak ada; buat dulu atau pilih folder lain.")
+    if target.exists():
+        raise fail(f"Berkas {target} sudah ada; beri nama lain agar berkas itu tidak tertimpa.")
+    target.write_bytes(city_report_pdf(report))
+    console.print(f"Laporan UCJ {report.snapshot.month:%m/%Y} ditulis ke {escape(str(target))}.")

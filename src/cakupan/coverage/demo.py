@@ -106,22 +106,26 @@ def _inputs(today: dt.date) -> int:
             },
         )
         made += created
+    # the agency's counts for the city, and split over the kecamatan in the same proportion
+    shares = {CITY: 1.0} | {code: n / total for code, n in kecamatan.items() if code and total}
     first = first_month() or month_start(today)
     month = first
     while month <= month_start(today):
         for category, count in AGGREGATES.items():
-            _, created = Aggregate.objects.get_or_create(
-                region_id=CITY,
-                month=month,
-                category=category,
-                defaults={
-                    # a slow rise, month by month
-                    "participants": count + 150 * (month.year * 12 + month.month - 24_300),
-                    "source": f"{DEMO}: rekap kepesertaan contoh",
-                    "source_date": min(today, add_months(month, 1).replace(day=10)),
-                },
-            )
-            made += created
+            # a slow rise, month by month
+            city_count = count + 150 * (month.year * 12 + month.month - 24_300)
+            for code, share in shares.items():
+                _, created = Aggregate.objects.get_or_create(
+                    region_id=code,
+                    month=month,
+                    category=category,
+                    defaults={
+                        "participants": round(city_count * share),
+                        "source": f"{DEMO}: rekap kepesertaan contoh",
+                        "source_date": min(today, add_months(month, 1).replace(day=10)),
+                    },
+                )
+                made += created
         month = add_months(month, 1)
     return made
 
