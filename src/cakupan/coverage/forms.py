@@ -9,7 +9,7 @@ from cakupan.coverage.planner import LOWEST_INCOME, MAX_MONTHS, Priority
 from cakupan.formkit import AsciiDigitsForm
 from cakupan.funding.forms import MonthField
 from cakupan.funding.models import Sponsor, SponsorType
-from cakupan.regions.selectors import city_code, city_kecamatan
+from cakupan.regions.selectors import city_code, city_kecamatan, city_kelurahan
 from cakupan.registry.selectors import occupation_list
 
 
@@ -89,11 +89,17 @@ class ForwardForm(PlanForm):
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 5}),
     )
+    kelurahan = forms.MultipleChoiceField(
+        label=_("Only these kelurahan"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
     field_order = ["kind", "budget", "first_month", "months", "funder", "priority"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kecamatan"].choices = [(k.code, k.name) for k in city_kecamatan()]
+        self.fields["kelurahan"].choices = [(k.code, k.name) for k in city_kelurahan()]
 
     def arguments(self) -> dict:
         c = self.cleaned_data
@@ -102,6 +108,7 @@ class ForwardForm(PlanForm):
             "budget": c["budget"],
             "months": c["months"],
             "kecamatan": c["kecamatan"],
+            "kelurahan": c["kelurahan"],
         }
 
 

@@ -548,7 +548,7 @@ def inverse(
         "income": income,
         "jht": jht,
         "kecamatan": [region] if level == Level.KECAMATAN else [],
-        "kelurahan": [],
+        "kelurahan": [region] if level == Level.VILLAGE else [],
         "occupations": occupations or [],
     }
     # ceil(target% × employed) in integers: the percent has two decimals.

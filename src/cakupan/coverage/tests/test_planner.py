@@ -85,6 +85,8 @@ def test_candidates_are_the_uncovered(town) -> None:
     assert town["eka"] not in planner.candidates(first_month=M("2026-06")).ids
     blimbing = planner.candidates(first_month=FIRST, kecamatan=[BLIMBING])
     assert names(town, blimbing.ids) == ["bayu", "dewi"]
+    one = planner.candidates(first_month=FIRST, kelurahan=["35.73.05.1011"])
+    assert names(town, one.ids) == ["ani", "cahya"]
     ojol = Occupation.objects.get(code="ojol").pk
     assert names(town, planner.candidates(first_month=FIRST, occupations=[ojol]).ids) == ["ani"]
 
