@@ -30,6 +30,7 @@ from cakupan.membership.models import FundingAssignment, Membership
 from cakupan.membership.services import membership_number
 from cakupan.money import format_rupiah
 from cakupan.months import add_months, parse_month
+from cakupan.regions.models import Region
 from cakupan.registry.models import Occupation, Worker
 from cakupan.registry.nik import mask_nik
 from cakupan.rules import contribution
@@ -108,7 +109,10 @@ def key_figures(scenario: Scenario) -> list[tuple[str, str]]:
         rows.insert(4, (_("Budget"), format_rupiah(int(p["budget"]))))
         rows.append((_("Budget left"), format_rupiah(s["budget_left"])))
     else:
-        rows.insert(4, (_("Target UCJ"), f"{p['target']}% ({p['region']}, {p['by_month'][:7]})"))
+        region = Region.objects.filter(code=p["region"]).values_list("name", flat=True).first()
+        rows.insert(
+            4, (_("Target UCJ"), f"{p['target']}% ({region or p['region']}, {p['by_month'][:7]})")
+        )
         rows.append((_("Workers needed"), f"{s['needed']:,}".replace(",", ".")))
         if s["shortfall"]:
             rows.append((_("Not enough candidates"), f"{s['shortfall']:,}".replace(",", ".")))

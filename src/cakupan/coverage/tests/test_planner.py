@@ -425,3 +425,27 @@ def test_make_a_programme_page(town, make_user) -> None:
     client.post(url, form)  # a second click
     assert FundingProgramme.objects.count() == 1
     assert FundingAssignment.objects.count() == 4 + 2  # and Eka's, Fajar's own
+
+
+def test_inverse_plan_page_and_its_scenario(town, make_user) -> None:
+    from urllib.parse import urlencode
+
+    from cakupan.coverage.models import Scenario
+
+    client = client_as(make_user, "bpjs_officer")
+    query = {
+        **FORWARD,
+        "kind": "inverse",
+        "target": "20",
+        "by_month": "2027-03",
+        "region": CITY,
+    }
+    page = client.get("/cakupan/rencana/", query)
+    html = page.content.decode()
+    assert 'id="plan-result"' in html and "Kota Malang" in html
+    saved = client.post(f"/cakupan/rencana/simpan/?{urlencode(query)}", {"name": "Target 20%"})
+    scenario = Scenario.objects.get()
+    assert saved.status_code == 302 and scenario.kind == "inverse"
+    assert scenario.summary["needed"] == 3 and scenario.chosen == 3
+    pdf = client.get(f"/cakupan/rencana/skenario/{scenario.pk}/unduh.pdf")
+    assert pdf.content.startswith(b"%PDF")
