@@ -212,7 +212,7 @@ class AggregateForm(InputForm):
 
 
 class TargetForm(InputForm):
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("Target year"), min_value=2000, max_value=2100)
     kind = forms.ChoiceField(label=_("Plan"))
     percent = PercentField(label=_("Target UCJ (%)"))
     field_order = ["region", "year", "kind", "percent"]

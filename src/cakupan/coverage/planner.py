@@ -344,7 +344,7 @@ def reach(snapshot: Snapshot | None, chosen_kelurahan: np.ndarray) -> list[Regio
                 added[region] = added.get(region, 0) + n
                 region = parents[region]
     rows = []
-    for a in Area.objects.filter(snapshot=snapshot).order_by("level", "region"):
+    for a in Area.objects.filter(snapshot=snapshot).order_by("region"):
         by_share = not a.employed
         rows.append(
             RegionReach(

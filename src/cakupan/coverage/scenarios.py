@@ -13,6 +13,7 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -119,7 +120,8 @@ def key_figures(scenario: Scenario) -> list[tuple[str, str]]:
         rows.append((_("Yearly cost to keep them after"), format_rupiah(s["keep_yearly"])))
     city = next((r for r in s["regions"] if r["level"] == 2), None)
     if city and city["after"] is not None:
-        rows.append((_("City UCJ before → after"), f"{city['before']}% → {city['after']}%"))
+        before, after = (number_format(city[k], decimal_pos=2) for k in ("before", "after"))
+        rows.append((_("City UCJ before → after"), f"{before}% → {after}%"))
     return rows
 
 
