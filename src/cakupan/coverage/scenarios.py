@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -171,7 +172,8 @@ def scenario_xlsx(scenarios: list[Scenario]) -> bytes:
     )
     book = load_workbook(io.BytesIO(first))
     for n, s in enumerate(scenarios, start=1):
-        sheet = book.create_sheet(f"{n}. {s.name}"[:31].replace("/", "-"))
+        # a sheet's title may not hold \ / ? * [ ] :
+        sheet = book.create_sheet(re.sub(r"[\\/?*\[\]:]", "-", f"{n}. {s.name}")[:31])
         xlsx_append(sheet, [_("Month"), _("Workers"), _("Cost (Rp)")])
         for month, workers, rp in s.summary["monthly"]:
             xlsx_append(sheet, [month[:7], workers, rp])

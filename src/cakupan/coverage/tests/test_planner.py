@@ -257,7 +257,7 @@ def test_scenario_save_compare_and_export(town) -> None:
     from cakupan.coverage.snapshots import unpack_ids
 
     csr = scenario_save(plan=forward_plan(), name="CSR ojol 2027")
-    apbd = scenario_save(plan=forward_plan(funder="apbd"), name="APBD semua")
+    apbd = scenario_save(plan=forward_plan(funder="apbd"), name="APBD: semua [2027/2028]?")
     assert sorted(unpack_ids(csr.chosen_ids)) == sorted(
         town[k] for k in ("ani", "bayu", "cahya", "dewi")
     )
@@ -267,7 +267,8 @@ def test_scenario_save_compare_and_export(town) -> None:
     both = scenarios_for_compare([csr.pk, apbd.pk])
     book = load_workbook(BytesIO(scenario_xlsx(both)))
     summary = [[c.value for c in row] for row in book.worksheets[0].iter_rows()]
-    assert summary[0][1:] == ["CSR ojol 2027", "APBD semua"]
+    assert summary[0][1:] == ["CSR ojol 2027", "APBD: semua [2027/2028]?"]
+    assert book.sheetnames[2] == "2. APBD- semua -2027-2028--"
     totals = next(row for row in summary if row[1] == csr.total)
     assert totals[2] == apbd.total
     months = [[c.value for c in row][:3] for row in book.worksheets[1].iter_rows(max_row=4)]
