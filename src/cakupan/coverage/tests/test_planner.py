@@ -288,7 +288,12 @@ def test_a_scenario_becomes_a_programme_once(town) -> None:
     from cakupan.funding.services import sponsor_create
     from cakupan.membership.models import FundingAssignment, Membership
 
+    # Gita's membership ended in June 2026; Hadi is registered, then removed
+    make_membership(fundings=[(None, "2026-01", "2026-06")], end="2026-06", name="Gita")
+    hadi = make_worker(full_name="Hadi", occupation="ojol")
     scenario = scenario_save(plan=forward_plan(), name="CSR 2027")
+    assert scenario.chosen == 6
+    hadi.delete()
     # meanwhile Dewi was enrolled (self-paid) from February 2027
     dewi = Membership.objects.create(
         worker_id=town["dewi"],
@@ -304,8 +309,14 @@ def test_a_scenario_becomes_a_programme_once(town) -> None:
         scenario_to_programme(scenario=scenario, sponsor=wrong, name="Program CSR")
     assert refused.value.field == "sponsor"
 
+    # all or nothing: a programme refused writes no membership
+    with pytest.raises(Refused) as refused:
+        scenario_to_programme(scenario=scenario, sponsor=sponsor, name="  ")
+    assert refused.value.field == "name"
+    assert Membership.objects.count() == 4  # Eka's, Fajar's, Gita's, Dewi's
+
     made = scenario_to_programme(scenario=scenario, sponsor=sponsor, name="Program CSR")
-    assert (made.enrolled, made.became_members, made.earlier_members, made.gone) == (3, 1, 0, 0)
+    assert (made.enrolled, made.became_members, made.earlier_members, made.gone) == (3, 1, 1, 1)
     programme = made.programme
     assert (programme.first_month, programme.last_month) == (M("2027-01"), M("2027-03"))
     cohort = set(
