@@ -163,7 +163,15 @@ def _areas(snapshot: Snapshot, month: dt.date) -> None:
             [snapshot.pk],
         )
     }
-    regions = {r.code: r for r in Region.objects.filter(level__gte=Level.REGENCY)}
+    inputs = inputs_for(month)
+    # the kelurahan of the cells and their kecamatan and city, and the regions with inputs:
+    # a few queries up the tree (the national list holds 91,599 regions)
+    regions: dict[str, Region] = {}
+    wanted = set(by_kelurahan) | inputs.employed.keys() | inputs.aggregates.keys()
+    while wanted:
+        found = list(Region.objects.filter(code__in=wanted, level__gte=Level.REGENCY))
+        regions.update((r.code, r) for r in found)
+        wanted = {r.parent_id for r in found if r.parent_id and r.parent_id not in regions}
     totals: dict[str, list[int]] = {}
     for code, figures in by_kelurahan.items():
         region = regions.get(code)
@@ -172,7 +180,6 @@ def _areas(snapshot: Snapshot, month: dt.date) -> None:
             for i in range(3):
                 total[i] += int(figures[i])
             region = regions.get(region.parent_id) if region.parent_id else None
-    inputs = inputs_for(month)
     for code in inputs.employed.keys() | inputs.aggregates.keys():
         if code in regions and code not in totals:
             totals[code] = [0, 0, 0]
