@@ -85,6 +85,13 @@ def _band_params(month: dt.date) -> dict:
     return {f"band{i}": day(_years_before(month, 10 + 10 * i)) for i in range(1, 6)}
 
 
+def _scan() -> str:
+    """SQLite: read the whole table in its order rather than through an index that only
+    half-sorts it for the GROUP BY (each index entry then costs a look-up of its row): twice
+    as fast on a million workers (docs/benchmarks.md). PostgreSQL plans this itself."""
+    return "NOT INDEXED" if connection.vendor == "sqlite" else ""
+
+
 def _members(p: dict) -> None:
     """The month's members, one row per worker (keyed, for the join with every worker): active
     when a membership has the month paid, and the programme funding it that month (none:
@@ -95,7 +102,7 @@ def _members(p: dict) -> None:
         SELECT m.worker_id,
           MAX(CASE WHEN bp.membership_id IS NOT NULL THEN 1 ELSE 0 END),
           MAX(fa.programme_id)
-        FROM {T.membership} m
+        FROM {T.membership} m {_scan()}
         LEFT JOIN {T.paid} bp ON bp.membership_id = m.id AND bp.month = %(month)s
           AND {paid_as_of("bp")}
         LEFT JOIN {T.funding} fa ON fa.membership_id = m.id AND fa.first_month <= %(month)s
@@ -115,7 +122,7 @@ def _cells(snapshot: Snapshot, p: dict) -> None:
         SELECT %(snapshot)s, w.kelurahan_id, w.occupation_id, w.sex, {_age_band()},
           COALESCE(w.welfare_decile, 0), x.programme_id,
           COUNT(*), COUNT(x.worker_id), COALESCE(SUM(x.active), 0)
-        FROM {T.worker} w LEFT JOIN {TEMP} x ON x.worker_id = w.id
+        FROM {T.worker} w {_scan()} LEFT JOIN {TEMP} x ON x.worker_id = w.id
         WHERE w.created_at < %(registered_before)s OR x.worker_id IS NOT NULL
         GROUP BY w.kelurahan_id, w.occupation_id, w.sex, {_age_band()},
           COALESCE(w.welfare_decile, 0), x.programme_id""",
