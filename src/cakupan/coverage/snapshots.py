@@ -24,7 +24,7 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -276,13 +276,23 @@ def snapshot_build(
         started = time.perf_counter()
         if old is not None:
             old.delete()
-        snapshot = Snapshot.objects.create(
-            month=month,
-            as_of=closing if closed else today,
-            status=Snapshot.Status.CLOSED if closed else Snapshot.Status.PROVISIONAL,
-            built_at=timezone.now(),
-            built_by=user,
-        )
+        try:
+            with transaction.atomic():
+                snapshot = Snapshot.objects.create(
+                    month=month,
+                    as_of=closing if closed else today,
+                    status=Snapshot.Status.CLOSED if closed else Snapshot.Status.PROVISIONAL,
+                    built_at=timezone.now(),
+                    built_by=user,
+                )
+        except IntegrityError:
+            # PostgreSQL: another build of the month, begun meanwhile, wrote it first
+            raise Refused(
+                "snapshot_busy",
+                _("%(month)s is being built by someone else right now: try again in a minute.")
+                % {"month": f"{month:%m/%Y}"},
+                "month",
+            ) from None
         end = add_months(month, 1)
         p = {
             "month": day(month),
