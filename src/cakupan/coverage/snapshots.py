@@ -112,6 +112,10 @@ def _members(p: dict) -> None:
         GROUP BY m.worker_id""",
         p,
     )
+    if connection.vendor == "postgresql":
+        # a temporary table is never analysed by autovacuum: without its statistics the join
+        # with a million workers is planned for an empty table
+        execute(f"ANALYZE {TEMP}")
 
 
 def _cells(snapshot: Snapshot, p: dict) -> None:
@@ -302,6 +306,9 @@ def snapshot_build(
                 dt.datetime.combine(end, dt.time(), tzinfo=timezone.get_current_timezone())
             ),
         }
+        if connection.vendor == "postgresql":
+            # the GROUP BYs of a million rows sort in memory rather than on disk (4 MB default)
+            execute("SET LOCAL work_mem = '256MB'")
         _members(p)
         log.debug("coverage %s: members %.1f s", month, time.perf_counter() - started)
         try:
