@@ -35,13 +35,13 @@ from cakupan.coverage.snapshots import unpack_ids
 from cakupan.errors import Refused
 from cakupan.funding.models import FundingProgramme, Sponsor, SponsorType
 from cakupan.funding.selectors import cost_of
+from cakupan.funding.services import MAX_MONTHS  # a plan runs at most as long as a programme
 from cakupan.membership.models import Membership
 from cakupan.months import add_months, month_range, months_between
 from cakupan.regions.models import Level, Region
 from cakupan.regions.selectors import city_code
 from cakupan.registry.models import Occupation, Worker
 
-MAX_MONTHS = 60  # a funding programme's longest run (funding.services.MAX_MONTHS)
 LOWEST_INCOME = FundingProgramme._meta.get_field("declared_income").default
 
 
