@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from cakupan.money import AmountInvalid, format_rupiah, parse_rupiah
+from cakupan.money import AmountInvalid, format_number, format_rupiah, parse_rupiah
 from cakupan.months import MonthInvalid, add_months, fmt_month, month_range, parse_month
 
 AMOUNTS = [
@@ -87,3 +87,44 @@ def test_a_month_that_is_not_one_is_refused_the_same_way_by_every_user(text: str
     with pytest.raises(RuleInputError) as exc:
         rules_parse_month(text, field="month")
     assert exc.value.field == "month"
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("500000000", 500_000_000),
+        ("500.000.000", 500_000_000),
+        ("Rp 500.000.000", 500_000_000),
+        ("１.０００.０００", 1_000_000),
+        ("1.500.000,00", 1_500_000),
+    ],
+)
+def test_a_rupiah_field_reads_what_an_officer_types(typed, read) -> None:
+    from django import forms
+
+    from cakupan.formkit import RupiahField
+
+    class Form(forms.Form):
+        budget = RupiahField(label="Anggaran")
+
+    form = Form({"budget": typed})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["budget"] == read
+    # shown back the Indonesian way
+    assert 'value="' + format_number(read) + '"' in str(Form(initial={"budget": read})["budget"])
+
+
+@pytest.mark.parametrize("typed", ["500.000,5", "-5", "lima ratus", "1" * 20])
+def test_a_rupiah_field_refuses_in_words(typed) -> None:
+    from django import forms
+    from django.utils import translation
+
+    from cakupan.formkit import RupiahField
+
+    class Form(forms.Form):
+        budget = RupiahField(label="Anggaran")
+
+    with translation.override("id"):
+        form = Form({"budget": typed})
+        assert not form.is_valid()
+        assert "Rupiah bulat" in form.errors["budget"][0]

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cakupan.coverage.planner import LOWEST_INCOME, MAX_MONTHS, Priority
-from cakupan.formkit import AsciiDigitsForm
+from cakupan.formkit import AsciiDigitsForm, RupiahField
 from cakupan.funding.forms import MonthField
 from cakupan.funding.models import Sponsor, SponsorType
 from cakupan.regions.selectors import city_code, city_kecamatan, city_kelurahan
@@ -46,10 +46,8 @@ class PlanForm(AsciiDigitsForm):
     w_gap = forms.FloatField(
         label=_("Weight: kelurahan gap"), min_value=0, max_value=100, required=False, initial=1
     )
-    income = forms.IntegerField(
+    income = RupiahField(
         label=_("Declared monthly income (Rp)"),
-        min_value=0,
-        max_value=10**12,
         initial=LOWEST_INCOME,
         help_text=_("Rp 1,000,000 is the lowest bracket"),
     )
@@ -82,7 +80,7 @@ class PlanForm(AsciiDigitsForm):
 
 
 class ForwardForm(PlanForm):
-    budget = forms.IntegerField(label=_("Budget (Rp)"), min_value=0, max_value=10**15)
+    budget = RupiahField(label=_("Budget (Rp)"))
     months = forms.IntegerField(label=_("Number of months"), min_value=1, max_value=MAX_MONTHS)
     kecamatan = forms.MultipleChoiceField(
         label=_("Only these kecamatan"),

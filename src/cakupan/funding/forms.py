@@ -7,7 +7,7 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cakupan.formkit import AsciiDigitsForm
+from cakupan.formkit import AsciiDigitsForm, RupiahField
 from cakupan.funding.models import Sponsor, SponsorType
 from cakupan.funding.services import MAX_COHORT_CAP
 from cakupan.regions.selectors import city_kecamatan
@@ -38,12 +38,10 @@ class ProgrammeForm(AsciiDigitsForm):
     fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=2015, max_value=2100)
     first_month = MonthField(label=_("First month"))
     last_month = MonthField(label=_("Last month"))
-    budget = forms.IntegerField(label=_("Budget (Rp)"), min_value=0, max_value=10**15)
+    budget = RupiahField(label=_("Budget (Rp)"))
     jht = forms.BooleanField(label=_("Include old-age savings (JHT)"), required=False)
-    declared_income = forms.IntegerField(
+    declared_income = RupiahField(
         label=_("Declared monthly income (Rp)"),
-        min_value=0,
-        max_value=10**12,
         initial=1_000_000,
         help_text=_(
             "Picks the contribution bracket; Rp 1,000,000 is the lowest (Rp 16,800 a month)"
