@@ -18,6 +18,16 @@ import plotly.graph_objects as go
 BRAND = "#0b6e4f"  # app.css --brand
 PROVISIONAL = "#9fc9b8"  # provisional months; regions without a denominator
 TARGET = "#c0392b"
+# The Content-Security-Policy allows no inline style. plotly.min.js adds two <style> elements
+# when it loads: an empty one whose rules it then inserts through the CSSOM (which the CSP does
+# not govern), and MapLibre's map stylesheet. The chart pages allow exactly those two texts by
+# their hashes (the empty string's, and MapLibre's stylesheet as the installed plotly.js 4.1.1
+# writes it), nothing else: no 'unsafe-inline', and inline style attributes stay refused. A
+# plotly upgrade that changes them shows as a violation in tests/browser/test_coverage_dashboard.
+PLOTLY_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",
+]
 FONT = {"family": "system-ui, Segoe UI, Roboto, sans-serif", "size": 13}
 
 

@@ -10,6 +10,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -46,6 +47,8 @@ from cakupan.registry.nik import mask_nik
 from cakupan.registry.phones import mask_phone
 from cakupan.registry.services import access_log_write, personal_display
 
+# the chart pages: Plotly's own two stylesheets allowed by their hashes (see charts.py)
+with_charts = csp_update({"style-src": charts.PLOTLY_STYLE_HASHES})
 CODE = re.compile(r"^\d{2}\.\d{2}(\.\d{2}(\.\d{4})?)?$")
 
 
@@ -354,6 +357,7 @@ def _no_snapshot(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@with_charts
 def dashboard(request: HttpRequest) -> HttpResponse:
     require_any(request.user, VIEW_COVERAGE)
     month = _month(request)
@@ -379,6 +383,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@with_charts
 def region(request: HttpRequest, code: str) -> HttpResponse:
     """A kecamatan: its kelurahan's bars, each opening its list of workers."""
     require_any(request.user, VIEW_COVERAGE)
@@ -629,6 +634,7 @@ def _uncovered_charts(snapshot: Snapshot, filters: selectors.Filters) -> dict:
 
 
 @login_required
+@with_charts
 def uncovered(request: HttpRequest) -> HttpResponse:
     """Registered workers without protection in the latest month, by kelurahan and
     occupation, with the list to call."""
@@ -810,6 +816,7 @@ def impact_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@with_charts
 def impact(request: HttpRequest, pk: int) -> HttpResponse:
     """A sponsor's programmes: workers covered per month, months protected, contributions
     paid, claims paid to its workers' families, scholarships running. A sponsor user sees its

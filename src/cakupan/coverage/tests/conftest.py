@@ -21,7 +21,11 @@ TODAY = dt.date(2026, 12, 2)
 
 
 @pytest.fixture
-def city(malang):
+def city(malang) -> dict:
+    return build_city()
+
+
+def build_city() -> dict:
     """Five workers in two kecamatan, October 2026:
     - Ani (Lowokwaru, self-paid, Sep and Oct paid): active;
     - Budi (Lowokwaru, another CSR programme, Oct billed, not paid): a member, not active;
