@@ -64,6 +64,55 @@ def api_client(make_user):
     return make
 
 
+def http_json(url: str, method: str, key: str, body: dict | None = None) -> tuple[int, dict]:
+    """One request to a running server (live_server) with a bearer token, as a real client
+    sends it: the status and the decoded JSON answer."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Authorization": f"Bearer {key}"}
+    if data:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+@pytest.fixture
+def http():
+    """http_json, for tests against live_server."""
+    return http_json
+
+
+def pdf_pages_and_text(body: bytes) -> tuple[int, str]:
+    """The page count and the text drawn in a PDF's (deflated) content streams."""
+    import re
+    import zlib
+
+    assert body.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", body))
+    text = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S):
+        try:
+            text.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            text.append(stream.decode("latin-1"))
+    # a PDF string escapes its parentheses and backslashes
+    joined = "\n".join(text).replace("\\(", "(").replace("\\)", ")").replace("\\\\", "\\")
+    return pages, joined
+
+
+@pytest.fixture
+def pdf_text():
+    """pdf_pages_and_text: a PDF's page count and the text it draws."""
+    return pdf_pages_and_text
+
+
 CHROMIUM = os.environ.get("CAKUPAN_CHROMIUM", "/usr/bin/chromium")
 
 

@@ -26,6 +26,7 @@ from cakupan.apikit import (
 from cakupan.calculate.api import router as calculate_router
 from cakupan.claims.api import router as claims_router
 from cakupan.contributions.api import router as contributions_router
+from cakupan.coverage.api import router as coverage_router
 from cakupan.errors import Refused
 from cakupan.funding.api import router as funding_router
 from cakupan.membership.api import router as membership_router
@@ -128,6 +129,7 @@ api.add_router("/v1/", funding_router)
 api.add_router("/v1/", membership_router)
 api.add_router("/v1/", contributions_router)
 api.add_router("/v1/claims", claims_router)
+api.add_router("/v1/coverage", coverage_router)
 
 
 # The schema checks' own messages are pydantic's English; these say the same in the user's

@@ -17,6 +17,7 @@ from cakupan.calculate.cli import rules_app
 from cakupan.claims.cli import claims_app
 from cakupan.cliutil import console, django_setup, err, fail, id_number
 from cakupan.contributions.cli import billing_app, cards_app, ledger_app, payments_app
+from cakupan.coverage.cli import coverage_app
 from cakupan.funding.cli import programme_app, sponsor_app
 from cakupan.membership.cli import check_file, enrol_app
 
@@ -41,6 +42,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(cards_app, name="cards")
 app.add_typer(payments_app, name="payments")
 app.add_typer(claims_app, name="claims")
+app.add_typer(coverage_app, name="coverage")
 
 
 def _print_setup(result) -> None:
@@ -436,10 +438,12 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
 
     from cakupan.claims.demo import demo_claims_delete, demo_claims_load
     from cakupan.contributions.demo import demo_ledger_delete, demo_ledger_load
+    from cakupan.coverage.demo import demo_coverage_delete, demo_coverage_load
     from cakupan.membership.demo import demo_funding_delete, demo_funding_load
     from cakupan.registry.demo import DemoError, demo_load
 
     if replace:
+        demo_coverage_delete()
         demo_claims_delete()
         demo_ledger_delete()
         demo_funding_delete()
@@ -477,6 +481,10 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
     )
     claims = demo_claims_load(today=timezone.localdate())
     console.print(f"Klaim demo: {claims.claims} klaim.")
+    coverage = demo_coverage_load(today=timezone.localdate())
+    console.print(
+        f"Cakupan demo: {coverage.inputs} angka rujukan, {coverage.snapshots} snapshot bulanan."
+    )
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -33,7 +33,7 @@ def card_qr(card: Card) -> segno.QRCode:
     return segno.make(card_url(card_token(card)), error="m", micro=False, boost_error=False)
 
 
-def _latin(text: str) -> str:
+def latin_text(text: str) -> str:
     """The PDF's built-in fonts hold Latin-1 only: the NIK mask's bullets become asterisks,
     accents outside Latin-1 are dropped to their letter, anything else becomes '?'."""
     text = text.replace("•", "*").replace("’", "'").replace("–", "-").replace("—", "-")
@@ -106,10 +106,10 @@ def _draw(pdf: FPDF, face: CardFace, x: float, y: float) -> None:
     pdf.set_text_color(255, 255, 255)
     pdf.set_font("Helvetica", "B", 8.5)
     pdf.set_xy(x + 3, y + 1.2)
-    pdf.cell(CARD_W - 6, 4, _latin(_("BPJS Ketenagakerjaan membership card")))
+    pdf.cell(CARD_W - 6, 4, latin_text(_("BPJS Ketenagakerjaan membership card")))
     pdf.set_font("Helvetica", "", 6.5)
     pdf.set_xy(x + 3, y + 4.8)
-    pdf.cell(CARD_W - 6, 3, _latin(_("Kota Malang · Jamsostek for workers")))
+    pdf.cell(CARD_W - 6, 3, latin_text(_("Kota Malang · Jamsostek for workers")))
     pdf.set_text_color(0, 0, 0)
     # the QR, right
     png = io.BytesIO()
@@ -122,7 +122,7 @@ def _draw(pdf: FPDF, face: CardFace, x: float, y: float) -> None:
     pdf.set_font("Helvetica", "B", 9)
     pdf.set_xy(left, cy)
     # at most three lines of name, so the four rows below stay on the card
-    pdf.multi_cell(width, 4, _fit(pdf, _latin(face.name), width * 3 - 12), max_line_height=4)
+    pdf.multi_cell(width, 4, _fit(pdf, latin_text(face.name), width * 3 - 12), max_line_height=4)
     cy = max(cy + 9, pdf.get_y() + 1)
     rows = [
         ("NIK", face.masked_nik),
@@ -134,23 +134,23 @@ def _draw(pdf: FPDF, face: CardFace, x: float, y: float) -> None:
         pdf.set_font("Helvetica", "", 6)
         pdf.set_text_color(90, 90, 90)
         pdf.set_xy(left, cy)
-        pdf.cell(width, 2.6, _latin(label))
+        pdf.cell(width, 2.6, latin_text(label))
         pdf.set_font("Helvetica", "B", 7.5)
         pdf.set_text_color(0, 0, 0)
         pdf.set_xy(left, cy + 2.6)
-        pdf.cell(width, 3.4, _fit(pdf, _latin(value), width))
+        pdf.cell(width, 3.4, _fit(pdf, latin_text(value), width))
         cy += 7
     pdf.set_font("Helvetica", "", 5.5)
     pdf.set_text_color(90, 90, 90)
     pdf.set_xy(x + CARD_W - QR_SIZE - 1.5, y + 10 + QR_SIZE)
-    pdf.cell(QR_SIZE, 3, _latin(_("Scan to check protection")), align="C")
+    pdf.cell(QR_SIZE, 3, latin_text(_("Scan to check protection")), align="C")
     pdf.set_text_color(0, 0, 0)
 
 
 def _pdf(title: str) -> FPDF:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
-    pdf.set_title(_latin(title))
+    pdf.set_title(latin_text(title))
     pdf.set_creator("cakupan")
     return pdf
 
@@ -160,7 +160,7 @@ def card_pdf(card: Card, today: dt.date) -> bytes:
     (face,) = card_faces([card], today)
     pdf = FPDF(orientation="L", unit="mm", format=(CARD_H + 10, CARD_W + 10))
     pdf.set_auto_page_break(False)
-    pdf.set_title(_latin(_("Membership card") + " " + face.number))
+    pdf.set_title(latin_text(_("Membership card") + " " + face.number))
     pdf.set_creator("cakupan")
     pdf.add_page()
     _draw(pdf, face, 5, 5)
@@ -184,5 +184,5 @@ def cards_pdf(cards: list[Card], today: dt.date, title: str) -> bytes:
         pdf.add_page()
         pdf.set_font("Helvetica", "", 11)
         pdf.set_xy(20, 20)
-        pdf.cell(170, 6, _latin(_("No membership is funded by this programme this month.")))
+        pdf.cell(170, 6, latin_text(_("No membership is funded by this programme this month.")))
     return bytes(pdf.output())

@@ -110,7 +110,7 @@ class Target(Sourced):
         "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
     )
     year = models.PositiveSmallIntegerField(
-        _("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+        _("target year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
     kind = models.CharField(_("plan"), max_length=6, choices=Kind.choices)
     percent = models.DecimalField(

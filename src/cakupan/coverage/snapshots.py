@@ -18,6 +18,7 @@ purpose, with a reason, and the rebuild is recorded (models.SnapshotRebuild).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import zlib
 from dataclasses import dataclass
@@ -29,12 +30,13 @@ from django.utils.translation import gettext_lazy as _
 
 from cakupan.accounts.models import User
 from cakupan.contributions.billing import due_day
-from cakupan.contributions.sql import T, day, drop_temp, execute, fetch, paid_as_of
+from cakupan.contributions.sql import T, day, drop_temp, execute, fetch, paid_as_of, temp_table
 from cakupan.coverage.models import Aggregate, Area, Cell, Denominator, Snapshot, SnapshotRebuild
 from cakupan.errors import Refused
 from cakupan.months import add_months, month_start
 from cakupan.regions.models import Level, Region
 
+log = logging.getLogger("cakupan.coverage")
 AGE_BANDS = ((0, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 200))
 AGE_BAND_LABELS = ("< 20", "20–29", "30–39", "40–49", "50–59", "60+")
 TEMP = "coverage_month"
@@ -63,30 +65,36 @@ def unpack_ids(blob: bytes | memoryview | None) -> np.ndarray:
     return np.flatnonzero(bits).astype(np.int64)
 
 
-def _age(on: str) -> str:
-    """SQL: the age in whole years of worker `w` on the date parameter `on`."""
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(YEAR FROM age(%({on})s::date, w.birth_date))::int"
-    return (
-        f"(CAST(strftime('%%Y', %({on})s) AS INTEGER) - CAST(strftime('%%Y', w.birth_date) AS INTEGER)"
-        f" - (strftime('%%m-%%d', %({on})s) < strftime('%%m-%%d', w.birth_date)))"
-    )
+def _years_before(on: dt.date, years: int) -> dt.date:
+    """The day `years` years before `on` (28 February for 29 February in a common year)."""
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:
+        return on.replace(year=on.year - years, day=28)
 
 
-def _age_band(on: str) -> str:
-    age = _age(on)
-    return f"CASE WHEN {age} < 20 THEN 0 WHEN {age} >= 60 THEN 5 ELSE {age} / 10 - 1 END"
+def _age_band() -> str:
+    """SQL: the age band of worker `w` on the month's first day. Born after the day 20 years
+    before it: under 20; and so on — date comparisons with parameters (`band1`…`band5`, the
+    birthdays that reach 20, 30, … 60 on that day), nothing computed per row."""
+    cases = " ".join(f"WHEN w.birth_date > %(band{i})s THEN {i - 1}" for i in range(1, 6))
+    return f"CASE {cases} ELSE 5 END"
+
+
+def _band_params(month: dt.date) -> dict:
+    return {f"band{i}": day(_years_before(month, 10 + 10 * i)) for i in range(1, 6)}
 
 
 def _members(p: dict) -> None:
-    """The month's members, one row per worker: active when a membership has the month paid,
-    and the programme funding it that month (none: self-paid)."""
-    drop_temp(TEMP)
+    """The month's members, one row per worker (keyed, for the join with every worker): active
+    when a membership has the month paid, and the programme funding it that month (none:
+    self-paid)."""
+    temp_table(TEMP, "worker_id bigint PRIMARY KEY, active integer, programme_id bigint")
     execute(
-        f"""CREATE TEMPORARY TABLE {TEMP} AS
-        SELECT m.worker_id AS worker_id,
-          MAX(CASE WHEN bp.membership_id IS NOT NULL THEN 1 ELSE 0 END) AS active,
-          MAX(fa.programme_id) AS programme_id
+        f"""INSERT INTO {TEMP} (worker_id, active, programme_id)
+        SELECT m.worker_id,
+          MAX(CASE WHEN bp.membership_id IS NOT NULL THEN 1 ELSE 0 END),
+          MAX(fa.programme_id)
         FROM {T.membership} m
         LEFT JOIN {T.paid} bp ON bp.membership_id = m.id AND bp.month = %(month)s
           AND {paid_as_of("bp")}
@@ -104,12 +112,12 @@ def _cells(snapshot: Snapshot, p: dict) -> None:
         f"""INSERT INTO {Cell._meta.db_table}
           (snapshot_id, kelurahan, occupation, sex, age_band, decile, programme,
            registered, members, active)
-        SELECT %(snapshot)s, w.kelurahan_id, w.occupation_id, w.sex, {_age_band("month")},
+        SELECT %(snapshot)s, w.kelurahan_id, w.occupation_id, w.sex, {_age_band()},
           COALESCE(w.welfare_decile, 0), x.programme_id,
           COUNT(*), COUNT(x.worker_id), COALESCE(SUM(x.active), 0)
         FROM {T.worker} w LEFT JOIN {TEMP} x ON x.worker_id = w.id
         WHERE w.created_at < %(registered_before)s OR x.worker_id IS NOT NULL
-        GROUP BY w.kelurahan_id, w.occupation_id, w.sex, {_age_band("month")},
+        GROUP BY w.kelurahan_id, w.occupation_id, w.sex, {_age_band()},
           COALESCE(w.welfare_decile, 0), x.programme_id""",
         {**p, "snapshot": snapshot.pk},
     )
@@ -155,7 +163,15 @@ def _areas(snapshot: Snapshot, month: dt.date) -> None:
             [snapshot.pk],
         )
     }
-    regions = {r.code: r for r in Region.objects.filter(level__gte=Level.REGENCY)}
+    inputs = inputs_for(month)
+    # the kelurahan of the cells and their kecamatan and city, and the regions with inputs:
+    # a few queries up the tree (the national list holds 91,599 regions)
+    regions: dict[str, Region] = {}
+    wanted = set(by_kelurahan) | inputs.employed.keys() | inputs.aggregates.keys()
+    while wanted:
+        found = list(Region.objects.filter(code__in=wanted, level__gte=Level.REGENCY))
+        regions.update((r.code, r) for r in found)
+        wanted = {r.parent_id for r in found if r.parent_id and r.parent_id not in regions}
     totals: dict[str, list[int]] = {}
     for code, figures in by_kelurahan.items():
         region = regions.get(code)
@@ -164,7 +180,6 @@ def _areas(snapshot: Snapshot, month: dt.date) -> None:
             for i in range(3):
                 total[i] += int(figures[i])
             region = regions.get(region.parent_id) if region.parent_id else None
-    inputs = inputs_for(month)
     for code in inputs.employed.keys() | inputs.aggregates.keys():
         if code in regions and code not in totals:
             totals[code] = [0, 0, 0]
@@ -211,11 +226,13 @@ def snapshot_build(
     month: dt.date,
     *,
     user: User | None = None,
+    by_name: str = "",
     rebuild: bool = False,
     reason: str = "",
     today: dt.date | None = None,
 ) -> Snapshot:
-    """Build (or rebuild) the snapshot of `month`; see the module's docstring."""
+    """Build (or rebuild) the snapshot of `month`; see the module's docstring. A rebuild of a
+    closed month records `user` (or, from the command line, `by_name`) and the reason."""
     month = month_start(month)
     today = today or timezone.localdate()
     if month > month_start(today):
@@ -263,13 +280,16 @@ def snapshot_build(
         p = {
             "month": day(month),
             "on": day(snapshot.as_of),
+            **_band_params(month),
             "registered_before": connection.ops.adapt_datetimefield_value(
                 dt.datetime.combine(end, dt.time(), tzinfo=timezone.get_current_timezone())
             ),
         }
         _members(p)
+        log.debug("coverage %s: members %.1f s", month, time.perf_counter() - started)
         try:
             _cells(snapshot, p)
+            log.debug("coverage %s: cells %.1f s", month, time.perf_counter() - started)
             members, active = _ids()
         finally:
             drop_temp(TEMP)
@@ -289,9 +309,42 @@ def snapshot_build(
             SnapshotRebuild.objects.create(
                 month=month,
                 by=user,
-                by_name=user.get_username() if user else "",
+                by_name=user.get_username() if user else by_name,
                 reason=reason,
                 before=before,
                 after=figures(snapshot),
             )
     return snapshot
+
+
+def first_month() -> dt.date | None:
+    """The first month any BPU membership covers (None: no membership yet)."""
+    first = fetch(f"SELECT MIN(start_month) FROM {T.membership} WHERE category = 'bpu'")[0][0]
+    if first is None:
+        return None
+    return month_start(first if isinstance(first, dt.date) else dt.date.fromisoformat(str(first)))
+
+
+def snapshots_catch_up(
+    *, today: dt.date | None = None, user: User | None = None, months: int = 24
+) -> list[Snapshot]:
+    """Build every month not yet closed, from the first month any membership covers (at most
+    `months` back) to this month: the months that can close are closed, the rest provisional.
+    A closed month is left as it is. Run daily (docs/operations.md)."""
+    today = today or timezone.localdate()
+    first = first_month()
+    if first is None:
+        return []
+    first = max(first, add_months(month_start(today), -(months - 1)))
+    closed = set(
+        Snapshot.objects.filter(status=Snapshot.Status.CLOSED, month__gte=first).values_list(
+            "month", flat=True
+        )
+    )
+    built = []
+    month = first
+    while month <= month_start(today):
+        if month not in closed:
+            built.append(snapshot_build(month, user=user, today=today))
+        month = add_months(month, 1)
+    return built

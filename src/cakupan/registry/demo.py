@@ -615,7 +615,8 @@ def demo_load(
         raise DemoError(f"Seed harus bilangan bulat 0 sampai {_MAX_SEED}; yang diisi: {seed}.")
     start = time.perf_counter()
     vocab = _vocabulary()
-    city = _city(vocab, seed, as_of or dt.date(timezone.localdate().year, 1, 1))
+    city_day = as_of or dt.date(timezone.localdate().year, 1, 1)
+    city = _city(vocab, seed, city_day)
     with transaction.atomic():
         present = Worker.objects.filter(source=Worker.Source.DEMO).count()
         if present and not replace:
@@ -635,4 +636,8 @@ def demo_load(
         heirs += len(chunk.heir_owner)
         if progress is not None:
             progress(first + n, workers)
+    # registered on the day the demo is counted at (1 January), as its memberships begin then:
+    # coverage counts a worker as registered in the months after his registration
+    registered = dt.datetime.combine(city_day, dt.time(8), tzinfo=timezone.get_current_timezone())
+    Worker.objects.filter(source=Worker.Source.DEMO).update(created_at=registered)
     return DemoResult(workers=workers, heirs=heirs, seconds=time.perf_counter() - start)

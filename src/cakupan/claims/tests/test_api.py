@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import urllib.error
-import urllib.request
 
 import pytest
 from django.test import Client
@@ -562,40 +560,27 @@ def test_proof_of_enrolment_and_a_stopped_scholarship_through_the_api(
 # -- a running server --------------------------------------------------------------------------
 
 
-def _http(url: str, method: str, key: str, body: dict | None = None) -> tuple[int, dict]:
-    data = None if body is None else json.dumps(body).encode()
-    headers = {"Authorization": f"Bearer {key}"}
-    if data:
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_claim_is_filed_and_read_back_over_http_on_a_running_server(
-    live_server, malang, make_user
+    live_server, malang, make_user, http
 ):
     from cakupan.accounts.services import token_create
 
     member = csr_ojol("2023-07")
     bill_and_pay(member, "2023-07", "2026-10")
     _t, key = token_create(user=make_user("bpjs_officer", username="petugas_http"))
-    status, created = _http(
+    status, created = http(
         live_server.url + BASE,
         "POST",
         key,
         {"membership": member.number, "type": "jkm", "event_date": "2026-11-10"},
     )
     assert status == 201, created
-    status, read = _http(f"{live_server.url}{BASE}/{created['number']}", "GET", key)
+    status, read = http(f"{live_server.url}{BASE}/{created['number']}", "GET", key)
     assert status == 200, read
     assert (read["number"], read["type"], read["status"]) == (created["number"], "jkm", "submitted")
     assert read["entitlement"]["eligibility"]["contribution_months"] == 40
-    assert _http(live_server.url + BASE, "GET", "ckp_wrong")[0] == 401
+    assert http(live_server.url + BASE, "GET", "ckp_wrong")[0] == 401
 
 
 def test_the_openapi_names_no_schema_twice() -> None:

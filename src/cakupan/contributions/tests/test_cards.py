@@ -8,7 +8,6 @@ import base64
 import datetime as dt
 import re
 import stat
-import zlib
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -281,29 +280,14 @@ def test_the_cli_rotates_lists_and_retires_keys(malang):
 # -- PDFs --------------------------------------------------------------------------------------
 
 
-def _pdf_pages_and_text(body: bytes) -> tuple[int, str]:
-    """The page count and the text drawn in a PDF's (deflated) content streams."""
-    assert body.startswith(b"%PDF-")
-    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", body))
-    text = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S):
-        try:
-            text.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            text.append(stream.decode("latin-1"))
-    # a PDF string escapes its parentheses and backslashes
-    joined = "\n".join(text).replace("\\(", "(").replace("\\)", ")").replace("\\\\", "\\")
-    return pages, joined
-
-
-def test_a_card_pdf_has_the_card_and_a_batch_eight_to_a_page(malang):
+def test_a_card_pdf_has_the_card_and_a_batch_eight_to_a_page(malang, pdf_text):
     csr = make_programme(type="csr", first="2026-01", last="2026-12")
     members = [
         make_membership(fundings=[(csr, "2026-01", "2026-12")], name=f"Pekerja Nomor {i}")
         for i in range(9)
     ]
     card = C.card_issue(members[0], None, today=TODAY)
-    pages, text = _pdf_pages_and_text(card_pdf(card, TODAY))
+    pages, text = pdf_text(card_pdf(card, TODAY))
     worker = members[0].worker
     assert pages == 1
     assert "Pekerja Nomor 0" in text and members[0].number in text
@@ -312,7 +296,7 @@ def test_a_card_pdf_has_the_card_and_a_batch_eight_to_a_page(malang):
     assert card_qr(card).version <= 10
     batch = C.cards_issue_for_programme(csr, None, today=TODAY)
     assert len(batch) == 9 and batch[0].pk == card.pk  # the same card, not a second one
-    pages, text = _pdf_pages_and_text(cards_pdf(batch, TODAY, "Kartu"))
+    pages, text = pdf_text(cards_pdf(batch, TODAY, "Kartu"))
     assert pages == 2
     assert sum(m.number in text for m in members) == 9
 
@@ -337,7 +321,7 @@ def test_a_batch_is_a_few_queries_and_replaces_cards_after_a_rotation(
     assert all(C.card_check(C.card_token(c), TODAY).ok for c in again)
 
 
-def test_long_names_are_cut_to_stay_clear_of_the_qr(malang):
+def test_long_names_are_cut_to_stay_clear_of_the_qr(malang, pdf_text):
     from cakupan.funding.services import sponsor_create
 
     sponsor = sponsor_create(
@@ -348,7 +332,7 @@ def test_long_names_are_cut_to_stay_clear_of_the_qr(malang):
         fundings=[(csr, "2026-01", "2026-12")],
         name="Raden Mas Bagus Hadiwijaya Kusumaningrat Prawirodirdjo Soerjosoemarno Putra",
     )
-    _pages, text = _pdf_pages_and_text(card_pdf(C.card_issue(m, None, today=TODAY), TODAY))
+    _pages, text = pdf_text(card_pdf(C.card_issue(m, None, today=TODAY), TODAY))
     assert "Yayasan Dana Sosial" in text and sponsor.name not in text and "...)" in text
     assert "Raden Mas Bagus" in text and "Putra" not in text
 
@@ -469,14 +453,14 @@ def test_a_card_for_a_membership_with_no_month_left_is_refused_on_the_page(make_
     assert "tidak punya bulan yang dibayar" in body and not Card.objects.exists()
 
 
-def test_the_programme_page_prints_all_its_cards(make_user, programme):
+def test_the_programme_page_prints_all_its_cards(make_user, programme, pdf_text):
     members = _paid_this_month(programme, 3)
     officer = _login(make_user, "city_officer")
     page = officer.get(f"/program/{programme.pk}/").content.decode()
     assert 'data-testid="print-all-cards"' in page
     response = officer.post(f"/kartu/program/{programme.pk}/cetak/")
     assert response.status_code == 200
-    pages, text = _pdf_pages_and_text(response.content)
+    pages, text = pdf_text(response.content)
     assert pages == 1 and all(m.number in text for m in members)
     assert Card.objects.filter(membership__in=members).count() == 3
 

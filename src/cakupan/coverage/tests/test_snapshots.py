@@ -99,3 +99,13 @@ def test_a_payment_after_the_close_does_not_count_for_the_month(city) -> None:
     bill = Bill.objects.get(membership=city["budi"], month=M("2026-10"), voided_at__isnull=True)
     pay_bill(account_of_sponsor(city["other"].sponsor), bill, TODAY)
     assert snapshot_build(M("2026-10"), today=TODAY).active == 2
+
+
+def test_the_age_band_turns_on_the_birthday(malang) -> None:
+    """Age on the month's first day: 20 on 1 October 2026 when born on 1 October 2006 (20–29),
+    19 when born a day later (< 20); 60 when born on 1 October 1966 (60+)."""
+    for born in (dt.date(2006, 10, 1), dt.date(2006, 10, 2), dt.date(1966, 10, 1)):
+        make_worker(full_name=f"Lahir {born}", birth_date=born)
+    Worker.objects.update(created_at=dt.datetime(2026, 9, 1, tzinfo=dt.UTC))
+    snapshot = snapshot_build(M("2026-10"), today=TODAY)
+    assert sorted(snapshot.cells.values_list("age_band", flat=True)) == [0, 1, 5]

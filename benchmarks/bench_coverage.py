@@ -1,0 +1,205 @@
+"""Benchmark coverage at city scale, on SQLite and on PostgreSQL, against DuckDB.
+
+1,000,000 synthetic Kota Malang workers; 600,000 of them BPU members from January 2026 (a
+third CSR-funded, a third paid from the city budget, a third paying themselves), with twelve
+months of paid periods in the ledger (about 90% of the member-months paid). Timed: building a
+closed month's snapshot (goal ≤ 10 s), and the same aggregation (who is a member, who is
+active, the cells by kelurahan, occupation, sex, age band, decile and programme) run by DuckDB
+in memory over the same rows, as the reference.
+
+    make bench BENCH=coverage              # both databases (PostgreSQL when it answers)
+    BENCH_QUICK=1 make bench BENCH=coverage   # 50,000 workers
+    BENCH_DB=sqlite|postgres               # one database only
+    BENCH_STAGES=1                         # the snapshot's seconds per stage
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHILD = os.environ.get("BENCH_COVERAGE_CHILD")
+PG_URL = os.environ.get("CAKUPAN_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+MONTH = dt.date(2026, 10, 1)
+TODAY = dt.date(2026, 12, 2)
+
+
+def _parent() -> int:
+    from benchmarks.bench_ledger import each_database
+
+    return each_database(__file__, "BENCH_COVERAGE_CHILD", "coverage")
+
+
+def _setup(db: str) -> None:
+    from benchmarks.harness import throwaway_django, throwaway_postgres
+
+    if db == "postgres":
+        throwaway_postgres("coverage", PG_URL)
+    else:
+        throwaway_django("coverage")
+
+
+def _data(n: int) -> None:
+    """Workers from the demo generator; members and their programmes; twelve paid months."""
+    from django.db import connection, transaction
+
+    from cakupan.contributions.sql import T, day
+    from cakupan.funding.services import programme_create, sponsor_create
+    from cakupan.months import add_months
+    from cakupan.registry.demo import demo_load
+
+    demo_load(workers=n, seed=2026, as_of=dt.date(2026, 1, 1))
+    programmes = [
+        programme_create(
+            sponsor=sponsor_create(type=kind, name=f"Bench {kind}"),
+            name=f"Bench {kind}",
+            fiscal_year=2026,
+            first_month=dt.date(2026, 1, 1),
+            last_month=dt.date(2026, 12, 1),
+            budget=10**13,
+        )
+        for kind in ("csr", "apbd")
+    ]
+    first = day(dt.date(2026, 1, 1))
+    now = connection.ops.adapt_datetimefield_value(dt.datetime.now(dt.UTC))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {T.membership} (worker_id, category, programmes, declared_income,
+                bracket, start_month, end_month, number, created_at, created_by_id)
+                SELECT id, 'bpu', '["jkk", "jkm"]', 1000000, 1, %s, NULL,
+                       'B' || CAST(id AS varchar(20)), %s, NULL FROM {T.worker}
+                WHERE id %% 5 < 3""",
+            [first, now],
+        )
+        cursor.execute(
+            f"""INSERT INTO {T.funding} (membership_id, programme_id, first_month, last_month,
+                created_at, batch_id, committed)
+                SELECT id, CASE id %% 3 WHEN 0 THEN {programmes[0].pk}
+                  WHEN 1 THEN {programmes[1].pk} ELSE NULL END, %s, NULL, %s, NULL, 12 * 16800
+                FROM {T.membership}""",
+            [first, now],
+        )
+        for i in range(12):
+            month = add_months(dt.date(2026, 1, 1), i)
+            cursor.execute(
+                f"""INSERT INTO {T.paid} (bill_id, membership_id, month, paid_on)
+                    SELECT id, id, %s, %s FROM {T.membership}
+                    WHERE (id + {i}) %% 10 <> 0""",
+                [day(month), day(month.replace(day=10))],
+            )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE)")
+
+
+def _duckdb_reference(expected: int) -> float:
+    """The snapshot's aggregation in DuckDB (in memory) over the same rows, read out of the
+    database first (not timed): seconds of the query alone."""
+    import duckdb
+    import polars as pl
+    from django.db import connection
+
+    from cakupan.contributions.sql import T
+
+    def frame(sql: str) -> pl.DataFrame:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            names = [c[0] for c in cursor.description]
+            return pl.DataFrame(cursor.fetchall(), schema=names, orient="row")
+
+    worker = frame(
+        f"SELECT id, kelurahan_id, occupation_id, sex, birth_date, welfare_decile FROM {T.worker}"
+    ).with_columns(pl.col("birth_date").cast(pl.Date))
+    membership = frame(f"SELECT id, worker_id, start_month, end_month FROM {T.membership}")
+    membership = membership.with_columns(pl.col("start_month").cast(pl.Date))
+    paid = frame(f"SELECT membership_id, month, paid_on, unpaid_from FROM {T.paid}").with_columns(
+        pl.col("month").cast(pl.Date), pl.col("paid_on").cast(pl.Date)
+    )
+    funding = frame(
+        f"SELECT membership_id, programme_id, first_month, last_month FROM {T.funding}"
+    ).with_columns(pl.col("first_month").cast(pl.Date))
+    con = duckdb.connect()
+    for name, table in (
+        ("worker", worker),
+        ("membership", membership),
+        ("paid", paid),
+        ("funding", funding),
+    ):
+        con.register(name, table.to_arrow())
+    sql = """
+    WITH x AS (
+      SELECT m.worker_id,
+        MAX(CASE WHEN bp.membership_id IS NOT NULL THEN 1 ELSE 0 END) AS active,
+        MAX(fa.programme_id) AS programme_id
+      FROM membership m
+      LEFT JOIN paid bp ON bp.membership_id = m.id AND bp.month = DATE '2026-10-01'
+        AND bp.paid_on <= DATE '2026-11-16'
+        AND (bp.unpaid_from IS NULL OR bp.unpaid_from > DATE '2026-11-16')
+      LEFT JOIN funding fa ON fa.membership_id = m.id AND fa.first_month <= DATE '2026-10-01'
+        AND (fa.last_month IS NULL OR fa.last_month >= DATE '2026-10-01')
+      WHERE m.start_month <= DATE '2026-10-01'
+        AND (m.end_month IS NULL OR m.end_month >= DATE '2026-10-01')
+      GROUP BY m.worker_id)
+    SELECT w.kelurahan_id, w.occupation_id, w.sex,
+      LEAST(GREATEST(date_diff('year', w.birth_date, DATE '2026-10-01') // 10 - 1, 0), 5) AS band,
+      COALESCE(w.welfare_decile, 0) AS decile, x.programme_id,
+      COUNT(*) AS registered, COUNT(x.worker_id) AS members, COALESCE(SUM(x.active), 0) AS active
+    FROM worker w LEFT JOIN x ON x.worker_id = w.id
+    GROUP BY ALL
+    """
+    start = time.perf_counter()
+    cells = con.execute(sql).fetchall()
+    seconds = time.perf_counter() - start
+    active = sum(row[-1] for row in cells)
+    assert active == expected, (active, expected)
+    return seconds
+
+
+def _child(db: str) -> int:
+    _setup(db)
+    from benchmarks.harness import peak_rss_mib, report
+    from cakupan.coverage.snapshots import snapshot_build
+
+    if os.environ.get("BENCH_STAGES") == "1":
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="  %(message)s")
+        logging.getLogger("cakupan.coverage").setLevel(logging.DEBUG)
+    n = 50_000 if os.environ.get("BENCH_QUICK") == "1" else 1_000_000
+    n = int(os.environ.get("BENCH_COVERAGE_N", n))
+    t0 = time.perf_counter()
+    _data(n)
+    print(
+        f"  ({db}: {n:,} workers, 12 months of paid periods set up in {time.perf_counter() - t0:.0f} s)"
+    )
+
+    start = time.perf_counter()
+    snapshot = snapshot_build(MONTH, today=TODAY)
+    seconds = time.perf_counter() - start
+    assert snapshot.registered == n and snapshot.status == "closed", snapshot
+    reference = _duckdb_reference(snapshot.active)
+    report(
+        f"snapshot of a closed month, {n:,} workers ({db})",
+        f"{seconds:,.1f} s",
+        f"DuckDB in memory, same aggregation {reference:,.2f} s (×{seconds / reference:,.1f})",
+    )
+    start = time.perf_counter()
+    again = snapshot_build(MONTH, today=TODAY, rebuild=True, reason="benchmark")
+    report(f"the same month rebuilt on purpose ({db})", f"{time.perf_counter() - start:,.1f} s")
+    assert again.active == snapshot.active
+    report(f"peak memory ({db})", f"{peak_rss_mib():,.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    if CHILD:
+        from benchmarks.harness import run_and_clean
+
+        run_and_clean(lambda: _child(CHILD))
+    raise SystemExit(_parent())

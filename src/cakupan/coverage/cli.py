@@ -1,0 +1,125 @@
+"""`cakupan coverage snapshot`: build the monthly coverage snapshots (docs/coverage.md)."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from cakupan.cliutil import console, django_setup, fail, id_number
+
+coverage_app = typer.Typer(help="Cakupan UCJ: snapshot bulanan (coverage).", no_args_is_help=True)
+
+STATUS = {"closed": "ditutup", "provisional": "sementara"}
+
+
+def _line(snapshot) -> str:
+    city = snapshot.areas.filter(level=2).first()
+    ucj = (
+        f"UCJ kota {city.ucj:.2f}%".replace(".", ",")
+        if city and city.ucj is not None
+        else ("UCJ kota: belum ada penyebut")
+    )
+    return (
+        f"{snapshot.month:%m/%Y} ({STATUS[snapshot.status]}, buku besar per "
+        f"{snapshot.as_of:%d-%m-%Y}): terdaftar {id_number(snapshot.registered)}, peserta BPU "
+        f"{id_number(snapshot.members)}, aktif {id_number(snapshot.active)}; {ucj}; "
+        f"{snapshot.seconds:.1f} detik."
+    )
+
+
+@coverage_app.command("snapshot")
+def snapshot_cmd(
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="Bulan YYYY-MM (bawaan: semua bulan yang belum ditutup)"),
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Bangun ulang bulan yang sudah ditutup")
+    ] = False,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Alasan membangun ulang bulan yang ditutup")
+    ] = "",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="Nama pengguna cakupan yang membangun ulang (bawaan: pengguna OS)"
+        ),
+    ] = None,
+) -> None:
+    """Build a month's coverage snapshot, or every month not yet closed."""
+    django_setup()
+    from cakupan.accounts.models import User
+    from cakupan.coverage.snapshots import snapshot_build, snapshots_catch_up
+    from cakupan.errors import Refused
+    from cakupan.months import MonthInvalid, parse_month
+
+    user = None
+    if by:
+        user = User.objects.filter(username=by, is_active=True).first()
+        if user is None:
+            raise fail(f"Pengguna {by} tidak ada atau tidak aktif.")
+    if month is None:
+        if rebuild:
+            raise fail("Sebutkan bulan yang dibangun ulang: --month YYYY-MM.")
+        built = snapshots_catch_up(user=user)
+        if not built:
+            console.print("Belum ada kepesertaan BPU: tidak ada snapshot yang dibangun.")
+        for snapshot in built:
+            console.print(escape(_line(snapshot)), highlight=False)
+        return
+    try:
+        when = parse_month(month)
+    except MonthInvalid as e:
+        raise fail(str(e)) from None
+    try:
+        snapshot = snapshot_build(
+            when,
+            user=user,
+            by_name=by or f"shell:{getpass.getuser()}",
+            rebuild=rebuild,
+            reason=reason,
+        )
+    except Refused as e:
+        hint = {
+            "snapshot_closed": ' Untuk membangun ulang: --rebuild --reason "alasannya".',
+            "reason_required": ' Tambahkan --reason "alasannya".',
+        }.get(e.code, "")
+        raise fail(e.message + hint) from None
+    console.print(escape(_line(snapshot)), highlight=False)
+
+
+@coverage_app.command("report")
+def report_cmd(
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="Bulan YYYY-MM (bawaan: bulan terakhir yang ditutup)"),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Berkas PDF (bawaan: laporan-ucj-YYYY-MM.pdf)")
+    ] = None,
+) -> None:
+    """Write the city's UCJ report (PDF) of a month."""
+    django_setup()
+    from cakupan.coverage.reports import city_report_data, city_report_pdf
+    from cakupan.errors import Refused
+    from cakupan.months import MonthInvalid, parse_month
+
+    try:
+        when = parse_month(month) if month else None
+    except MonthInvalid as e:
+        raise fail(str(e)) from None
+    try:
+        report = city_report_data(when)
+    except Refused as e:
+        raise fail(e.message) from None
+    target = output or Path(f"laporan-ucj-{report.snapshot.month:%Y-%m}.pdf")
+    if not target.parent.is_dir():
+        raise fail(f"Folder {target.parent} tidak ada; buat dulu atau pilih folder lain.")
+    if target.exists():
+        raise fail(f"Berkas {target} sudah ada; beri nama lain agar berkas itu tidak tertimpa.")
+    target.write_bytes(city_report_pdf(report))
+    console.print(f"Laporan UCJ {report.snapshot.month:%m/%Y} ditulis ke {escape(str(target))}.")

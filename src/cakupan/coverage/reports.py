@@ -1,0 +1,296 @@
+"""The city's UCJ report as a PDF (docs/coverage.md, "Reports"): coverage of a closed month
+against the year's target, the trend, the gap in participants, each kecamatan, and the source
+of every figure. Figures come from the frozen snapshots only, so a report of a closed month
+printed twice says the same. Charts are drawn by matplotlib; the PDF is written by fpdf2 in
+its built-in fonts (Latin-1: contributions.cardpdf.latin_text keeps the text printable).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass, field
+
+from babel.dates import format_date
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from fpdf import FPDF
+
+from cakupan.contributions.cardpdf import latin_text
+from cakupan.contributions.invoices import month_name
+from cakupan.coverage.models import Area, Snapshot, Target
+from cakupan.errors import Refused
+from cakupan.regions.models import Level, Region
+
+# which plan's target a report holds a region to, first found first
+TARGET_ORDER = (Target.Kind.CITY, Target.Kind.RPJMD, Target.Kind.RPJMN)
+
+
+def _locale() -> str:
+    return "en" if (get_language() or "id").startswith("en") else "id"
+
+
+def target_for(region: str, year: int) -> Target | None:
+    """The region's target for `year`: its own city target, else its RPJMD's, else RPJMN's."""
+    targets = {t.kind: t for t in Target.objects.filter(region_id=region, year=year)}
+    return next((targets[k] for k in TARGET_ORDER if k in targets), None)
+
+
+def percent(value: float | None) -> str:
+    """12.345 → '12,35%' (Indonesian decimal comma); None → '–'."""
+    return "–" if value is None else f"{value:.2f}%".replace(".", ",")
+
+
+def number(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}".replace(",", ".")
+
+
+@dataclass
+class CityReport:
+    city: Region
+    snapshot: Snapshot
+    area: Area
+    target: Target | None
+    trend: list[tuple[dt.date, float | None, bool]]  # month, UCJ, closed
+    kecamatan: list[tuple[str, Area]] = field(default_factory=list)
+
+    @property
+    def gap_participants(self) -> int | None:
+        """Participants still needed to reach the target (0 once reached)."""
+        if self.target is None or not self.area.employed:
+            return None
+        needed = math.ceil(float(self.target.percent) * self.area.employed / 100)
+        return max(0, needed - self.area.participants)
+
+
+def city_report_data(month: dt.date | None = None) -> CityReport:
+    """The report of `month`, or of the latest closed month."""
+    snapshots = Snapshot.objects.defer("active_ids", "member_ids")
+    if month is None:
+        snapshot = snapshots.filter(status=Snapshot.Status.CLOSED).first()
+    else:
+        snapshot = snapshots.filter(month=month).first()
+    if snapshot is None:
+        raise Refused(
+            "no_snapshot",
+            _("There are no coverage figures for that month yet: build the month's snapshot first.")
+            if month
+            else _("No month is closed yet: the report is of a closed month."),
+            "month",
+        )
+    area = snapshot.areas.filter(level=Level.REGENCY).order_by("region").first()
+    if area is None:
+        raise Refused(
+            "no_city",
+            _("The month holds no figures for the city: no worker is registered."),
+            "month",
+        )
+    city = Region.objects.get(code=area.region)
+    trend = [
+        (a.snapshot.month, a.ucj, a.snapshot.status == Snapshot.Status.CLOSED)
+        for a in Area.objects.filter(region=city.code, snapshot__month__lte=snapshot.month)
+        .select_related("snapshot")
+        .order_by("-snapshot__month")[:12]
+    ][::-1]
+    names = dict(Region.objects.filter(parent_id=city.code).values_list("code", "name"))
+    kecamatan = sorted(
+        ((names.get(a.region, a.region), a) for a in snapshot.areas.filter(level=Level.KECAMATAN)),
+        key=lambda pair: pair[0],
+    )
+    return CityReport(
+        city, snapshot, area, target_for(city.code, snapshot.month.year), trend, kecamatan
+    )
+
+
+def _trend_png(report: CityReport) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.5, 2.8), dpi=150)
+    ax = fig.subplots()
+    months = [format_date(m, "MMM yy", locale=_locale()) for m, _u, _c in report.trend]
+    values = [u if u is not None else float("nan") for _m, u, _c in report.trend]
+    ax.plot(months, values, marker="o", color="#1f6f8b", label=_("UCJ (%)"))
+    for i, (_m, u, closed) in enumerate(report.trend):
+        if not closed and u is not None:
+            ax.plot([months[i]], [u], marker="o", color="white", markeredgecolor="#1f6f8b")
+    if report.target is not None:
+        ax.axhline(
+            float(report.target.percent),
+            color="#c0392b",
+            linestyle="--",
+            label=_("Target %(year)s") % {"year": report.target.year},
+        )
+    ax.set_ylabel("%")
+    ax.set_ylim(bottom=0)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+def _kecamatan_png(report: CityReport) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.5, 2.6), dpi=150)
+    ax = fig.subplots()
+    names = [name for name, _a in report.kecamatan]
+    values = [
+        a.ucj if a.ucj is not None else (100 * a.bpu_active / a.registered if a.registered else 0)
+        for _n, a in report.kecamatan
+    ]
+    colors = ["#1f6f8b" if a.ucj is not None else "#95a5a6" for _n, a in report.kecamatan]
+    ax.barh(names, values, color=colors)
+    for i, v in enumerate(values):
+        ax.text(v, i, " " + percent(v), va="center", fontsize=7)
+    ax.set_xlabel("%")
+    ax.set_xlim(0, max(values, default=0) * 1.18 or 1)
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+class _Pdf(FPDF):
+    def __init__(self, footer_text: str) -> None:
+        super().__init__(format="A4")
+        self._footer_text = footer_text
+        self.set_auto_page_break(True, margin=18)
+        self.set_margins(16, 16, 16)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("Helvetica", size=7)
+        self.set_text_color(110)
+        self.cell(0, 5, latin_text(f"{self._footer_text} - {self.page_no()}"), align="C")
+
+    def heading(self, text: str, size: int = 12) -> None:
+        self.set_font("Helvetica", "B", size)
+        self.set_text_color(20)
+        self.multi_cell(0, 7, latin_text(text), new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def text(self, text: str, size: int = 9) -> None:  # type: ignore[override]
+        self.set_font("Helvetica", size=size)
+        self.set_text_color(30)
+        self.multi_cell(0, 5, latin_text(text), new_x="LMARGIN", new_y="NEXT")
+
+    def table(self, header: list[str], rows: list[list[str]], widths: list[float]) -> None:  # type: ignore[override]
+        self.set_font("Helvetica", "B", 8)
+        for i, (text, width) in enumerate(zip(header, widths, strict=True)):
+            self.cell(width, 6, latin_text(text), border="B", align="L" if i == 0 else "R")
+        self.ln()
+        self.set_font("Helvetica", size=8)
+        for row in rows:
+            for i, (text, width) in enumerate(zip(row, widths, strict=True)):
+                self.cell(width, 5.5, latin_text(text), align="L" if i == 0 else "R")
+            self.ln()
+        self.ln(2)
+
+
+def city_report_pdf(report: CityReport) -> bytes:
+    """The report as PDF bytes, in the active language (Indonesian by default)."""
+    s, a = report.snapshot, report.area
+    made = timezone.localtime()
+    pdf = _Pdf(
+        _("cakupan - UCJ report %(city)s %(month)s, printed %(day)s")
+        % {"city": report.city.name, "month": month_name(s.month), "day": f"{made:%d-%m-%Y %H:%M}"}
+    )
+    pdf.add_page()
+    pdf.heading(
+        _("Universal Coverage Jamsostek (UCJ) %(city)s") % {"city": report.city.name}, size=15
+    )
+    status = _("closed") if s.status == Snapshot.Status.CLOSED else _("provisional")
+    pdf.text(
+        _(
+            "Month %(month)s (%(status)s): contributions as recorded in the cakupan ledger on %(day)s."
+        )
+        % {"month": month_name(s.month), "status": status, "day": f"{s.as_of:%d-%m-%Y}"}
+    )
+    pdf.ln(2)
+    pdf.heading(_("UCJ %(value)s") % {"value": percent(a.ucj)}, size=20)
+    if report.target is not None:
+        t = report.target
+        gap = report.gap_participants
+        pdf.text(
+            _(
+                "Target %(year)s: %(target)s (%(plan)s). Gap: %(points)s points, %(people)s participants."
+            )
+            % {
+                "year": t.year,
+                "target": percent(float(t.percent)),
+                "plan": t.get_kind_display(),
+                "points": percent(max(0.0, float(t.percent) - (a.ucj or 0))).rstrip("%"),
+                "people": number(gap),
+            }
+        )
+    else:
+        pdf.text(_("No target is recorded for %(year)s.") % {"year": s.month.year})
+    pdf.ln(2)
+    pdf.heading(_("Participants"))
+    pdf.table(
+        [_("Category"), _("Participants")],
+        [
+            [_("Non-wage earners (BPU) active, cakupan registry"), number(a.bpu_active)],
+            [_("Wage earners (PU)"), number(a.pu)],
+            [_("Construction (Jakon)"), number(a.jakon)],
+            [_("Migrant workers (PMI)"), number(a.pmi)],
+            [_("Total participants"), number(a.participants)],
+            [_("Employed population"), number(a.employed)],
+        ],
+        [120, 58],
+    )
+    if len(report.trend) > 1:
+        pdf.heading(_("Trend"))
+        pdf.image(io.BytesIO(_trend_png(report)), w=178)
+        pdf.text(_("Hollow points: months still provisional."), size=7)
+        pdf.ln(2)
+    if report.kecamatan:
+        pdf.heading(_("By kecamatan"))
+        pdf.image(io.BytesIO(_kecamatan_png(report)), w=178)
+        pdf.text(
+            _(
+                "A kecamatan's UCJ counts the PU, Jakon and PMI participants recorded for the "
+                "kecamatan itself. Grey bars: no denominator for the kecamatan; the share of its "
+                "registered workers who are active."
+            ),
+            size=7,
+        )
+        pdf.table(
+            [_("Kecamatan"), _("Registered"), _("BPU active"), _("Employed"), _("UCJ")],
+            [
+                [
+                    name,
+                    number(k.registered),
+                    number(k.bpu_active),
+                    number(k.employed),
+                    percent(k.ucj),
+                ]
+                for name, k in report.kecamatan
+            ],
+            [58, 30, 30, 30, 30],
+        )
+    pdf.heading(_("Sources"))
+    lines = [
+        _("Employed population: %(source)s.") % {"source": a.employed_source or "–"},
+        _("PU, Jakon, PMI: %(source)s.") % {"source": a.aggregates_source or "–"},
+        _("BPU: the cakupan registry and contributions ledger as of %(day)s.")
+        % {"day": f"{s.as_of:%d-%m-%Y}"},
+    ]
+    if report.target is not None:
+        lines.append(_("Target: %(source)s.") % {"source": report.target.cite()})
+    for line in lines:
+        pdf.text("- " + line, size=8)
+    return bytes(pdf.output())

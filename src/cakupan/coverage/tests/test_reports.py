@@ -1,0 +1,68 @@
+"""The city's UCJ report (PDF) on the small city of test_snapshots: the month's UCJ against
+the year's target and the gap in participants, each kecamatan, every source; only from the
+frozen snapshots; by command."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from cakupan.cli import app
+from cakupan.contributions.tests.factories import M
+from cakupan.coverage.models import Denominator
+from cakupan.coverage.reports import city_report_data, city_report_pdf, target_for
+from cakupan.coverage.snapshots import snapshot_build
+from cakupan.coverage.tests.factories import target
+from cakupan.coverage.tests.test_snapshots import TODAY, city  # noqa: F401 (the fixture)
+from cakupan.errors import Refused
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_report_of_a_closed_month(city, pdf_text) -> None:  # noqa: F811
+    snapshot_build(M("2026-09"), today=TODAY)
+    snapshot_build(M("2026-10"), today=TODAY)
+    snapshot_build(M("2026-11"), today=TODAY)  # provisional: not the report's month
+    target("35.73", 2026, "30.00", kind="rpjmd")
+    target("35.73", 2026, "25.00", kind="city")  # the city's own target comes first
+    report = city_report_data()
+    assert report.snapshot.month == M("2026-10")
+    assert report.target.percent == 25 and report.target == target_for("35.73", 2026)
+    # 25% of 40 employed = 10 participants; 8 now (2 BPU + 5 PU + 1 PMI)
+    assert report.gap_participants == 2
+    assert [m for m, _u, _c in report.trend] == [M("2026-09"), M("2026-10")]
+    _pages, text = pdf_text(city_report_pdf(report))
+    assert "UCJ 20,00%" in text and "Oktober 2026 (ditutup)" in text
+    assert "Selisih: 5,00 poin, 2 peserta" in text
+    assert "BPS Sakernas Agustus 2024" in text and "RPJMD Kota Malang" in text
+    assert "Lowokwaru" in text and "10,00%" in text
+
+    # a later correction of an input does not change the closed month's report
+    Denominator.objects.filter(region_id="35.73").update(employed=400)
+    _pages, again = pdf_text(city_report_pdf(city_report_data(M("2026-10"))))
+    assert "UCJ 20,00%" in again
+
+
+def test_no_closed_month_no_report(city) -> None:  # noqa: F811
+    with pytest.raises(Refused) as refused:
+        city_report_data()
+    assert refused.value.code == "no_snapshot"
+    snapshot_build(M("2026-11"), today=TODAY)
+    with pytest.raises(Refused):
+        city_report_data()
+    assert city_report_data(M("2026-11")).snapshot.status == "provisional"
+
+
+def test_the_report_by_command(city, tmp_path, pdf_text) -> None:  # noqa: F811
+    snapshot_build(M("2026-10"), today=TODAY)
+    runner = CliRunner()
+    out = tmp_path / "ucj.pdf"
+    result = runner.invoke(app, ["coverage", "report", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "UCJ 20,00%" in pdf_text(out.read_bytes())[1]
+    again = runner.invoke(app, ["coverage", "report", "--output", str(out)])
+    assert again.exit_code == 2 and "sudah ada" in again.output
+    missing = runner.invoke(
+        app, ["coverage", "report", "--month", "2026-08", "--output", str(tmp_path / "x.pdf")]
+    )
+    assert missing.exit_code == 2 and "snapshot" in missing.output
