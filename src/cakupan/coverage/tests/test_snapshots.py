@@ -17,6 +17,7 @@ from cakupan.coverage.snapshots import closes_on, snapshot_build, unpack_ids
 from cakupan.coverage.tests.conftest import BLIMBING, CITY, LOWOKWARU, TODAY
 from cakupan.errors import Refused
 from cakupan.registry.models import Worker
+from cakupan.registry.tests.factories import make_worker
 
 
 def area(snapshot: Snapshot, region: str) -> Area:
