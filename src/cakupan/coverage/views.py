@@ -345,27 +345,29 @@ def _chart_for(request: HttpRequest, key: str) -> charts.Chart:
 # -- the dashboard ----------------------------------------------------------------------------
 
 
-def _no_snapshot(request: HttpRequest) -> HttpResponse:
+def _no_snapshot(
+    request: HttpRequest, build: dict | None = None, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "coverage/no_snapshot.html",
         {
             "can_build": request.user.has_perm(REBUILD_SNAPSHOT),
             "months": selectors.months_to_build(),
+            **(build or {}),
         },
+        status=status,
     )
 
 
-@login_required
-@with_charts
-def dashboard(request: HttpRequest) -> HttpResponse:
-    require_any(request.user, VIEW_COVERAGE)
+def _dashboard(request: HttpRequest, build: dict | None = None, status: int = 200) -> HttpResponse:
+    """The dashboard; `build`: the build form's error and reason, when it was refused."""
     month = _month(request)
     snapshot = selectors.snapshot_of(month)
     if snapshot is None:
         if month is not None and selectors.latest() is not None:
             raise Http404
-        return _no_snapshot(request)
+        return _no_snapshot(request, build, status)
     head = selectors.headline(snapshot)
     return render(
         request,
@@ -378,8 +380,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "can_build": request.user.has_perm(REBUILD_SNAPSHOT),
             "months": selectors.months_to_build(),
             "as_of": _as_of(snapshot),
+            **(build or {}),
         },
+        status=status,
     )
+
+
+@login_required
+@with_charts
+def dashboard(request: HttpRequest) -> HttpResponse:
+    require_any(request.user, VIEW_COVERAGE)
+    return _dashboard(request)
 
 
 @login_required
@@ -792,8 +803,10 @@ def build(request: HttpRequest) -> HttpResponse:
                 for m in months
             ]
     except Refused as e:
-        messages.error(request, str(e))
-        return redirect(f"{reverse('coverage:dashboard')}?gagal=1")
+        # the form again, with the message on it (the field it names) and what was typed
+        return with_charts(_dashboard)(
+            request, {"build_error": str(e), "build_field": e.field, "reason": reason}, 422
+        )
     for s in built:
         messages.success(
             request,
