@@ -1,6 +1,7 @@
 """Pages of coverage: the UCJ dashboard, the drill-down by region, the lists behind the figures
 and their files, who is not covered, next month's lapse risk, building the snapshots, and a
-sponsor's impact. Thin: parse, call a selector, shape the charts, render."""
+sponsor's impact. Thin: parse, call a selector
+(the charts' figures: coverage.figures), render."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -29,23 +29,21 @@ from cakupan.accounts.roles import (
     EXPORT_WORKER,
     REBUILD_SNAPSHOT,
     VIEW_COVERAGE,
-    VIEW_FULL_PHONE,
     VIEW_IMPACT,
     require_any,
 )
 from cakupan.contributions.forecast import REASONS, lapse_rows
-from cakupan.coverage import charts, selectors
+from cakupan.coverage import charts, figures, selectors
 from cakupan.coverage.models import Snapshot
 from cakupan.coverage.snapshots import AGE_BAND_LABELS, snapshot_build
 from cakupan.errors import Refused
 from cakupan.exports import csv_writer, xlsx_stream_append
 from cakupan.months import MonthInvalid, add_months, parse_month
 from cakupan.regions.models import Level
-from cakupan.regions.selectors import city_code
 from cakupan.registry.models import NikAccessLog, Sex, Worker
 from cakupan.registry.nik import mask_nik
 from cakupan.registry.phones import mask_phone
-from cakupan.registry.services import access_log_write, personal_display
+from cakupan.registry.services import personal_display
 
 # the chart pages: Plotly's own two stylesheets allowed by their hashes (see charts.py)
 with_charts = csp_update({"style-src": charts.PLOTLY_STYLE_HASHES})
@@ -56,14 +54,6 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{number_format(round(value, 2), 2)}%"
-
-
-def _int(n: int) -> str:
-    return number_format(n, 0, force_grouping=True)
 
 
 def _month(request: HttpRequest) -> dt.date | None:
@@ -105,223 +95,8 @@ def _filters(request: HttpRequest) -> selectors.Filters:
     )
 
 
-def _list_url(snapshot: Snapshot, status: str, **filters: object) -> str:
-    query = {"bulan": f"{snapshot.month:%Y-%m}", "status": status}
-    query.update({k: str(v) for k, v in filters.items() if v not in (None, "")})
-    return f"{reverse('coverage:workers')}?{urlencode(query)}"
-
-
-def _as_of(snapshot: Snapshot) -> str:
-    return _("cakupan ledger, as of %(date)s") % {"date": f"{snapshot.as_of:%d-%m-%Y}"}
-
-
 def _status_word(snapshot: Snapshot) -> str:
     return str(snapshot.get_status_display())
-
-
-# -- charts -----------------------------------------------------------------------------------
-
-
-def _region_chart(snapshot: Snapshot, parent: str, key: str, title: str) -> charts.Chart:
-    rows = selectors.area_rows(snapshot, parent)
-    sources = sorted({r.employed_source for r in rows if r.employed_source})
-    links = [
-        reverse("coverage:region", args=[r.code]) + f"?bulan={snapshot.month:%Y-%m}"
-        if r.level == Level.KECAMATAN
-        else _list_url(snapshot, selectors.REGISTERED, wilayah=r.code)
-        for r in rows
-    ]
-    ucj, share = _("UCJ"), _("active of registered")
-    texts = [
-        f"{_pct(r.ucj)} {ucj}" if r.ucj is not None else f"{_pct(r.share)} {share}" for r in rows
-    ]
-    note = "; ".join(
-        [_("Denominator: %(sources)s") % {"sources": "; ".join(sources)}] if sources else []
-    )
-    note = (note + "; " if note else "") + _as_of(snapshot)
-    return charts.bars(
-        key,
-        title,
-        labels=[r.name for r in rows],
-        values=[r.value for r in rows],
-        texts=texts,
-        links=links,
-        colors=[charts.BRAND if r.ucj is not None else charts.PROVISIONAL for r in rows],
-        axis=_("UCJ, or the share of registered workers who are active (%)"),
-        headers=[
-            _("Region"),
-            _("UCJ (%)"),
-            _("Active of registered (%)"),
-            _("BPU active"),
-            _("Registered"),
-            _("Employed population"),
-            _("Denominator source"),
-        ],
-        rows=[
-            [
-                r.name,
-                round(r.ucj, 2) if r.ucj is not None else "",
-                round(r.share, 2) if r.share is not None else "",
-                r.active,
-                r.registered,
-                r.employed if r.employed is not None else "",
-                r.employed_source,
-            ]
-            for r in rows
-        ],
-        note=note,
-    )
-
-
-def _group_chart(
-    snapshot: Snapshot,
-    dimension: str,
-    key: str,
-    title: str,
-    filters: selectors.Filters | None = None,
-) -> charts.Chart:
-    filters = filters or selectors.Filters()
-    groups = selectors.breakdown(snapshot, dimension, filters)
-    param = {"occupation": "pekerjaan", "sex": "jk", "age_band": "usia", "decile": "desil"}
-    base = filters.query()
-    links = [
-        _list_url(snapshot, selectors.REGISTERED, **{**base, param[dimension]: g.key})
-        for g in groups
-    ]
-    return charts.bars(
-        key,
-        title,
-        labels=[g.label for g in groups],
-        values=[g.count.share or 0 for g in groups],
-        texts=[
-            f"{_pct(g.count.share)} ({_int(g.count.active)}/{_int(g.count.registered)})"
-            for g in groups
-        ],
-        links=links,
-        axis=_("Active of registered BPU workers (%)"),
-        headers=[
-            _("Group"),
-            _("Active of registered (%)"),
-            _("Active"),
-            _("Members"),
-            _("Registered"),
-        ],
-        rows=[
-            [
-                g.label,
-                round(g.count.share, 2) if g.count.share is not None else "",
-                g.count.active,
-                g.count.members,
-                g.count.registered,
-            ]
-            for g in groups
-        ],
-        note=_as_of(snapshot),
-    )
-
-
-def _programme_chart(snapshot: Snapshot) -> charts.Chart:
-    groups = selectors.programme_share(snapshot)
-    total = sum(g.count.active for g in groups) or 1
-    return charts.bars(
-        "program",
-        _("Who pays for the active workers"),
-        labels=[g.label for g in groups],
-        values=[100 * g.count.active / total for g in groups],
-        texts=[f"{_pct(100 * g.count.active / total)} ({_int(g.count.active)})" for g in groups],
-        links=[_list_url(snapshot, selectors.ACTIVE, program=g.key) for g in groups],
-        axis=_("Share of the active workers (%)"),
-        headers=[_("Programme (sponsor)"), _("Share of the active workers (%)"), _("Active")],
-        rows=[[g.label, round(100 * g.count.active / total, 2), g.count.active] for g in groups],
-        note=_as_of(snapshot),
-    )
-
-
-def _trend_chart() -> charts.Chart:
-    points = selectors.trend()
-    latest = points[-1].month.year if points else timezone.localdate().year
-    targets = selectors.targets_of(latest)
-    sources = sorted({p.employed_source for p in points if p.employed_source})
-    note = "; ".join(
-        ([_("Denominator: %(sources)s") % {"sources": "; ".join(sources)}] if sources else [])
-        + [_("Target: %(source)s") % {"source": t.source} for t in targets]
-        + ([_as_of_text(points[-1].as_of)] if points else [])
-    )
-    return charts.trend(
-        "tren",
-        _("UCJ month by month"),
-        months=[f"{p.month:%m/%Y}" for p in points],
-        values=[round(p.ucj, 2) if p.ucj is not None else None for p in points],
-        provisional=[p.status == Snapshot.Status.PROVISIONAL for p in points],
-        targets=[(t.label, t.percent) for t in targets],
-        labels=(_("Closed month"), _("Provisional")),
-        axis="UCJ (%)",
-        headers=[_("Month"), _("Status"), _("UCJ (%)"), _("BPU active"), _("Ledger as of")],
-        rows=[
-            [
-                f"{p.month:%Y-%m}",
-                str(dict(Snapshot.Status.choices)[p.status]),
-                round(p.ucj, 2) if p.ucj is not None else "",
-                p.bpu_active,
-                f"{p.as_of:%Y-%m-%d}",
-            ]
-            for p in points
-        ],
-        note=note,
-    )
-
-
-def _as_of_text(day: dt.date) -> str:
-    return _("cakupan ledger, as of %(date)s") % {"date": f"{day:%d-%m-%Y}"}
-
-
-def _split_chart(head: selectors.Headline) -> charts.Chart:
-    split = head.split
-    city = head.city
-    note = "; ".join(
-        s
-        for s in (
-            _as_of(head.snapshot),
-            (_("PU, Jakon, PMI: %(sources)s") % {"sources": city.aggregates_source})
-            if city and city.aggregates_source
-            else "",
-        )
-        if s
-    )
-    return charts.split(
-        "peserta",
-        _("Participants by kind"),
-        labels=[label for _k, label, _n in split],
-        values=[n for _k, _l, n in split],
-        headers=[_("Kind"), _("Participants")],
-        rows=[[label, n] for _k, label, n in split],
-        note=note,
-    )
-
-
-def _dashboard_charts(snapshot: Snapshot, head: selectors.Headline | None) -> dict:
-    out = {
-        "tren": _trend_chart(),
-        "kecamatan": _region_chart(snapshot, city_code(), "kecamatan", _("Coverage by kecamatan")),
-        "pekerjaan": _group_chart(
-            snapshot, "occupation", "pekerjaan", _("BPU coverage by occupation")
-        ),
-        "jk": _group_chart(snapshot, "sex", "jk", _("BPU coverage by sex")),
-        "usia": _group_chart(snapshot, "age_band", "usia", _("BPU coverage by age")),
-        "desil": _group_chart(snapshot, "decile", "desil", _("BPU coverage by welfare decile")),
-        "program": _programme_chart(snapshot),
-    }
-    if head is not None:
-        out["peserta"] = _split_chart(head)
-    return out
-
-
-def _with_csv(found: dict, query: dict) -> dict:
-    """The charts with the link to each one's CSV (the page's month and region)."""
-    q = {k: f"{v:%Y-%m}" if isinstance(v, dt.date) else v for k, v in query.items()}
-    for chart in found.values():
-        chart.csv_url = f"{reverse('coverage:chart_csv', args=[chart.key])}?{urlencode(q)}"
-    return found
 
 
 def _chart_for(request: HttpRequest, key: str) -> charts.Chart:
@@ -331,12 +106,12 @@ def _chart_for(request: HttpRequest, key: str) -> charts.Chart:
     if key == "kelurahan":
         if not (CODE.match(region) and selectors.in_city(region)):
             raise Http404
-        return _region_chart(snapshot, region, "kelurahan", _("Coverage by kelurahan"))
+        return figures.region_chart(snapshot, region, "kelurahan", _("Coverage by kelurahan"))
     if key == "peserta":
-        return _split_chart(selectors.headline(snapshot))
+        return figures.split_chart(selectors.headline(snapshot))
     if key in ("belum-kelurahan", "belum-pekerjaan"):
-        return _uncovered_charts(snapshot, _filters(request))[key.replace("-", "_")]
-    found = _dashboard_charts(snapshot, None)
+        return figures.uncovered_charts(snapshot, _filters(request))[key.replace("-", "_")]
+    found = figures.dashboard_charts(snapshot, None)
     if key not in found:
         raise Http404
     return found[key]
@@ -376,10 +151,12 @@ def _dashboard(request: HttpRequest, build: dict | None = None, status: int = 20
             "snapshot": snapshot,
             "snapshots": selectors.snapshot_months(),
             "head": head,
-            "charts": _with_csv(_dashboard_charts(snapshot, head), {"bulan": snapshot.month}),
+            "charts": figures.with_csv(
+                figures.dashboard_charts(snapshot, head), {"bulan": snapshot.month}
+            ),
             "can_build": request.user.has_perm(REBUILD_SNAPSHOT),
             "months": selectors.months_to_build(),
-            "as_of": _as_of(snapshot),
+            "as_of": figures.as_of(snapshot),
             **(build or {}),
         },
         status=status,
@@ -404,7 +181,7 @@ def region(request: HttpRequest, code: str) -> HttpResponse:
     path = selectors.region_path(code)
     if not path or path[-1].level != Level.KECAMATAN:
         if path and path[-1].level == Level.VILLAGE:
-            return redirect(_list_url(snapshot, selectors.REGISTERED, wilayah=code))
+            return redirect(figures.list_url(snapshot, selectors.REGISTERED, wilayah=code))
         raise Http404
     filters = selectors.Filters(region=code)
     return render(
@@ -416,10 +193,12 @@ def region(request: HttpRequest, code: str) -> HttpResponse:
             "path": path,
             "area": selectors.area_of(snapshot, code),
             "count": selectors.counts(snapshot, filters),
-            **_with_csv(
+            **figures.with_csv(
                 {
-                    "chart": _region_chart(snapshot, code, "kelurahan", _("Coverage by kelurahan")),
-                    "occupations_chart": _group_chart(
+                    "chart": figures.region_chart(
+                        snapshot, code, "kelurahan", _("Coverage by kelurahan")
+                    ),
+                    "occupations_chart": figures.group_chart(
                         snapshot,
                         "occupation",
                         "pekerjaan",
@@ -429,8 +208,8 @@ def region(request: HttpRequest, code: str) -> HttpResponse:
                 },
                 {"bulan": snapshot.month, "wilayah": code},
             ),
-            "list_url": _list_url(snapshot, selectors.REGISTERED, wilayah=code),
-            "as_of": _as_of(snapshot),
+            "list_url": figures.list_url(snapshot, selectors.REGISTERED, wilayah=code),
+            "as_of": figures.as_of(snapshot),
         },
     )
 
@@ -508,7 +287,7 @@ def _list_context(
         "rows": [(w, mask_nik(w.nik)) for w in workers],
         "query": urlencode(query),
         "can_export": request.user.has_perm(EXPORT_WORKER),
-        "as_of": _as_of(snapshot),
+        "as_of": figures.as_of(snapshot),
     }
 
 
@@ -595,7 +374,7 @@ def workers_export(request: HttpRequest, fmt: str) -> HttpResponse:
         book = Workbook(write_only=True)
         sheet = book.create_sheet(f"{snapshot.month:%Y-%m}")
         xlsx_stream_append(sheet, [_("Month"), snapshot.month, label], {1: "MM/YYYY"})
-        xlsx_stream_append(sheet, [_("Source"), _as_of(snapshot)])
+        xlsx_stream_append(sheet, [_("Source"), figures.as_of(snapshot)])
         xlsx_stream_append(sheet, _export_heading())
         for row in _export_rows(request, ids, label):
             xlsx_stream_append(sheet, row, {4: "DD/MM/YYYY"})
@@ -613,37 +392,6 @@ def workers_export(request: HttpRequest, fmt: str) -> HttpResponse:
 # -- who is not covered -----------------------------------------------------------------------
 
 
-def _uncovered_charts(snapshot: Snapshot, filters: selectors.Filters) -> dict:
-    out = {}
-    for dimension, key, title in (
-        ("kelurahan", "belum-kelurahan", _("Not protected, by kelurahan")),
-        ("occupation", "belum-pekerjaan", _("Not protected, by occupation")),
-    ):
-        groups = selectors.uncovered_by(snapshot, dimension, filters)
-        param = "wilayah" if dimension == "kelurahan" else "pekerjaan"
-        labels = [f"{g.label} ({g.parent})" if g.parent else g.label for g in groups]
-        out[key.replace("-", "_")] = charts.bars(
-            key,
-            title,
-            labels=labels,
-            values=[g.count.not_active for g in groups],
-            texts=[_int(g.count.not_active) for g in groups],
-            links=[
-                _list_url(snapshot, selectors.NOT_ACTIVE, **{**filters.query(), param: g.key})
-                for g in groups
-            ],
-            axis=_("Registered workers not active"),
-            headers=[_("Group"), _("Not active"), _("Registered")],
-            rows=[
-                [label, g.count.not_active, g.count.registered]
-                for label, g in zip(labels, groups, strict=True)
-            ],
-            note=_as_of(snapshot),
-            percent=False,
-        )
-    return out
-
-
 @login_required
 @with_charts
 def uncovered(request: HttpRequest) -> HttpResponse:
@@ -659,8 +407,9 @@ def uncovered(request: HttpRequest) -> HttpResponse:
     context = _list_context(request, snapshot, selectors.NOT_ACTIVE, filters)
     context.update(
         {
-            "charts": _with_csv(
-                _uncovered_charts(snapshot, filters), {"bulan": snapshot.month, **filters.query()}
+            "charts": figures.with_csv(
+                figures.uncovered_charts(snapshot, filters),
+                {"bulan": snapshot.month, **filters.query()},
             ),
             "kecamatan": selectors.kecamatan_of_city(),
             "kelurahan": selectors.kelurahan_of(kecamatan) if kecamatan else [],
@@ -699,15 +448,7 @@ def lapse(request: HttpRequest) -> HttpResponse:
     size = settings.CAKUPAN_PAGE_SIZE
     shown = list(itertools.islice(rows, (page_no - 1) * size, page_no * size + 1))
     rows.close()
-    whole = request.user.has_perm(VIEW_FULL_PHONE)
-    listed = shown[:size]
-    if whole:
-        access_log_write(
-            user=request.user,
-            action=NikAccessLog.Action.VIEW,
-            workers=[Worker(pk=r.worker_id) for r in listed if r.phone],
-            path=request.path,
-        )
+    listed = shown[:size]  # a list masks phones, as the registry's lists do
     query = {k: v for k, v in (("wilayah", code), ("alasan", reason)) if v}
     path = selectors.region_path(code) if code else []
     return render(
@@ -720,9 +461,7 @@ def lapse(request: HttpRequest) -> HttpResponse:
             "code": code,
             "path": path,
             "level_code": level_code,
-            "rows": [
-                (r, (r.phone if whole else mask_phone(r.phone)) if r.phone else "") for r in listed
-            ],
+            "rows": [(r, mask_phone(r.phone) if r.phone else "") for r in listed],
             "page_no": page_no,
             "has_next": len(shown) > size,
             "query": urlencode(query),
@@ -733,13 +472,12 @@ def lapse(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def lapse_export(request: HttpRequest) -> HttpResponse:
-    """The lapse-risk list as CSV: phones whole for users with the right (each row written to
-    the access log, as the ledger's outreach list does)."""
+    """The lapse-risk list as CSV, to call: phones whole for users with the right, each whole
+    phone written to the access log (registry.services.personal_display)."""
     require_any(request.user, VIEW_COVERAGE)
     require_any(request.user, EXPORT_WORKER)
     today = timezone.localdate()
     code, reason = _lapse_region(request), _lapse_reason(request)
-    whole = request.user.has_perm(VIEW_FULL_PHONE)
 
     class Echo:
         def write(self, value: str) -> str:
@@ -760,17 +498,18 @@ def lapse_export(request: HttpRequest) -> HttpResponse:
             ]
         )
         for chunk in _chunks(lapse_rows(today, region=code, reason=reason), 2000):
-            access_log_write(
+            shown = personal_display(
                 user=request.user,
+                workers=[Worker(pk=r.worker_id, phone=r.phone, nik="") for r in chunk],
                 action=NikAccessLog.Action.EXPORT,
-                workers=[Worker(pk=r.worker_id) for r in chunk],
                 path=request.path,
+                nik_masked=True,
             )
             for r in chunk:
                 yield writer.writerow(
                     [
                         r.name,
-                        (r.phone if whole else mask_phone(r.phone)) if r.phone else "",
+                        shown[r.worker_id].phone if r.phone else "",
                         r.kelurahan,
                         r.reason_label,
                         r.months_unpaid,
@@ -836,39 +575,13 @@ def impact(request: HttpRequest, pk: int) -> HttpResponse:
     own only (another's is a 404)."""
     sponsor = _impact_sponsor(request, pk)
     rows = selectors.impact(sponsor)
-    chart = _impact_chart(rows)
+    chart = figures.impact_chart(rows)
     if chart is not None:
         chart.csv_url = reverse("coverage:impact_csv", args=[sponsor.pk])
     return render(
         request,
         "coverage/impact.html",
         {"sponsor": sponsor, "rows": rows, "chart": chart, "today": timezone.localdate()},
-    )
-
-
-def _impact_chart(rows: list[selectors.ProgrammeImpact]) -> charts.Chart | None:
-    months = sorted({m for r in rows for m, _s, _n in r.active_by_month})
-    if not months:
-        return None
-    status = {m: s for r in rows for m, s, _n in r.active_by_month}
-    per = {r.programme.pk: {m: n for m, _s, n in r.active_by_month} for r in rows}
-    return charts.lines(
-        "dampak",
-        _("Workers covered (active) per month"),
-        months=[f"{m:%m/%Y}" for m in months],
-        series=[(r.programme.name, [per[r.programme.pk].get(m, 0) for m in months]) for r in rows],
-        provisional=[status[m] == Snapshot.Status.PROVISIONAL for m in months],
-        axis=_("Active workers"),
-        headers=[_("Month"), _("Status"), *[r.programme.name for r in rows]],
-        rows=[
-            [
-                f"{m:%Y-%m}",
-                str(dict(Snapshot.Status.choices)[status[m]]),
-                *[per[r.programme.pk].get(m, 0) for r in rows],
-            ]
-            for m in months
-        ],
-        note=_("Coverage snapshots of the cakupan ledger"),
     )
 
 
@@ -913,7 +626,7 @@ def impact_csv(request: HttpRequest, pk: int) -> HttpResponse:
                 r.scholarships_to_pay,
             ]
         )
-    chart = _impact_chart(rows)
+    chart = figures.impact_chart(rows)
     if chart is not None:
         writer.writerow([])
         writer.writerow(chart.headers)

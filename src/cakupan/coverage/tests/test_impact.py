@@ -21,7 +21,7 @@ from cakupan.coverage import selectors
 from cakupan.coverage.snapshots import snapshot_build
 from cakupan.coverage.tests.conftest import BLIMBING, TODAY
 from cakupan.months import add_months
-from cakupan.registry.models import Worker
+from cakupan.registry.models import NikAccessLog, Worker
 
 
 @pytest.fixture
@@ -147,7 +147,9 @@ def test_lapse_risk_adds_up_the_ledgers_forecast(months, make_user) -> None:
         type="csr", first=f"{previous:%Y-%m}", last=f"{add_months(this, 12):%Y-%m}"
     )
     fajar = make_membership(fundings=[(ending, f"{previous:%Y-%m}", f"{this:%Y-%m}")], name="Fajar")
-    Worker.objects.filter(pk=fajar.worker_id).update(kelurahan_id="35.73.01.1005")
+    Worker.objects.filter(pk=fajar.worker_id).update(
+        kelurahan_id="35.73.01.1005", phone="081234567890"
+    )
     bill_and_pay(fajar, f"{previous:%Y-%m}", f"{this:%Y-%m}", day=1)
     forecast = lapse_forecast(today)
     risk = selectors.lapse_risk(today)
@@ -170,7 +172,10 @@ def test_lapse_risk_adds_up_the_ledgers_forecast(months, make_user) -> None:
     assert response.status_code == 200
     assert len(response.context["rows"]) == min(forecast.total, 50)
     page = client.get(f"/cakupan/risiko-putus/?wilayah={BLIMBING}&alasan=programme_ends")
-    assert "Fajar" in {r.name for r, _phone in page.context["rows"]}
+    # the page's list masks the phone; the file to call shows it whole, and logs it
+    assert ("Fajar", "0812••••••90") in {(r.name, phone) for r, phone in page.context["rows"]}
     export = client.get(f"/cakupan/risiko-putus/ekspor.csv?wilayah={BLIMBING}")
     text = b"".join(export.streaming_content).decode("utf-8-sig")
-    assert "Fajar" in text
+    assert "Fajar,081234567890," in text
+    log = NikAccessLog.objects.get(worker_id=fajar.worker_id)
+    assert (log.action, log.fields) == ("export", "phone")
