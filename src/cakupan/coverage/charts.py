@@ -99,7 +99,7 @@ def bars(
         )
     )
     longest = max((len(str(s)) for s in labels), default=5)
-    _layout(fig, height=max(160, 28 * len(labels) + 70), left=min(300, 8 * longest + 20))
+    _layout(fig, height=max(160, 28 * len(labels) + 70), left=min(220, 7 * longest + 10))
     fig.update_yaxes(autorange="reversed", automargin=True, type="category")
     fig.update_xaxes(title_text=axis, rangemode="tozero", ticksuffix="%" if percent else "")
     return Chart(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cakupan.coverage import charts, selectors
 from cakupan.coverage.models import Snapshot
@@ -217,16 +218,30 @@ def split_chart(head: selectors.Headline) -> charts.Chart:
     )
 
 
+# the breakdowns of BPU coverage: chart key → the cells' column and the title
+GROUP_CHARTS = {
+    "pekerjaan": ("occupation", gettext_lazy("BPU coverage by occupation")),
+    "jk": ("sex", gettext_lazy("BPU coverage by sex")),
+    "usia": ("age_band", gettext_lazy("BPU coverage by age")),
+    "desil": ("decile", gettext_lazy("BPU coverage by welfare decile")),
+}
+
+
+def group_charts(
+    snapshot: Snapshot, filters: selectors.Filters | None = None, keys: tuple = ()
+) -> dict:
+    return {
+        key: group_chart(snapshot, dimension, key, str(title), filters)
+        for key, (dimension, title) in GROUP_CHARTS.items()
+        if not keys or key in keys
+    }
+
+
 def dashboard_charts(snapshot: Snapshot, head: selectors.Headline | None) -> dict:
     out = {
         "tren": trend_chart(),
         "kecamatan": region_chart(snapshot, city_code(), "kecamatan", _("Coverage by kecamatan")),
-        "pekerjaan": group_chart(
-            snapshot, "occupation", "pekerjaan", _("BPU coverage by occupation")
-        ),
-        "jk": group_chart(snapshot, "sex", "jk", _("BPU coverage by sex")),
-        "usia": group_chart(snapshot, "age_band", "usia", _("BPU coverage by age")),
-        "desil": group_chart(snapshot, "decile", "desil", _("BPU coverage by welfare decile")),
+        **group_charts(snapshot),
         "program": programme_chart(snapshot),
     }
     if head is not None:

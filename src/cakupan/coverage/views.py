@@ -109,6 +109,8 @@ def _chart_for(request: HttpRequest, key: str) -> charts.Chart:
         return figures.region_chart(snapshot, region, "kelurahan", _("Coverage by kelurahan"))
     if key == "peserta":
         return figures.split_chart(selectors.headline(snapshot))
+    if key in figures.GROUP_CHARTS:  # of the city, or of the region of the page
+        return figures.group_charts(snapshot, _filters(request), (key,))[key]
     if key in ("belum-kelurahan", "belum-pekerjaan"):
         return figures.uncovered_charts(snapshot, _filters(request))[key.replace("-", "_")]
     found = figures.dashboard_charts(snapshot, None)
@@ -198,13 +200,9 @@ def region(request: HttpRequest, code: str) -> HttpResponse:
                     "chart": figures.region_chart(
                         snapshot, code, "kelurahan", _("Coverage by kelurahan")
                     ),
-                    "occupations_chart": figures.group_chart(
-                        snapshot,
-                        "occupation",
-                        "pekerjaan",
-                        _("BPU coverage by occupation"),
-                        filters,
-                    ),
+                    "occupations_chart": figures.group_charts(snapshot, filters, ("pekerjaan",))[
+                        "pekerjaan"
+                    ],
                 },
                 {"bulan": snapshot.month, "wilayah": code},
             ),

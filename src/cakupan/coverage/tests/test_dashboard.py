@@ -231,6 +231,13 @@ def test_chart_csv_has_the_figures(october, make_user) -> None:
     assert by_name["Lowokwaru"][1:5] == ["10.0", "50.0", "1", "2"]
     assert by_name["Blimbing"][1:5] == ["", "50.0", "1", "2"]
     assert any("BPS Sakernas" in " ".join(r) for r in rows)
+    # a kecamatan page's chart: the figures of that kecamatan only (Citra and Dedi)
+    client = client_as(make_user, "city_officer")
+    region = client.get(f"/cakupan/wilayah/{BLIMBING}/?bulan=2026-10")
+    url = region.context["occupations_chart"].csv_url
+    assert f"wilayah={BLIMBING}" in url
+    rows = list(csv.reader(io.StringIO(client.get(url).content.decode("utf-8-sig"))))
+    assert sum(int(r[4]) for r in rows[1:] if r and r[0] != "Sumber") == 2  # registered
 
 
 def test_list_csv_and_xlsx_mask_the_nik_and_log_the_phone(october, city, make_user) -> None:
