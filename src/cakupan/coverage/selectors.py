@@ -477,35 +477,32 @@ def list_ids(snapshot: Snapshot, status: str, filters: Filters = Filters()) -> n
     active). One query for the filtered workers' ids, the rest in NumPy."""
     if status not in STATUSES:
         raise ValueError(status)
+    qs = _workers(snapshot, filters).order_by("full_name", "id")
+    if status in (MEMBER, ACTIVE):
+        ids = np.fromiter(qs.values_list("id", flat=True), dtype=np.int64)
+        return ids[
+            np.isin(ids, _bitmap(snapshot, "member_ids" if status == MEMBER else "active_ids"))
+        ]
     end = dt.datetime.combine(
         add_months(snapshot.month, 1), dt.time(), tzinfo=timezone.get_current_timezone()
     )
     rows = list(
-        _workers(snapshot, filters)
-        .annotate(
+        qs.annotate(
             before=Case(
                 When(created_at__lt=end, then=Value(1)),
                 default=Value(0),
                 output_field=IntegerField(),
             )
-        )
-        .order_by("full_name", "id")
-        .values_list("id", "before")
+        ).values_list("id", "before")
     )
     if not rows:
         return np.zeros(0, dtype=np.int64)
     both = np.array(rows, dtype=np.int64)
     ids, before = both[:, 0], both[:, 1] == 1
-    members = np.isin(ids, _bitmap(snapshot, "member_ids"))
-    if status == MEMBER:
-        return ids[members]
-    registered = before | members
+    registered = before | np.isin(ids, _bitmap(snapshot, "member_ids"))
     if status == REGISTERED:
         return ids[registered]
-    active = np.isin(ids, _bitmap(snapshot, "active_ids"))
-    if status == ACTIVE:
-        return ids[active]
-    return ids[registered & ~active]
+    return ids[registered & ~np.isin(ids, _bitmap(snapshot, "active_ids"))]
 
 
 def workers_in_order(ids: np.ndarray | list[int]) -> list[Worker]:

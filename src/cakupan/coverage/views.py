@@ -440,6 +440,15 @@ def lapse(request: HttpRequest) -> HttpResponse:
     code = _lapse_region(request)
     reason = _lapse_reason(request)
     level_code = code if code and len(code) == 8 else ""
+    query = {k: v for k, v in (("wilayah", code), ("alasan", reason)) if v}
+    path = selectors.region_path(code) if code else []
+    if not (request.htmx or request.GET.get("hitung")):
+        # the page at once; the forecast (seconds on a million memberships) follows by htmx
+        return render(
+            request,
+            "coverage/lapse.html",
+            {"month": add_months(today.replace(day=1), 1), "query": urlencode(query), "path": path},
+        )
     risk = selectors.lapse_risk(today, level_code)
     rows = lapse_rows(today, region=code, reason=reason)
     page_no = _int_param(request, "page") or 1
@@ -447,12 +456,11 @@ def lapse(request: HttpRequest) -> HttpResponse:
     shown = list(itertools.islice(rows, (page_no - 1) * size, page_no * size + 1))
     rows.close()
     listed = shown[:size]  # a list masks phones, as the registry's lists do
-    query = {k: v for k, v in (("wilayah", code), ("alasan", reason)) if v}
-    path = selectors.region_path(code) if code else []
     return render(
         request,
-        "coverage/lapse.html",
+        "coverage/_lapse_result.html" if request.htmx else "coverage/lapse.html",
         {
+            "month": risk.month,
             "risk": risk,
             "reasons": [(k, str(v)) for k, v in REASONS.items()],
             "reason": reason,

@@ -168,10 +168,15 @@ def test_lapse_risk_adds_up_the_ledgers_forecast(months, make_user) -> None:
         for reason, n in area.by_reason.items():
             assert len(list(lapse_rows(today, region=area.code, reason=reason))) == n
     client = client_for(make_user("bpjs_officer", username="o_lapse"))
-    response = client.get("/cakupan/risiko-putus/")
+    # the page comes at once; the forecast follows (htmx), or at once without JavaScript
+    shell = client.get("/cakupan/risiko-putus/")
+    assert shell.status_code == 200 and "risk" not in shell.context
+    assert 'data-testid="lapse-loading"' in shell.content.decode()
+    response = client.get("/cakupan/risiko-putus/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert len(response.context["rows"]) == min(forecast.total, 50)
-    page = client.get(f"/cakupan/risiko-putus/?wilayah={BLIMBING}&alasan=programme_ends")
+    assert "<html" not in response.content.decode()
+    page = client.get(f"/cakupan/risiko-putus/?wilayah={BLIMBING}&alasan=programme_ends&hitung=1")
     # the page's list masks the phone; the file to call shows it whole, and logs it
     assert ("Fajar", "0812••••••90") in {(r.name, phone) for r, phone in page.context["rows"]}
     export = client.get(f"/cakupan/risiko-putus/ekspor.csv?wilayah={BLIMBING}")
