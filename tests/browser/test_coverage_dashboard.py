@@ -94,3 +94,14 @@ def test_officer_reads_the_dashboard_and_drills_down(page, live_server, malang, 
         errors,
         missing,
     )
+
+    # next month's lapse risk: the page first, the ledger's forecast after it (htmx)
+    page.goto(f"{url}/cakupan/")
+    page.click("nav.actions >> text=Risiko putus bulan depan")
+    page.locator("[data-testid=lapse-total]").wait_for()
+    assert page.locator("[data-testid=lapse-loading]").count() == 0
+    assert page.evaluate("window.__csp") == [] and errors == [], (
+        page.evaluate("window.__csp"),
+        errors,
+        missing,
+    )
