@@ -247,3 +247,40 @@ class SnapshotRebuild(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} by {self.by_name}: {self.reason}"
+
+
+class Scenario(models.Model):
+    """A budget plan kept to compare and to act on: its parameters, the figures it gave and
+    the workers it chose (a compressed bitmap, snapshots.pack_ids). Once made a funding
+    programme, `programme` points to it and it is not made one again."""
+
+    class Kind(models.TextChoices):
+        FORWARD = "forward", _("From a budget")
+        INVERSE = "inverse", _("From a target")
+
+    name = models.CharField(_("name"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    parameters = models.JSONField(default=dict)
+    summary = models.JSONField(default=dict)
+    chosen = models.PositiveIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    chosen_ids = models.BinaryField(default=b"")
+    programme = models.ForeignKey(
+        "funding.FundingProgramme",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("scenario")
+        verbose_name_plural = _("scenarios")
+
+    def __str__(self) -> str:
+        return self.name

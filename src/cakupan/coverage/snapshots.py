@@ -24,7 +24,7 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -85,6 +85,13 @@ def _band_params(month: dt.date) -> dict:
     return {f"band{i}": day(_years_before(month, 10 + 10 * i)) for i in range(1, 6)}
 
 
+def _scan() -> str:
+    """SQLite: read the whole table in its order rather than through an index that only
+    half-sorts it for the GROUP BY (each index entry then costs a look-up of its row): twice
+    as fast on a million workers (docs/benchmarks.md). PostgreSQL plans this itself."""
+    return "NOT INDEXED" if connection.vendor == "sqlite" else ""
+
+
 def _members(p: dict) -> None:
     """The month's members, one row per worker (keyed, for the join with every worker): active
     when a membership has the month paid, and the programme funding it that month (none:
@@ -95,7 +102,7 @@ def _members(p: dict) -> None:
         SELECT m.worker_id,
           MAX(CASE WHEN bp.membership_id IS NOT NULL THEN 1 ELSE 0 END),
           MAX(fa.programme_id)
-        FROM {T.membership} m
+        FROM {T.membership} m {_scan()}
         LEFT JOIN {T.paid} bp ON bp.membership_id = m.id AND bp.month = %(month)s
           AND {paid_as_of("bp")}
         LEFT JOIN {T.funding} fa ON fa.membership_id = m.id AND fa.first_month <= %(month)s
@@ -105,6 +112,10 @@ def _members(p: dict) -> None:
         GROUP BY m.worker_id""",
         p,
     )
+    if connection.vendor == "postgresql":
+        # a temporary table is never analysed by autovacuum: without its statistics the join
+        # with a million workers is planned for an empty table
+        execute(f"ANALYZE {TEMP}")
 
 
 def _cells(snapshot: Snapshot, p: dict) -> None:
@@ -115,7 +126,7 @@ def _cells(snapshot: Snapshot, p: dict) -> None:
         SELECT %(snapshot)s, w.kelurahan_id, w.occupation_id, w.sex, {_age_band()},
           COALESCE(w.welfare_decile, 0), x.programme_id,
           COUNT(*), COUNT(x.worker_id), COALESCE(SUM(x.active), 0)
-        FROM {T.worker} w LEFT JOIN {TEMP} x ON x.worker_id = w.id
+        FROM {T.worker} w {_scan()} LEFT JOIN {TEMP} x ON x.worker_id = w.id
         WHERE w.created_at < %(registered_before)s OR x.worker_id IS NOT NULL
         GROUP BY w.kelurahan_id, w.occupation_id, w.sex, {_age_band()},
           COALESCE(w.welfare_decile, 0), x.programme_id""",
@@ -269,13 +280,23 @@ def snapshot_build(
         started = time.perf_counter()
         if old is not None:
             old.delete()
-        snapshot = Snapshot.objects.create(
-            month=month,
-            as_of=closing if closed else today,
-            status=Snapshot.Status.CLOSED if closed else Snapshot.Status.PROVISIONAL,
-            built_at=timezone.now(),
-            built_by=user,
-        )
+        try:
+            with transaction.atomic():
+                snapshot = Snapshot.objects.create(
+                    month=month,
+                    as_of=closing if closed else today,
+                    status=Snapshot.Status.CLOSED if closed else Snapshot.Status.PROVISIONAL,
+                    built_at=timezone.now(),
+                    built_by=user,
+                )
+        except IntegrityError:
+            # PostgreSQL: another build of the month, begun meanwhile, wrote it first
+            raise Refused(
+                "snapshot_busy",
+                _("%(month)s is being built by someone else right now: try again in a minute.")
+                % {"month": f"{month:%m/%Y}"},
+                "month",
+            ) from None
         end = add_months(month, 1)
         p = {
             "month": day(month),
@@ -285,6 +306,9 @@ def snapshot_build(
                 dt.datetime.combine(end, dt.time(), tzinfo=timezone.get_current_timezone())
             ),
         }
+        if connection.vendor == "postgresql":
+            # the GROUP BYs of a million rows sort in memory rather than on disk (4 MB default)
+            execute("SET LOCAL work_mem = '256MB'")
         _members(p)
         log.debug("coverage %s: members %.1f s", month, time.perf_counter() - started)
         try:

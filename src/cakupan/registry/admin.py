@@ -12,8 +12,8 @@ from cakupan.registry.services import personal_display
 
 @admin.register(Occupation)
 class OccupationAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "sector", "vulnerable", "active")
-    list_filter = ("sector", "vulnerable", "active")
+    list_display = ("code", "name", "sector", "vulnerable", "accident_risk", "active")
+    list_filter = ("sector", "vulnerable", "accident_risk", "active")
     search_fields = ("code", "name", "aliases")
 
 

@@ -44,6 +44,14 @@ class Occupation(models.Model):
     )
     aliases = models.TextField(_("aliases"), blank=True, help_text=_("Other names, separated by |"))
     active = models.BooleanField(_("active"), default=True)
+    # An operator's judgement, by analogy with PP 44/2015's five JKK risk groups for wage
+    # earners (docs/regulations.md); the budget planner ranks by it. Not a contribution rate.
+    accident_risk = models.PositiveSmallIntegerField(
+        _("work accident risk"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("1 (very low) to 5 (very high), by analogy with the JKK risk groups"),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -454,7 +454,8 @@ def occupations_load_builtin() -> int:
             "aliases": r["aliases"],
         }
         if r["code"] not in existing:
-            new.append(Occupation(code=r["code"], **values))
+            # The accident risk is the operator's to change (admin): set only on creation.
+            new.append(Occupation(code=r["code"], accident_risk=int(r["accident_risk"]), **values))
         else:
             o = existing[r["code"]]
             if any(getattr(o, k) != v for k, v in values.items()):

@@ -110,3 +110,35 @@ def test_the_age_band_turns_on_the_birthday(malang) -> None:
     Worker.objects.update(created_at=dt.datetime(2026, 9, 1, tzinfo=dt.UTC))
     snapshot = snapshot_build(M("2026-10"), today=TODAY)
     assert sorted(snapshot.cells.values_list("age_band", flat=True)) == [0, 1, 5]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_builds_of_a_month_at_once_give_one_snapshot(city) -> None:
+    """Two officers build October at the same moment: one snapshot, and the other is told,
+    in words, that it is being built or already closed — never a database error."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite runs one writer at a time: the second build waits for the first")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def build() -> None:
+        try:
+            start.wait()
+            snapshot_build(M("2026-10"), today=TODAY)
+            outcomes.append("built")
+        except Refused as e:
+            outcomes.append(e.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) in (["built", "snapshot_busy"], ["built", "snapshot_closed"])
+    assert Snapshot.objects.filter(month=M("2026-10")).count() == 1
