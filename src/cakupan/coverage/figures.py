@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy
 
 from cakupan.coverage import charts, selectors
 from cakupan.coverage.models import Snapshot
+from cakupan.coverage.snapshots import AGE_BAND_LABELS
 from cakupan.regions.models import Level
 from cakupan.regions.selectors import city_code
+from cakupan.registry.models import Sex
 
 
 def percent_text(value: float | None) -> str:
@@ -312,3 +314,31 @@ def impact_chart(rows: list[selectors.ProgrammeImpact]) -> charts.Chart | None:
         ],
         note=_("Coverage snapshots of the cakupan ledger"),
     )
+
+
+def filter_words(filters: selectors.Filters) -> list[str]:
+    """The filters in words, for the list's title and file."""
+    words = []
+    if filters.region:
+        path = selectors.region_path(filters.region)
+        if path:
+            words.append(path[-1].name)
+    if filters.occupation is not None:
+        words.append(dict(selectors.occupations()).get(filters.occupation, ""))
+    if filters.sex:
+        words.append(str(dict(Sex.choices).get(filters.sex, "")))
+    if filters.age_band is not None and 0 <= filters.age_band < len(AGE_BAND_LABELS):
+        words.append(_("age %(band)s") % {"band": AGE_BAND_LABELS[filters.age_band]})
+    if filters.decile is not None:
+        words.append(
+            _("decile %(d)s") % {"d": filters.decile}
+            if filters.decile
+            else _("decile not recorded")
+        )
+    if filters.programme is not None:
+        words.append(
+            dict(selectors.programmes()).get(filters.programme, "")
+            if filters.programme
+            else _("Self-paid or no programme")
+        )
+    return [w for w in words if w]

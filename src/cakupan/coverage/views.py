@@ -35,7 +35,7 @@ from cakupan.accounts.roles import (
 from cakupan.contributions.forecast import REASONS, lapse_rows
 from cakupan.coverage import charts, figures, selectors
 from cakupan.coverage.models import Snapshot
-from cakupan.coverage.snapshots import AGE_BAND_LABELS, snapshot_build
+from cakupan.coverage.snapshots import snapshot_build
 from cakupan.errors import Refused
 from cakupan.exports import csv_writer, xlsx_stream_append
 from cakupan.months import MonthInvalid, add_months, parse_month
@@ -238,34 +238,6 @@ def _status(request: HttpRequest) -> str:
     return status if status in selectors.STATUSES else selectors.REGISTERED
 
 
-def _filter_words(filters: selectors.Filters) -> list[str]:
-    """The filters in words, for the list's title and file."""
-    words = []
-    if filters.region:
-        path = selectors.region_path(filters.region)
-        if path:
-            words.append(path[-1].name)
-    if filters.occupation is not None:
-        words.append(dict(selectors.occupations()).get(filters.occupation, ""))
-    if filters.sex:
-        words.append(str(dict(Sex.choices).get(filters.sex, "")))
-    if filters.age_band is not None and 0 <= filters.age_band < len(AGE_BAND_LABELS):
-        words.append(_("age %(band)s") % {"band": AGE_BAND_LABELS[filters.age_band]})
-    if filters.decile is not None:
-        words.append(
-            _("decile %(d)s") % {"d": filters.decile}
-            if filters.decile
-            else _("decile not recorded")
-        )
-    if filters.programme is not None:
-        words.append(
-            dict(selectors.programmes()).get(filters.programme, "")
-            if filters.programme
-            else _("Self-paid or no programme")
-        )
-    return [w for w in words if w]
-
-
 def _list_context(
     request: HttpRequest, snapshot: Snapshot, status: str, filters: selectors.Filters
 ) -> dict:
@@ -279,7 +251,7 @@ def _list_context(
         "status_label": selectors.STATUSES[status],
         "statuses": [(k, v) for k, v in selectors.STATUSES.items()],
         "filters": filters,
-        "words": _filter_words(filters),
+        "words": figures.filter_words(filters),
         "count": selectors.counts(snapshot, filters),
         "page": page,
         "rows": [(w, mask_nik(w.nik)) for w in workers],
