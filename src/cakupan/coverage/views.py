@@ -411,7 +411,8 @@ def lapse(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     code = _lapse_region(request)
     reason = _lapse_reason(request)
-    level_code = code if code and len(code) == 8 else ""
+    # a kecamatan (or a kelurahan: its kecamatan) is counted by kelurahan, the city by kecamatan
+    level_code = code[:8] if code and len(code) >= 8 else ""
     query = {k: v for k, v in (("wilayah", code), ("alasan", reason)) if v}
     path = selectors.region_path(code) if code else []
     if not (request.htmx or request.GET.get("hitung")):
