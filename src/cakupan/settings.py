@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -195,6 +196,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# The coverage charts' plotly.min.js, served from the installed `plotly` package (its
+# package_data directory) as static/plotly/plotly.min.js: never copied into the repository,
+# never loaded from a CDN, and always the version the Python figures were built with.
+_PLOTLY = find_spec("plotly")
+STATICFILES_DIRS = (
+    [("plotly", str(Path(_PLOTLY.origin).parent / "package_data"))]
+    if _PLOTLY and _PLOTLY.origin
+    else []
+)
 MEDIA_ROOT = VAR_DIR / "media"
 
 TASKS = {

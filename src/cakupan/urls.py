@@ -15,6 +15,7 @@ urlpatterns = [
     path("pendaftaran/", include("cakupan.membership.urls")),
     path("iuran/", include("cakupan.contributions.urls")),
     path("klaim/", include("cakupan.claims.urls")),
+    path("cakupan/", include("cakupan.coverage.urls")),
     path("cakupan/", include("cakupan.coverage.urls_plan")),
     path("", include("cakupan.contributions.urls_cards")),
     path("", include("cakupan.web.urls")),

@@ -155,7 +155,9 @@ class LapseRow:
         return str(REASONS[self.reason])
 
 
-def _forecast_sql(on: dt.date, *, sponsor_ids: list[int] | None) -> tuple[str, dict]:
+def _forecast_sql(
+    on: dt.date, *, sponsor_ids: list[int] | None, region: str = "", reason: str = ""
+) -> tuple[str, dict]:
     now_sql, now_params = _suffixed(*state_sql(on), "_now")
     next_sql, next_params = _suffixed(*state_sql(check_date(on)), "_next")
     spent = budget_spent_programmes(on)
@@ -165,7 +167,10 @@ def _forecast_sql(on: dt.date, *, sponsor_ids: list[int] | None) -> tuple[str, d
     if sponsor_ids is not None:
         ids = ",".join(str(int(i)) for i in sponsor_ids) or "NULL"
         scope = f"AND pr.sponsor_id IN ({ids})"
-    reason = f"""
+    if region:
+        scope += " AND w.kelurahan_id LIKE %(region)s"
+    only_reason = "AND f.reason = %(reason)s" if reason else ""
+    reason_sql = f"""
         CASE
           WHEN fn.id IS NULL AND fc.programme_id IS NOT NULL AND fc.last_month = %(this)s
             THEN '{PROGRAMME_ENDS}'
@@ -178,7 +183,7 @@ def _forecast_sql(on: dt.date, *, sponsor_ids: list[int] | None) -> tuple[str, d
         SELECT * FROM (
           SELECT m.id AS membership_id, m.number, w.id AS worker_id, w.full_name, w.phone,
                  w.kelurahan_id, k.name AS kelurahan, pr.sponsor_id, sp.name AS sponsor,
-                 {reason} AS reason, st.state AS state_now, nx.state AS state_next,
+                 {reason_sql} AS reason, st.state AS state_now, nx.state AS state_next,
                  nx.months_unpaid
           FROM ({now_sql}) st
           JOIN ({next_sql}) nx ON nx.membership_id = st.membership_id
@@ -191,19 +196,31 @@ def _forecast_sql(on: dt.date, *, sponsor_ids: list[int] | None) -> tuple[str, d
           LEFT JOIN {T.sponsor} sp ON sp.id = pr.sponsor_id
           WHERE st.state IN ({protected}) {scope}
             AND (m.end_month IS NULL OR m.end_month >= %(next)s)
-        ) f WHERE f.reason IS NOT NULL
+        ) f WHERE f.reason IS NOT NULL {only_reason}
     """
     this = on.replace(day=1)
     params = {**now_params, **next_params, "this": day(this), "next": day(add_months(this, 1))}
+    if region:
+        # a kelurahan's own code, or every kelurahan under a kecamatan or the city
+        params["region"] = region if len(region) == 13 else region + ".%"
+    if reason:
+        params["reason"] = reason
     return sql, params
 
 
 def lapse_rows(
-    on: dt.date, *, sponsor_ids: list[int] | None = None, chunk: int = 5000
+    on: dt.date,
+    *,
+    sponsor_ids: list[int] | None = None,
+    chunk: int = 5000,
+    region: str = "",
+    reason: str = "",
 ) -> Iterator[LapseRow]:
     """Every membership the forecast lists, by kelurahan then name, read in chunks.
-    `sponsor_ids`: only memberships those sponsors pay (None: all, self-payers included)."""
-    sql, params = _forecast_sql(on, sponsor_ids=sponsor_ids)
+    `sponsor_ids`: only memberships those sponsors pay (None: all, self-payers included);
+    `region`: only workers living in that kelurahan, or under that kecamatan or city (its
+    code); `reason`: only that reason."""
+    sql, params = _forecast_sql(on, sponsor_ids=sponsor_ids, region=region, reason=reason)
     # A plain cursor: on 1,000,000 memberships (540,000 rows listed) a server-side cursor
     # took half as long again; the rows are converted to Python a chunk at a time.
     with transaction.atomic():
@@ -235,6 +252,8 @@ class LapseForecast:
     by_reason: dict[str, int]
     by_sponsor: list[tuple[str, str, int]]  # (sponsor name or "", reason, count)
     by_kelurahan: list[tuple[str, str, int]]  # (kelurahan name, reason, count)
+    # (kelurahan code, reason, count): to add up by kecamatan (coverage's lapse-risk page)
+    by_kelurahan_code: tuple[tuple[str, str, int], ...] = ()
 
 
 def lapse_forecast(on: dt.date, *, sponsor_ids: list[int] | None = None) -> LapseForecast:
@@ -243,18 +262,20 @@ def lapse_forecast(on: dt.date, *, sponsor_ids: list[int] | None = None) -> Laps
     with transaction.atomic(), connection.cursor() as cursor:
         _room_to_group(cursor)
         cursor.execute(
-            f"SELECT f.sponsor, f.kelurahan, f.reason, COUNT(*) FROM ({sql}) f "
-            "GROUP BY f.sponsor, f.kelurahan, f.reason",
+            f"SELECT f.sponsor, f.kelurahan, f.reason, f.kelurahan_id, COUNT(*) FROM ({sql}) f "
+            "GROUP BY f.sponsor, f.kelurahan, f.reason, f.kelurahan_id",
             params,
         )
         rows = cursor.fetchall()
     by_reason: Counter[str] = Counter()
     by_sponsor: Counter[tuple[str, str]] = Counter()
     by_kelurahan: Counter[tuple[str, str]] = Counter()
-    for sponsor, kelurahan, reason, n in rows:
+    by_code: Counter[tuple[str, str]] = Counter()
+    for sponsor, kelurahan, reason, code, n in rows:
         by_reason[reason] += n
         by_sponsor[(sponsor or "", reason)] += n
         by_kelurahan[(kelurahan, reason)] += n
+        by_code[(code, reason)] += n
     return LapseForecast(
         on=on,
         month=forecast_month(on),
@@ -266,6 +287,9 @@ def lapse_forecast(on: dt.date, *, sponsor_ids: list[int] | None = None) -> Laps
         ),
         by_kelurahan=sorted(
             ((k, r, n) for (k, r), n in by_kelurahan.items()), key=lambda x: (-x[2], x)
+        ),
+        by_kelurahan_code=tuple(
+            sorted(((k, r, n) for (k, r), n in by_code.items()), key=lambda x: (-x[2], x))
         ),
     )
 

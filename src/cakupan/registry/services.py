@@ -270,13 +270,19 @@ class Shown:
 
 
 def personal_display(
-    *, user: User, workers: Iterable[Worker], action: str, path: str = ""
+    *,
+    user: User,
+    workers: Iterable[Worker],
+    action: str,
+    path: str = "",
+    nik_masked: bool = False,
 ) -> dict[int, Shown]:
     """The NIK and phone each worker should be shown with: whole for users with the right,
     masked for the others. Every display of a whole NIK or phone is written to the access log,
-    in one bulk insert whatever the number of workers."""
+    in one bulk insert whatever the number of workers. `nik_masked`: the NIK masked whatever
+    the user's right (an outreach list needs the phone, not the NIK)."""
     workers = list(workers)
-    whole_nik = user.has_perm(VIEW_FULL_NIK)
+    whole_nik = user.has_perm(VIEW_FULL_NIK) and not nik_masked
     whole_phone = user.has_perm(VIEW_FULL_PHONE)
     fields = ",".join(f for f, whole in (("nik", whole_nik), ("phone", whole_phone)) if whole)
     if fields:

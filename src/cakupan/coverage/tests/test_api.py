@@ -9,13 +9,13 @@ import pytest
 from cakupan.contributions.tests.factories import M
 from cakupan.coverage.models import SnapshotRebuild
 from cakupan.coverage.snapshots import snapshot_build
-from cakupan.coverage.tests.test_snapshots import TODAY, city  # noqa: F401 (the fixture)
+from cakupan.coverage.tests.conftest import TODAY
 
 BASE = "/api/v1/coverage"
 pytestmark = pytest.mark.django_db
 
 
-def test_a_month_by_region_with_the_source_of_every_figure(city, api_client) -> None:  # noqa: F811
+def test_a_month_by_region_with_the_source_of_every_figure(city, api_client) -> None:
     snapshot_build(M("2026-10"), today=TODAY)
     client = api_client("city_officer")
     listed = client.get(f"{BASE}/snapshots").json()
@@ -34,7 +34,7 @@ def test_a_month_by_region_with_the_source_of_every_figure(city, api_client) -> 
     assert bad.status_code == 422 and "TTTT-BB" in bad.json()["detail"][0]["msg"]
 
 
-def test_who_may_read_and_who_may_rebuild(city, api_client) -> None:  # noqa: F811
+def test_who_may_read_and_who_may_rebuild(city, api_client) -> None:
     snapshot_build(M("2026-10"), today=TODAY)
     assert api_client("hospital").get(f"{BASE}/snapshots").status_code == 403
     assert api_client("sponsor").get(f"{BASE}/snapshots").status_code == 403
@@ -55,7 +55,7 @@ def test_who_may_read_and_who_may_rebuild(city, api_client) -> None:  # noqa: F8
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_snapshots_over_http_on_a_running_server(city, live_server, make_user, http) -> None:  # noqa: F811
+def test_the_snapshots_over_http_on_a_running_server(city, live_server, make_user, http) -> None:
     from cakupan.accounts.services import token_create
 
     snapshot_build(M("2026-10"), today=TODAY)

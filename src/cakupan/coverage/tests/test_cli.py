@@ -10,13 +10,12 @@ from typer.testing import CliRunner
 from cakupan.cli import app
 from cakupan.contributions.tests.factories import M
 from cakupan.coverage.models import Snapshot, SnapshotRebuild
-from cakupan.coverage.tests.test_snapshots import city  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.django_db
 runner = CliRunner()
 
 
-def test_a_month_is_built_closed_and_rebuilt_only_with_a_reason(city, make_user) -> None:  # noqa: F811
+def test_a_month_is_built_closed_and_rebuilt_only_with_a_reason(city, make_user) -> None:
     built = runner.invoke(app, ["coverage", "snapshot", "--month", "2026-10"])
     assert built.exit_code == 0, built.output
     assert "10/2026 (ditutup" in built.output and "UCJ kota 20,00%" in built.output
@@ -67,13 +66,13 @@ def test_a_month_is_built_closed_and_rebuilt_only_with_a_reason(city, make_user)
     assert SnapshotRebuild.objects.count() == 1
 
 
-def test_a_bad_month_is_refused_in_words(city) -> None:  # noqa: F811
+def test_a_bad_month_is_refused_in_words(city) -> None:
     result = runner.invoke(app, ["coverage", "snapshot", "--month", "2026-13"])
     assert result.exit_code == 2 and "TTTT-BB" in result.output
     assert not Snapshot.objects.exists()
 
 
-def test_every_month_not_yet_closed_is_built(city) -> None:  # noqa: F811
+def test_every_month_not_yet_closed_is_built(city) -> None:
     first = runner.invoke(app, ["coverage", "snapshot"])
     assert first.exit_code == 0, first.output
     months = list(Snapshot.objects.order_by("month").values_list("month", flat=True))

@@ -12,14 +12,14 @@ from cakupan.contributions.tests.factories import M
 from cakupan.coverage.models import Denominator
 from cakupan.coverage.reports import city_report_data, city_report_pdf, target_for
 from cakupan.coverage.snapshots import snapshot_build
+from cakupan.coverage.tests.conftest import TODAY
 from cakupan.coverage.tests.factories import target
-from cakupan.coverage.tests.test_snapshots import TODAY, city  # noqa: F401 (the fixture)
 from cakupan.errors import Refused
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_report_of_a_closed_month(city, pdf_text) -> None:  # noqa: F811
+def test_the_report_of_a_closed_month(city, pdf_text) -> None:
     snapshot_build(M("2026-09"), today=TODAY)
     snapshot_build(M("2026-10"), today=TODAY)
     snapshot_build(M("2026-11"), today=TODAY)  # provisional: not the report's month
@@ -43,7 +43,7 @@ def test_the_report_of_a_closed_month(city, pdf_text) -> None:  # noqa: F811
     assert "UCJ 20,00%" in again
 
 
-def test_no_closed_month_no_report(city) -> None:  # noqa: F811
+def test_no_closed_month_no_report(city) -> None:
     with pytest.raises(Refused) as refused:
         city_report_data()
     assert refused.value.code == "no_snapshot"
@@ -53,7 +53,7 @@ def test_no_closed_month_no_report(city) -> None:  # noqa: F811
     assert city_report_data(M("2026-11")).snapshot.status == "provisional"
 
 
-def test_the_report_by_command(city, tmp_path, pdf_text) -> None:  # noqa: F811
+def test_the_report_by_command(city, tmp_path, pdf_text) -> None:
     snapshot_build(M("2026-10"), today=TODAY)
     runner = CliRunner()
     out = tmp_path / "ucj.pdf"
