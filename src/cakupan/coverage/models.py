@@ -131,6 +131,14 @@ class Target(Sourced):
     def __str__(self) -> str:
         return f"{self.region_id} {self.year} {self.kind}: {self.percent}%"
 
+    # Which plan a region is held to when it has several for a year, first first: the city's
+    # own target, else its regional plan's (RPJMD), else the national plan's (RPJMN).
+    PRECEDENCE = (Kind.CITY, Kind.RPJMD, Kind.RPJMN)
+
+    @classmethod
+    def rank(cls, kind: str) -> int:
+        return cls.PRECEDENCE.index(kind) if kind in cls.PRECEDENCE else len(cls.PRECEDENCE)
+
 
 class Snapshot(models.Model):
     """Who was covered in a month, as the ledger stood on `as_of`.

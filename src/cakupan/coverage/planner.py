@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cakupan.contributions.sql import fetch
 from cakupan.coverage.models import Area, Snapshot, Target
+from cakupan.coverage.selectors import latest_closed, target_for
 from cakupan.coverage.snapshots import unpack_ids
 from cakupan.errors import Refused
 from cakupan.funding.models import FundingProgramme, Sponsor, SponsorType
@@ -86,13 +87,6 @@ class Candidates:
             self.decile[index],
             self.risk[index],
         )
-
-
-def latest_snapshot(*, closed: bool = True) -> Snapshot | None:
-    qs = Snapshot.objects.order_by("-month")
-    if closed:
-        qs = qs.filter(status=Snapshot.Status.CLOSED)
-    return qs.first()
 
 
 def kelurahan_of(kecamatan: list[str]) -> list[str]:
@@ -162,16 +156,8 @@ def _empty() -> Candidates:
 
 
 def city_target(year: int) -> Target | None:
-    """The city's target for `year` (else the nearest year after, else before): the city's
-    own plan first, then the RPJMD, then the RPJMN."""
-    rank = {Target.Kind.CITY: 0, Target.Kind.RPJMD: 1, Target.Kind.RPJMN: 2}
-    targets = list(Target.objects.filter(region_id=city_code()))
-    if not targets:
-        return None
-    return min(
-        targets,
-        key=lambda t: (t.year < year, abs(t.year - year), rank.get(t.kind, 3)),
-    )
+    """The city's target for `year`, else the nearest year after, else before."""
+    return target_for(city_code(), year, nearest=True)
 
 
 def kelurahan_shares(snapshot: Snapshot | None) -> dict[str, float]:
@@ -225,7 +211,7 @@ def rank(pool: Candidates, weights: dict[str, float], *, first_month: dt.date) -
     if weights.get(Priority.GAP):
         target = city_target(first_month.year)
         goal = float(target.percent) if target else 100.0
-        shares = kelurahan_shares(latest_snapshot())
+        shares = kelurahan_shares(latest_closed())
         codes, inverse = np.unique(pool.kelurahan.astype(str), return_inverse=True)
         gaps = np.array([max(0.0, goal - shares.get(c, 0.0)) / goal if goal else 0 for c in codes])
         score += weights[Priority.GAP] * gaps[inverse]
@@ -480,7 +466,7 @@ def forward(
     cost = price.per_worker(pool.sector)
     fits = int(np.searchsorted(np.cumsum(cost), budget, side="right"))
     chosen = pool.take(np.arange(fits))
-    snapshot = latest_snapshot()
+    snapshot = latest_closed()
     params["weights"] = weights
     return Plan(
         kind="forward",
@@ -524,7 +510,7 @@ def inverse(
             "by_month",
         )
     _check_months(first_month, months)
-    snapshot = latest_snapshot()
+    snapshot = latest_closed()
     area = Area.objects.filter(snapshot=snapshot, region=region).first() if snapshot else None
     if area is None or not area.employed:
         raise PlanRefused(

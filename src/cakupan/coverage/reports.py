@@ -21,21 +21,13 @@ from fpdf import FPDF
 from cakupan.contributions.cardpdf import latin_text
 from cakupan.contributions.invoices import month_name
 from cakupan.coverage.models import Area, Snapshot, Target
+from cakupan.coverage.selectors import latest_closed, snapshot_of, target_for
 from cakupan.errors import Refused
 from cakupan.regions.models import Level, Region
-
-# which plan's target a report holds a region to, first found first
-TARGET_ORDER = (Target.Kind.CITY, Target.Kind.RPJMD, Target.Kind.RPJMN)
 
 
 def _locale() -> str:
     return "en" if (get_language() or "id").startswith("en") else "id"
-
-
-def target_for(region: str, year: int) -> Target | None:
-    """The region's target for `year`: its own city target, else its RPJMD's, else RPJMN's."""
-    targets = {t.kind: t for t in Target.objects.filter(region_id=region, year=year)}
-    return next((targets[k] for k in TARGET_ORDER if k in targets), None)
 
 
 def percent(value: float | None) -> str:
@@ -67,11 +59,7 @@ class CityReport:
 
 def city_report_data(month: dt.date | None = None) -> CityReport:
     """The report of `month`, or of the latest closed month."""
-    snapshots = Snapshot.objects.defer("active_ids", "member_ids")
-    if month is None:
-        snapshot = snapshots.filter(status=Snapshot.Status.CLOSED).first()
-    else:
-        snapshot = snapshots.filter(month=month).first()
+    snapshot = latest_closed() if month is None else snapshot_of(month)
     if snapshot is None:
         raise Refused(
             "no_snapshot",

@@ -109,8 +109,7 @@ class Headline:
     def target(self) -> TargetRow | None:
         """The target the headline is measured against: the city's own, else the regional
         plan's, else the national plan's."""
-        order = {Target.Kind.CITY: 0, Target.Kind.RPJMD: 1, Target.Kind.RPJMN: 2}
-        return min(self.targets, key=lambda t: order.get(t.kind, 9), default=None)
+        return min(self.targets, key=lambda t: Target.rank(t.kind), default=None)
 
     @property
     def gap(self) -> float | None:
@@ -130,6 +129,19 @@ class Headline:
             ("jakon", str(_("Construction (Jakon)")), a.jakon),
             ("pmi", str(_("Migrant workers (PMI)")), a.pmi),
         ]
+
+
+def target_for(region: str, year: int, *, nearest: bool = False) -> Target | None:
+    """The target `region` is held to in `year` (Target.PRECEDENCE among its plans). With
+    `nearest`, a year without one takes the nearest year after it, else before it."""
+    targets = list(Target.objects.filter(region_id=region))
+    if not nearest:
+        targets = [t for t in targets if t.year == year]
+    return min(
+        targets,
+        key=lambda t: (t.year < year, abs(t.year - year), Target.rank(t.kind)),
+        default=None,
+    )
 
 
 def targets_of(year: int) -> list[TargetRow]:

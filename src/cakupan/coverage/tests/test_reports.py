@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from cakupan.cli import app
 from cakupan.contributions.tests.factories import M
 from cakupan.coverage.models import Denominator
-from cakupan.coverage.reports import city_report_data, city_report_pdf, target_for
+from cakupan.coverage.reports import city_report_data, city_report_pdf
+from cakupan.coverage.selectors import target_for
 from cakupan.coverage.snapshots import snapshot_build
 from cakupan.coverage.tests.conftest import TODAY
 from cakupan.coverage.tests.factories import target
