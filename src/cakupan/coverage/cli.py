@@ -92,6 +92,13 @@ def snapshot_cmd(
     console.print(escape(_line(snapshot)), highlight=False)
 
 
+def _writable_pdf(target: Path) -> None:
+    if not target.parent.is_dir():
+        raise fail(f"Folder {target.parent} tidak ada; buat dulu atau pilih folder lain.")
+    if target.exists():
+        raise fail(f"Berkas {target} sudah ada; beri nama lain agar berkas itu tidak tertimpa.")
+
+
 @coverage_app.command("report")
 def report_cmd(
     month: Annotated[
@@ -99,14 +106,33 @@ def report_cmd(
         typer.Option("--month", help="Bulan YYYY-MM (bawaan: bulan terakhir yang ditutup)"),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", help="Berkas PDF (bawaan: laporan-ucj-YYYY-MM.pdf)")
+        Path | None,
+        typer.Option(
+            "--output", help="Berkas PDF (bawaan: laporan-ucj-YYYY-MM.pdf atau dampak-ID.pdf)"
+        ),
+    ] = None,
+    sponsor: Annotated[
+        int | None,
+        typer.Option("--sponsor", help="Laporan dampak pemberi dana ini (ID), bukan laporan UCJ"),
     ] = None,
 ) -> None:
-    """Write the city's UCJ report (PDF) of a month."""
+    """Write the city's UCJ report (PDF) of a month, or a sponsor's impact report."""
     django_setup()
-    from cakupan.coverage.reports import city_report_data, city_report_pdf
+    from cakupan.coverage.reports import city_report_data, city_report_pdf, impact_pdf
+    from cakupan.coverage.selectors import impact
     from cakupan.errors import Refused
+    from cakupan.funding.models import Sponsor
     from cakupan.months import MonthInvalid, parse_month
+
+    if sponsor is not None:
+        found = Sponsor.objects.filter(pk=sponsor).first()
+        if found is None:
+            raise fail(f"Pemberi dana {sponsor} tidak ada; lihat: cakupan sponsors list.")
+        target = output or Path(f"dampak-{found.pk}.pdf")
+        _writable_pdf(target)
+        target.write_bytes(impact_pdf(found, impact(found)))
+        console.print(f"Laporan dampak {escape(found.name)} ditulis ke {escape(str(target))}.")
+        return
 
     try:
         when = parse_month(month) if month else None
@@ -117,9 +143,6 @@ def report_cmd(
     except Refused as e:
         raise fail(e.message) from None
     target = output or Path(f"laporan-ucj-{report.snapshot.month:%Y-%m}.pdf")
-    if not target.parent.is_dir():
-        raise fail(f"Folder {target.parent} tidak ada; buat dulu atau pilih folder lain.")
-    if target.exists():
-        raise fail(f"Berkas {target} sudah ada; beri nama lain agar berkas itu tidak tertimpa.")
+    _writable_pdf(target)
     target.write_bytes(city_report_pdf(report))
     console.print(f"Laporan UCJ {report.snapshot.month:%m/%Y} ditulis ke {escape(str(target))}.")

@@ -1,7 +1,9 @@
-"""The city's UCJ report as a PDF (docs/coverage.md, "Reports"): coverage of a closed month
-against the year's target, the trend, the gap in participants, each kecamatan, and the source
-of every figure. Figures come from the frozen snapshots only, so a report of a closed month
-printed twice says the same. Charts are drawn by matplotlib; the PDF is written by fpdf2 in
+"""The reports as PDFs (docs/coverage.md, "Reports"):
+- the city's UCJ report: coverage of a closed month against the year's target, the trend,
+  the gap in participants, each kecamatan, and the source of every figure, from the frozen
+  snapshots only, so a report of a closed month printed twice says the same;
+- a sponsor's impact report: per programme, workers covered, months protected, contributions
+  paid, claims paid to families, scholarships running (coverage.selectors.impact). Charts are drawn by matplotlib; the PDF is written by fpdf2 in
 its built-in fonts (Latin-1: contributions.cardpdf.latin_text keeps the text printable).
 """
 
@@ -21,8 +23,9 @@ from fpdf import FPDF
 from cakupan.contributions.cardpdf import latin_text
 from cakupan.contributions.invoices import month_name
 from cakupan.coverage.models import Area, Snapshot, Target
-from cakupan.coverage.selectors import latest_closed, snapshot_of, target_for
+from cakupan.coverage.selectors import ProgrammeImpact, latest_closed, snapshot_of, target_for
 from cakupan.errors import Refused
+from cakupan.funding.models import Sponsor
 from cakupan.regions.models import Level, Region
 
 
@@ -92,13 +95,25 @@ def city_report_data(month: dt.date | None = None) -> CityReport:
     )
 
 
-def _trend_png(report: CityReport) -> bytes:
+def _figure(height: float):
+    """A matplotlib figure drawn off-screen (Agg): no display, no global pyplot state."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7.5, 2.8), dpi=150)
+    return Figure(figsize=(7.5, height), dpi=150)
+
+
+def _png(fig) -> bytes:
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+def _trend_png(report: CityReport) -> bytes:
+    fig = _figure(2.8)
     ax = fig.subplots()
     months = [format_date(m, "MMM yy", locale=_locale()) for m, _u, _c in report.trend]
     values = [u if u is not None else float("nan") for _m, u, _c in report.trend]
@@ -118,19 +133,11 @@ def _trend_png(report: CityReport) -> bytes:
     ax.tick_params(axis="x", labelrotation=45, labelsize=7)
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue()
+    return _png(fig)
 
 
 def _kecamatan_png(report: CityReport) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.5, 2.6), dpi=150)
+    fig = _figure(2.6)
     ax = fig.subplots()
     names = [name for name, _a in report.kecamatan]
     values = [
@@ -145,10 +152,7 @@ def _kecamatan_png(report: CityReport) -> bytes:
     ax.set_xlim(0, max(values, default=0) * 1.18 or 1)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue()
+    return _png(fig)
 
 
 class _Pdf(FPDF):
@@ -281,4 +285,63 @@ def city_report_pdf(report: CityReport) -> bytes:
         lines.append(_("Target: %(source)s.") % {"source": report.target.cite()})
     for line in lines:
         pdf.text("- " + line, size=8)
+    return bytes(pdf.output())
+
+
+def _impact_png(rows: list[ProgrammeImpact]) -> bytes:
+    fig = _figure(2.8)
+    ax = fig.subplots()
+    for r in rows:
+        if not r.active_by_month:
+            continue
+        months = [format_date(m, "MMM yy", locale=_locale()) for m, _s, _n in r.active_by_month]
+        ax.plot(months, [n for _m, _s, n in r.active_by_month], marker="o", label=r.programme.name)
+    ax.set_ylabel(_("Active workers"))
+    ax.set_ylim(bottom=0)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
+def impact_pdf(sponsor: Sponsor, rows: list[ProgrammeImpact]) -> bytes:
+    """A sponsor's impact report as PDF bytes, in the active language."""
+    made = timezone.localtime()
+    pdf = _Pdf(
+        _("cakupan - impact of %(sponsor)s, printed %(day)s")
+        % {"sponsor": sponsor.name, "day": f"{made:%d-%m-%Y %H:%M}"}
+    )
+    pdf.add_page()
+    pdf.heading(_("Impact of %(sponsor)s") % {"sponsor": sponsor.name}, size=15)
+    pdf.text(
+        _(
+            "Workers covered and months protected: the monthly coverage figures (closed months "
+            "are final, provisional ones may still rise). Money: the cakupan ledger and claims "
+            "as of %(day)s."
+        )
+        % {"day": f"{made:%d-%m-%Y}"}
+    )
+    pdf.ln(2)
+    if not rows:
+        pdf.text(_("This sponsor has no programme yet."))
+        return bytes(pdf.output())
+    for r in rows:
+        p = r.programme
+        pdf.heading(f"{p.name} ({p.first_month:%m/%Y} - {p.last_month:%m/%Y})", size=11)
+        pdf.table(
+            [_("Figure"), _("Value")],
+            [
+                [_("Active workers (latest month)"), number(r.active_latest)],
+                [_("Worker-months protected"), number(r.months_protected)],
+                [_("Contributions paid (Rp)"), number(r.contributions_paid)],
+                [_("Claims paid"), number(r.claims_paid)],
+                [_("Paid to families (Rp)"), number(r.claims_paid_amount)],
+                [_("Scholarships running"), number(r.scholarships_running)],
+                [_("Scholarship instalments still to pay (Rp)"), number(r.scholarships_to_pay)],
+            ],
+            [120, 58],
+        )
+    if any(r.active_by_month for r in rows):
+        pdf.heading(_("Active workers per month"))
+        pdf.image(io.BytesIO(_impact_png(rows)), w=178)
     return bytes(pdf.output())

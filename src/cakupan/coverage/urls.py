@@ -16,4 +16,6 @@ urlpatterns = [
     path("dampak/", views.impact_index, name="impact_index"),
     path("dampak/<id:pk>/", views.impact, name="impact"),
     path("dampak/<id:pk>/ekspor.csv", views.impact_csv, name="impact_csv"),
+    path("dampak/<id:pk>/laporan.pdf", views.impact_pdf, name="impact_pdf"),
+    path("laporan/ucj.pdf", views.city_report, name="city_report"),
 ]

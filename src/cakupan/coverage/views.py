@@ -33,7 +33,7 @@ from cakupan.accounts.roles import (
     require_any,
 )
 from cakupan.contributions.forecast import REASONS, lapse_rows
-from cakupan.coverage import charts, figures, selectors
+from cakupan.coverage import charts, figures, reports, selectors
 from cakupan.coverage.models import Snapshot
 from cakupan.coverage.snapshots import snapshot_build
 from cakupan.errors import Refused
@@ -612,4 +612,31 @@ def impact_csv(request: HttpRequest, pk: int) -> HttpResponse:
         writer.writerows(chart.rows)
     response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="dampak-{sponsor.pk}.csv"'
+    return response
+
+
+@login_required
+def city_report(request: HttpRequest) -> HttpResponse:
+    """The city's UCJ report (PDF) of the month asked (?bulan=YYYY-MM), else of the latest
+    closed month."""
+    require_any(request.user, VIEW_COVERAGE)
+    try:
+        report = reports.city_report_data(_month(request))
+    except Refused as e:
+        messages.error(request, e.message)
+        return redirect("coverage:dashboard")
+    response = HttpResponse(reports.city_report_pdf(report), content_type="application/pdf")
+    name = f"laporan-ucj-{report.snapshot.month:%Y-%m}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def impact_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """A sponsor's impact report (PDF); a sponsor user its own only (another's is a 404)."""
+    sponsor = _impact_sponsor(request, pk)
+    response = HttpResponse(
+        reports.impact_pdf(sponsor, selectors.impact(sponsor)), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="dampak-{sponsor.pk}.pdf"'
     return response

@@ -184,3 +184,38 @@ def test_lapse_risk_adds_up_the_ledgers_forecast(months, make_user) -> None:
     assert "Fajar,081234567890," in text
     log = NikAccessLog.objects.get(worker_id=fajar.worker_id)
     assert (log.action, log.fields) == ("export", "phone")
+
+
+def test_a_sponsor_downloads_its_own_impact_report(months, make_user, pdf_text) -> None:
+    city = months
+    mine, theirs = city["programme"].sponsor, city["other"].sponsor
+    paid_claim(city["citra"], event=dt.date(2026, 10, 20), paid=[42_000_000])
+    clerk = make_user("sponsor", username="csr_pdf")
+    clerk.sponsor = mine
+    clerk.save()
+    client = client_for(clerk)
+    page = client.get(f"/cakupan/dampak/{mine.pk}/")
+    assert f"/cakupan/dampak/{mine.pk}/laporan.pdf" in page.content.decode()
+    response = client.get(f"/cakupan/dampak/{mine.pk}/laporan.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    _pages, text = pdf_text(response.content)
+    assert f"Dampak {mine.name}" in text and city["programme"].name in text
+    assert "42.000.000" in text  # paid to Citra's family
+    assert city["other"].name not in text
+    assert client.get(f"/cakupan/dampak/{theirs.pk}/laporan.pdf").status_code == 404
+
+
+def test_the_impact_report_by_command(months, tmp_path, pdf_text) -> None:
+    from typer.testing import CliRunner
+
+    from cakupan.cli import app
+
+    sponsor = months["programme"].sponsor
+    out = tmp_path / "dampak.pdf"
+    result = CliRunner().invoke(
+        app, ["coverage", "report", "--sponsor", str(sponsor.pk), "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert months["programme"].name in pdf_text(out.read_bytes())[1]
+    missing = CliRunner().invoke(app, ["coverage", "report", "--sponsor", "999999"])
+    assert missing.exit_code == 2 and "999999" in missing.output

@@ -67,3 +67,23 @@ def test_the_report_by_command(city, tmp_path, pdf_text) -> None:
         app, ["coverage", "report", "--month", "2026-08", "--output", str(tmp_path / "x.pdf")]
     )
     assert missing.exit_code == 2 and "snapshot" in missing.output
+
+
+def test_the_report_from_the_dashboard(city, make_user, pdf_text) -> None:
+    from django.test import Client
+
+    snapshot_build(M("2026-10"), today=TODAY)
+    client = Client()
+    client.force_login(make_user("city_officer", "kota_pdf"))
+    page = client.get("/cakupan/")
+    assert "/cakupan/laporan/ucj.pdf?bulan=2026-10" in page.content.decode()
+    response = client.get("/cakupan/laporan/ucj.pdf?bulan=2026-10")
+    assert response.status_code == 200
+    assert 'filename="laporan-ucj-2026-10.pdf"' in response["Content-Disposition"]
+    assert "UCJ 20,00%" in pdf_text(response.content)[1]
+    # a month without figures: back to the dashboard with the reason
+    missing = client.get("/cakupan/laporan/ucj.pdf?bulan=2026-08", follow=True)
+    assert "snapshot" in missing.content.decode()
+    hospital = Client()
+    hospital.force_login(make_user("hospital", "rs_pdf"))
+    assert hospital.get("/cakupan/laporan/ucj.pdf").status_code == 403
