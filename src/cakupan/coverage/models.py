@@ -199,6 +199,27 @@ class Cell(models.Model):
         return f"{self.kelurahan} {self.occupation} {self.sex}: {self.active}/{self.registered}"
 
 
+class Rollup(models.Model):
+    """A snapshot's cells summed by one of their columns for one region (the city, each
+    kecamatan, each kelurahan): what the dashboard's breakdowns read — a few dozen rows instead
+    of the month's hundreds of thousands of cells. `key` is the column's value as text (a
+    programme's blank key: self-paid or no programme)."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="rollups")
+    region = models.CharField(max_length=13)
+    dimension = models.CharField(max_length=12)
+    key = models.CharField(max_length=20, blank=True)
+    registered = models.PositiveIntegerField()
+    members = models.PositiveIntegerField()
+    active = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["snapshot", "region", "dimension"], name="rollup_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.dimension}={self.key}: {self.active}/{self.registered}"
+
+
 class Area(models.Model):
     """A snapshot's UCJ for one region (the city, a kecamatan, a kelurahan): the registry's
     active BPU participants, the agency's counts of the others, and the denominator it was

@@ -295,7 +295,12 @@ def _impact_png(rows: list[ProgrammeImpact]) -> bytes:
         if not r.active_by_month:
             continue
         months = [format_date(m, "MMM yy", locale=_locale()) for m, _s, _n in r.active_by_month]
-        ax.plot(months, [n for _m, _s, n in r.active_by_month], marker="o", label=r.programme.name)
+        (line,) = ax.plot(
+            months, [n for _m, _s, n in r.active_by_month], marker="o", label=r.programme.name
+        )
+        for month, (_m, status, n) in zip(months, r.active_by_month, strict=True):
+            if status != Snapshot.Status.CLOSED:
+                ax.plot([month], [n], marker="o", color="white", markeredgecolor=line.get_color())
     ax.set_ylabel(_("Active workers"))
     ax.set_ylim(bottom=0)
     ax.tick_params(axis="x", labelrotation=45, labelsize=7)
@@ -331,7 +336,7 @@ def impact_pdf(sponsor: Sponsor, rows: list[ProgrammeImpact]) -> bytes:
         pdf.table(
             [_("Figure"), _("Value")],
             [
-                [_("Active workers (latest month)"), number(r.active_latest)],
+                [_("Active workers (latest closed month)"), number(r.active_latest)],
                 [_("Worker-months protected"), number(r.months_protected)],
                 [_("Contributions paid (Rp)"), number(r.contributions_paid)],
                 [_("Claims paid"), number(r.claims_paid)],
@@ -344,4 +349,8 @@ def impact_pdf(sponsor: Sponsor, rows: list[ProgrammeImpact]) -> bytes:
     if any(r.active_by_month for r in rows):
         pdf.heading(_("Active workers per month"))
         pdf.image(io.BytesIO(_impact_png(rows)), w=178)
+        pdf.text(
+            _("Hollow points: months still provisional (their contributions may still be paid)."),
+            size=7,
+        )
     return bytes(pdf.output())

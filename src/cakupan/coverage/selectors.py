@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
@@ -26,8 +27,8 @@ from cakupan.accounts.models import User
 from cakupan.claims.models import Claim, Instalment, Instruction
 from cakupan.contributions.forecast import REASONS, lapse_forecast
 from cakupan.contributions.invoices import programme_money
-from cakupan.coverage.models import Area, Cell, Snapshot, Target
-from cakupan.coverage.snapshots import AGE_BAND_LABELS, AGE_BANDS, unpack_ids
+from cakupan.coverage.models import Area, Cell, Rollup, Snapshot, Target
+from cakupan.coverage.snapshots import AGE_BAND_LABELS, AGE_BANDS, ROLLUP_DIMENSIONS, unpack_ids
 from cakupan.funding.models import FundingProgramme, Sponsor
 from cakupan.funding.selectors import sponsor_scope
 from cakupan.membership.models import FundingAssignment
@@ -342,7 +343,12 @@ class Count:
 
 
 def counts(snapshot: Snapshot, filters: Filters = Filters()) -> Count:
-    """Registered, member and active workers of a month under the filters (from its cells)."""
+    """Registered, member and active workers of a month under the filters (a whole region:
+    its Area row; else from its cells)."""
+    if replace(filters, region="") == Filters():
+        area = Area.objects.filter(snapshot=snapshot, region=filters.region or city_code()).first()
+        if area is not None:
+            return Count(area.registered, area.members, area.bpu_active)
     s = filters.cells(snapshot).aggregate(r=Sum("registered"), m=Sum("members"), a=Sum("active"))
     return Count(int(s["r"] or 0), int(s["m"] or 0), int(s["a"] or 0))
 
@@ -375,23 +381,48 @@ def _labels(dimension: str, keys: set) -> dict:
     raise ValueError(dimension)
 
 
+def _rolled_up(snapshot: Snapshot, dimension: str, filters: Filters) -> dict | None:
+    """A breakdown of a whole region (no other filter) from the snapshot's rollups: a few
+    dozen rows. None where the cells must be read: another filter, the kelurahan dimension,
+    or a snapshot built before rollups were kept."""
+    if dimension not in ROLLUP_DIMENSIONS or replace(filters, region="") != Filters():
+        return None
+    rows = Rollup.objects.filter(
+        snapshot=snapshot, region=filters.region or city_code(), dimension=dimension
+    ).values_list("key", "registered", "members", "active")
+    if not rows and snapshot.registered:
+        return None if not snapshot.rollups.exists() else {}
+    out: dict = {}
+    for key, registered, members, active in rows:
+        if dimension == "programme":
+            value: int | str = int(key) if key else SELF_PAID
+        elif dimension == "sex":
+            value = key
+        else:
+            value = int(key)
+        out[value] = Count(registered, members, active)
+    return out
+
+
 def breakdown(snapshot: Snapshot, dimension: str, filters: Filters = Filters()) -> list[Group]:
     """A month's registered, member and active workers grouped by one of the cells' columns
     (one grouped query over the month's cells), in the dimension's natural order."""
     if dimension not in DIMENSIONS:
         raise ValueError(dimension)
-    rows = (
-        filters.cells(snapshot)
-        .values(dimension)
-        .annotate(r=Sum("registered"), m=Sum("members"), a=Sum("active"))
-        .order_by()
-    )
-    grouped: dict = {}
-    for row in rows:
-        key = row[dimension]
-        if dimension == "programme" and key is None:
-            key = SELF_PAID
-        grouped[key] = Count(int(row["r"] or 0), int(row["m"] or 0), int(row["a"] or 0))
+    grouped = _rolled_up(snapshot, dimension, filters)
+    if grouped is None:
+        rows = (
+            filters.cells(snapshot)
+            .values(dimension)
+            .annotate(r=Sum("registered"), m=Sum("members"), a=Sum("active"))
+            .order_by()
+        )
+        grouped = {}
+        for row in rows:
+            key = row[dimension]
+            if dimension == "programme" and key is None:
+                key = SELF_PAID
+            grouped[key] = Count(int(row["r"] or 0), int(row["m"] or 0), int(row["a"] or 0))
     labels = _labels(dimension, set(grouped))
     groups = [Group(k, labels.get(k, str(k)), c) for k, c in grouped.items()]
     if dimension in ("age_band", "decile", "sex"):
@@ -440,7 +471,9 @@ def _workers(snapshot: Snapshot, filters: Filters) -> QuerySet[Worker]:
         if len(filters.region) == 13:
             qs = qs.filter(kelurahan_id=filters.region)
         elif len(filters.region) == 8:
-            qs = qs.filter(kelurahan__parent_id=filters.region)  # a kecamatan
+            # a kecamatan: its kelurahan's codes, so the list index is read in order
+            codes = Region.objects.filter(parent_id=filters.region).values_list("code", flat=True)
+            qs = qs.filter(kelurahan_id__in=sorted(codes))
         else:
             qs = qs.filter(kelurahan__code__startswith=filters.region + ".")
     if filters.occupation is not None:
@@ -483,21 +516,19 @@ def _bitmap(snapshot: Snapshot, name: str) -> np.ndarray:
 
 
 def list_ids(snapshot: Snapshot, status: str, filters: Filters = Filters()) -> np.ndarray:
-    """The ids of the workers behind a figure, ordered by name: the registry's workers under
+    """The ids of the workers behind a figure, in list order (LIST_ORDER): the registry's workers under
     the filters, kept when the month's bitmaps say so (registered: in the registry by the end
     of the month, or a member that month; member; active; not active: registered and not
     active). One query for the filtered workers' ids, the rest in NumPy."""
     if status not in STATUSES:
         raise ValueError(status)
-    qs = _workers(snapshot, filters).order_by("full_name", "id")
+    qs = _workers(snapshot, filters).order_by(*LIST_ORDER)
     if status in (MEMBER, ACTIVE):
         ids = np.fromiter(qs.values_list("id", flat=True), dtype=np.int64)
         return ids[
             np.isin(ids, _bitmap(snapshot, "member_ids" if status == MEMBER else "active_ids"))
         ]
-    end = dt.datetime.combine(
-        add_months(snapshot.month, 1), dt.time(), tzinfo=timezone.get_current_timezone()
-    )
+    end = _month_end_instant(snapshot)
     rows = list(
         qs.annotate(
             before=Case(
@@ -515,6 +546,82 @@ def list_ids(snapshot: Snapshot, status: str, filters: Filters = Filters()) -> n
     if status == REGISTERED:
         return ids[registered]
     return ids[registered & ~np.isin(ids, _bitmap(snapshot, "active_ids"))]
+
+
+# A list's order: by kelurahan, then name (what an officer walking a kelurahan needs), read
+# through the registry's index of the same columns (registry.Worker, "worker_list_order").
+LIST_ORDER = ("kelurahan_id", "full_name", "id")
+
+
+class LazyIds(Sequence):
+    """list_ids read a page at a time, for a Paginator: the workers under the filters are read
+    in list order (LIST_ORDER: the registry's index streams them, no sort) in chunks
+    from the start, each chunk kept through the month's bitmaps in NumPy, until the page is
+    filled. Its length is the month's count of the figure (cells or areas), so a page of a city
+    of a million reads a few thousand rows, not a million; a worker whose details changed since
+    the month is listed where the registry has him now (docs/coverage.md, "Lists")."""
+
+    CHUNK = 2_000
+
+    def __init__(self, snapshot: Snapshot, status: str, filters: Filters, count: int) -> None:
+        if status not in STATUSES:
+            raise ValueError(status)
+        self.snapshot, self.status, self.filters, self.count = snapshot, status, filters, count
+        self._kept: list[int] = []
+        self._read = 0
+        self._done = False
+        self._bitmaps: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _bits(self, name: str) -> np.ndarray:
+        if name not in self._bitmaps:
+            self._bitmaps[name] = _bitmap(self.snapshot, name)
+        return self._bitmaps[name]
+
+    def _more(self) -> None:
+        qs = _workers(self.snapshot, self.filters).order_by(*LIST_ORDER)
+        size = max(self.CHUNK, self._read)  # doubling: a deep page takes few queries
+        rows = list(qs.values_list("id", "created_at")[self._read : self._read + size])
+        self._read += len(rows)
+        self._done = len(rows) < size
+        if not rows:
+            return
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        if self.status in (MEMBER, ACTIVE):
+            keep = np.isin(ids, self._bits("member_ids" if self.status == MEMBER else "active_ids"))
+        else:
+            end = _month_end_instant(self.snapshot)
+            before = np.array([r[1] < end for r in rows], dtype=bool)
+            keep = before | np.isin(ids, self._bits("member_ids"))
+            if self.status == NOT_ACTIVE:
+                keep &= ~np.isin(ids, self._bits("active_ids"))
+        self._kept.extend(int(i) for i in ids[keep])
+
+    def __getitem__(self, index):  # type: ignore[override]
+        stop = index.stop if isinstance(index, slice) else index + 1
+        while len(self._kept) < (stop if stop is not None else self.count) and not self._done:
+            self._more()
+        return self._kept[index]
+
+
+def list_page_ids(snapshot: Snapshot, status: str, filters: Filters = Filters()) -> LazyIds:
+    """The ids behind a figure for a page of its list (LazyIds), counted by the month."""
+    count = counts(snapshot, filters)
+    number = {
+        REGISTERED: count.registered,
+        MEMBER: count.members,
+        ACTIVE: count.active,
+        NOT_ACTIVE: count.not_active,
+    }[status]
+    return LazyIds(snapshot, status, filters, number)
+
+
+def _month_end_instant(snapshot: Snapshot) -> dt.datetime:
+    return dt.datetime.combine(
+        add_months(snapshot.month, 1), dt.time(), tzinfo=timezone.get_current_timezone()
+    )
 
 
 def workers_in_order(ids: np.ndarray | list[int]) -> list[Worker]:
@@ -621,6 +728,11 @@ class ProgrammeImpact:
 
     @property
     def active_latest(self) -> int:
+        """Active workers in the latest closed month (a provisional month's contributions may
+        still be paid: its count would read as a drop); without one, the latest month."""
+        closed = [n for _m, status, n in self.active_by_month if status == Snapshot.Status.CLOSED]
+        if closed:
+            return closed[-1]
         return self.active_by_month[-1][2] if self.active_by_month else 0
 
 
@@ -654,16 +766,16 @@ def impact(sponsor: Sponsor) -> list[ProgrammeImpact]:
         return []
     ids = [p.pk for p in programmes]
     active: dict[int, list[tuple[dt.date, str, int]]] = defaultdict(list)
+    # the programme's active workers in the city, month by month: its rollup rows
     rows = (
-        Cell.objects.filter(programme__in=ids)
-        .values("programme", "snapshot__month", "snapshot__status")
-        .annotate(a=Sum("active"))
-        .order_by("programme", "snapshot__month")
-    )
-    for row in rows:
-        active[row["programme"]].append(
-            (row["snapshot__month"], row["snapshot__status"], int(row["a"] or 0))
+        Rollup.objects.filter(
+            dimension="programme", region=city_code(), key__in=[str(i) for i in ids]
         )
+        .values_list("key", "snapshot__month", "snapshot__status", "active")
+        .order_by("key", "snapshot__month")
+    )
+    for key, month, status, n in rows:
+        active[int(key)].append((month, status, int(n)))
     money = programme_money(ids)
     claims = _claims_of(programmes)
     all_claims = {cid for c in claims.values() for cid in c}

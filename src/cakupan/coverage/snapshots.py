@@ -24,6 +24,7 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,15 @@ from django.utils.translation import gettext_lazy as _
 from cakupan.accounts.models import User
 from cakupan.contributions.billing import due_day
 from cakupan.contributions.sql import T, day, drop_temp, execute, fetch, paid_as_of, temp_table
-from cakupan.coverage.models import Aggregate, Area, Cell, Denominator, Snapshot, SnapshotRebuild
+from cakupan.coverage.models import (
+    Aggregate,
+    Area,
+    Cell,
+    Denominator,
+    Rollup,
+    Snapshot,
+    SnapshotRebuild,
+)
 from cakupan.errors import Refused
 from cakupan.months import add_months, month_start
 from cakupan.regions.models import Level, Region
@@ -164,8 +173,9 @@ def inputs_for(month: dt.date) -> Inputs:
     return Inputs(employed, aggregates)
 
 
-def _areas(snapshot: Snapshot, month: dt.date) -> None:
-    """UCJ per region: kelurahan from the cells, kecamatan and the city as their sums."""
+def _areas(snapshot: Snapshot, month: dt.date) -> dict[str, list[str]]:
+    """UCJ per region: kelurahan from the cells, kecamatan and the city as their sums. Returns
+    each kelurahan's regions up the tree (itself, its kecamatan, the city)."""
     by_kelurahan = {
         code: (registered, members, active)
         for code, registered, members, active in fetch(
@@ -184,9 +194,11 @@ def _areas(snapshot: Snapshot, month: dt.date) -> None:
         regions.update((r.code, r) for r in found)
         wanted = {r.parent_id for r in found if r.parent_id and r.parent_id not in regions}
     totals: dict[str, list[int]] = {}
+    up: dict[str, list[str]] = {}
     for code, figures in by_kelurahan.items():
         region = regions.get(code)
         while region is not None and region.level >= Level.REGENCY:
+            up.setdefault(code, []).append(region.code)
             total = totals.setdefault(region.code, [0, 0, 0])
             for i in range(3):
                 total[i] += int(figures[i])
@@ -219,6 +231,41 @@ def _areas(snapshot: Snapshot, month: dt.date) -> None:
             )
         )
     Area.objects.bulk_create(rows)
+    return up
+
+
+ROLLUP_DIMENSIONS = ("occupation", "sex", "age_band", "decile", "programme")
+
+
+def _rollups(snapshot: Snapshot, up: dict[str, list[str]]) -> None:
+    """The cells summed by each dimension for every region (Rollup): read once, grouped by
+    Polars, a few thousand rows written."""
+    names = ["kelurahan", *ROLLUP_DIMENSIONS, "registered", "members", "active"]
+    rows = fetch(
+        f"SELECT {', '.join(names)} FROM {Cell._meta.db_table} WHERE snapshot_id = %s",
+        [snapshot.pk],
+    )
+    if not rows:
+        return
+    cells = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    regions = pl.DataFrame(
+        [(k, r) for k, codes in up.items() for r in codes],
+        schema=["kelurahan", "region"],
+        orient="row",
+    )
+    cells = cells.join(regions, on="kelurahan")
+    out = []
+    for dimension in ROLLUP_DIMENSIONS:
+        grouped = (
+            cells.with_columns(pl.col(dimension).cast(pl.String).fill_null("").alias("key"))
+            .group_by("region", "key")
+            .agg(pl.col("registered").sum(), pl.col("members").sum(), pl.col("active").sum())
+        )
+        out.extend(
+            Rollup(snapshot=snapshot, dimension=dimension, **row)
+            for row in grouped.iter_rows(named=True)
+        )
+    Rollup.objects.bulk_create(out, batch_size=2000)
 
 
 def figures(snapshot: Snapshot) -> dict:
@@ -326,7 +373,7 @@ def snapshot_build(
         snapshot.active = len(active)
         snapshot.member_ids = pack_ids(members)
         snapshot.active_ids = pack_ids(active)
-        _areas(snapshot, month)
+        _rollups(snapshot, _areas(snapshot, month))
         snapshot.seconds = round(time.perf_counter() - started, 3)
         snapshot.save()
         if old is not None and old.status == Snapshot.Status.CLOSED:

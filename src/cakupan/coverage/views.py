@@ -241,7 +241,7 @@ def _status(request: HttpRequest) -> str:
 def _list_context(
     request: HttpRequest, snapshot: Snapshot, status: str, filters: selectors.Filters
 ) -> dict:
-    ids = selectors.list_ids(snapshot, status, filters)
+    ids = selectors.list_page_ids(snapshot, status, filters)
     page = Paginator(ids, settings.CAKUPAN_PAGE_SIZE).get_page(request.GET.get("page"))
     workers = selectors.workers_in_order(page.object_list)
     query = {"bulan": f"{snapshot.month:%Y-%m}", "status": status, **filters.query()}
@@ -583,7 +583,7 @@ def impact_csv(request: HttpRequest, pk: int) -> HttpResponse:
     writer.writerow(
         [
             _("Programme"),
-            _("Active workers (latest month)"),
+            _("Active workers (latest closed month)"),
             _("Worker-months protected"),
             _("Contributions paid (Rp)"),
             _("Claims paid"),

@@ -157,6 +157,9 @@ class Worker(models.Model):
         indexes = [
             models.Index(fields=["full_name"]),
             models.Index(fields=["kelurahan", "occupation"]),
+            # the coverage lists' order (a kelurahan, then names): read a page at a time
+            # without sorting the region's workers (coverage.selectors.LazyIds)
+            models.Index(fields=["kelurahan", "full_name", "id"], name="worker_list_order"),
             models.Index(fields=["occupation"]),
             models.Index(fields=["birth_date"]),
         ]

@@ -87,7 +87,8 @@ def test_impact_of_a_programme_by_hand(months) -> None:
 
     [row] = selectors.impact(programme.sponsor)
     assert row.active_by_month == [(M("2026-10"), "closed", 1), (M("2026-11"), "provisional", 0)]
-    assert row.months_protected == 1 and row.active_latest == 0
+    # the latest closed month counts (November is provisional: its 0 is not a drop)
+    assert row.months_protected == 1 and row.active_latest == 1
     october = Bill.objects.get(membership=city["citra"], month=M("2026-10"), voided_at__isnull=True)
     assert row.contributions_paid == october.amount > 0
     assert (row.claims_paid, row.claims_paid_amount) == (1, 45_000_000)

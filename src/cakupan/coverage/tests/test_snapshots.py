@@ -142,3 +142,29 @@ def test_two_builds_of_a_month_at_once_give_one_snapshot(city) -> None:
         t.join()
     assert sorted(outcomes) in (["built", "snapshot_busy"], ["built", "snapshot_closed"])
     assert Snapshot.objects.filter(month=M("2026-10")).count() == 1
+
+
+def test_the_rollups_add_up_to_the_cells(city) -> None:
+    """Every breakdown of a whole region read from the rollups is the cells' own sum."""
+    from django.db.models import Sum
+
+    from cakupan.coverage.selectors import SELF_PAID, Count, Filters, _rolled_up
+    from cakupan.coverage.snapshots import ROLLUP_DIMENSIONS
+
+    snapshot = snapshot_build(M("2026-10"), today=TODAY)
+    regions = ["", CITY, LOWOKWARU, BLIMBING, "35.73.05.1011", "35.73.01.1005"]
+    for region in regions:
+        for dimension in ROLLUP_DIMENSIONS:
+            rolled = _rolled_up(snapshot, dimension, Filters(region=region))
+            cells = {}
+            for row in (
+                Filters(region=region)
+                .cells(snapshot)
+                .values(dimension)
+                .annotate(r=Sum("registered"), m=Sum("members"), a=Sum("active"))
+            ):
+                key = row[dimension]
+                key = SELF_PAID if dimension == "programme" and key is None else key
+                cells[key] = Count(row["r"], row["m"], row["a"])
+            assert rolled == cells, (region, dimension)
+    assert snapshot.rollups.filter(region=CITY, dimension="sex").count() == 2
