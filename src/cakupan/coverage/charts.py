@@ -10,6 +10,7 @@ the links behind the bars and the CSV view downloads.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -69,6 +70,15 @@ def _layout(fig: go.Figure, *, height: int, left: int = 10) -> None:
     )
 
 
+WRAP = 28  # characters: a longer label takes several lines beside its bar
+
+
+def _wrapped(labels: Sequence[str]) -> list[str]:
+    """Long labels (a programme with its sponsor) broken into lines, so the bars keep their
+    room in a half-width card: Plotly draws `<br>` in a tick label as a line break."""
+    return ["<br>".join(textwrap.wrap(str(s), WRAP)) or str(s) for s in labels]
+
+
 def bars(
     key: str,
     title: str,
@@ -85,10 +95,11 @@ def bars(
     percent: bool = True,
 ) -> Chart:
     """Sorted horizontal bars, the first row on top; a bar's link opens the list behind it."""
+    labels = _wrapped(labels)
     fig = go.Figure(
         go.Bar(
             orientation="h",
-            y=list(labels),
+            y=labels,
             x=[round(v, 2) for v in values],
             text=list(texts),
             textposition="auto",
@@ -98,8 +109,13 @@ def bars(
             cliponaxis=False,
         )
     )
-    longest = max((len(str(s)) for s in labels), default=5)
-    _layout(fig, height=max(160, 28 * len(labels) + 70), left=min(220, 7 * longest + 10))
+    longest = max((len(line) for s in labels for line in s.split("<br>")), default=5)
+    lines = sum(s.count("<br>") + 1 for s in labels)
+    _layout(
+        fig,
+        height=max(160, 28 * len(labels) + 12 * (lines - len(labels)) + 70),
+        left=min(220, 7 * longest + 10),
+    )
     fig.update_yaxes(autorange="reversed", automargin=True, type="category")
     fig.update_xaxes(title_text=axis, rangemode="tozero", ticksuffix="%" if percent else "")
     return Chart(
