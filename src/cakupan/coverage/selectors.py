@@ -382,10 +382,21 @@ def _labels(dimension: str, keys: set) -> dict:
 
 
 def _rolled_up(snapshot: Snapshot, dimension: str, filters: Filters) -> dict | None:
-    """A breakdown of a whole region (no other filter) from the snapshot's rollups: a few
-    dozen rows. None where the cells must be read: another filter, the kelurahan dimension,
-    or a snapshot built before rollups were kept."""
-    if dimension not in ROLLUP_DIMENSIONS or replace(filters, region="") != Filters():
+    """A breakdown of a whole region (no other filter) from the snapshot's rollups (by
+    kelurahan: its Area rows): a few dozen rows. None where the cells must be read: another
+    filter, or a snapshot built before rollups were kept."""
+    if replace(filters, region="") != Filters():
+        return None
+    if dimension == "kelurahan":
+        # the kelurahan of a region: their Area rows
+        areas = Area.objects.filter(snapshot=snapshot, level=Level.VILLAGE)
+        if filters.region and filters.region != city_code():
+            areas = areas.filter(region__startswith=filters.region)
+        return {
+            a.region: Count(a.registered, a.members, a.bpu_active)
+            for a in areas.only("region", "registered", "members", "bpu_active")
+        }
+    if dimension not in ROLLUP_DIMENSIONS:
         return None
     rows = Rollup.objects.filter(
         snapshot=snapshot, region=filters.region or city_code(), dimension=dimension
@@ -736,25 +747,26 @@ class ProgrammeImpact:
         return self.active_by_month[-1][2] if self.active_by_month else 0
 
 
-def _claims_of(programmes: list[FundingProgramme]) -> dict[int, list[Claim]]:
-    """programme → the claims of the workers it funded in the month of the event."""
+def _claims_of(programmes: list[FundingProgramme]) -> dict[int, dict[int, str]]:
+    """programme → {claim: status} of the claims of the workers it funded in the month of the
+    event. Read from the claims (a city's are thousands) to their memberships' assignments, not
+    from a programme's hundreds of thousands of assignments to their claims."""
     ids = [p.pk for p in programmes]
-    rows = FundingAssignment.objects.filter(
-        programme_id__in=ids, membership__claims__isnull=False
-    ).values_list(
-        "programme_id",
-        "first_month",
-        "last_month",
-        "membership__claims__id",
-        "membership__claims__event_date",
-        "membership__claims__status",
-    )
+    claims = list(Claim.objects.values_list("id", "membership_id", "event_date", "status"))
+    if not claims:
+        return {}
+    assignments: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
+    for membership_id, pid, first, last in FundingAssignment.objects.filter(
+        membership_id__in={c[1] for c in claims}, programme_id__in=ids
+    ).values_list("membership_id", "programme_id", "first_month", "last_month"):
+        assignments[membership_id].append((pid, first, last))
     out: dict[int, dict[int, str]] = defaultdict(dict)
-    for pid, first, last, claim_id, event, status in rows:
+    for claim_id, membership_id, event, status in claims:
         month = event.replace(day=1)
-        if first <= month and (last is None or last >= month):
-            out[pid][claim_id] = status
-    return {pid: claims for pid, claims in out.items()}  # type: ignore[return-value]
+        for pid, first, last in assignments.get(membership_id, []):
+            if first <= month and (last is None or last >= month):
+                out[pid][claim_id] = status
+    return out
 
 
 def impact(sponsor: Sponsor) -> list[ProgrammeImpact]:

@@ -145,7 +145,8 @@ def test_two_builds_of_a_month_at_once_give_one_snapshot(city) -> None:
 
 
 def test_the_rollups_add_up_to_the_cells(city) -> None:
-    """Every breakdown of a whole region read from the rollups is the cells' own sum."""
+    """Every breakdown of a whole region read from the rollups (by kelurahan: the areas) is
+    the cells' own sum."""
     from django.db.models import Sum
 
     from cakupan.coverage.selectors import SELF_PAID, Count, Filters, _rolled_up
@@ -154,7 +155,7 @@ def test_the_rollups_add_up_to_the_cells(city) -> None:
     snapshot = snapshot_build(M("2026-10"), today=TODAY)
     regions = ["", CITY, LOWOKWARU, BLIMBING, "35.73.05.1011", "35.73.01.1005"]
     for region in regions:
-        for dimension in ROLLUP_DIMENSIONS:
+        for dimension in (*ROLLUP_DIMENSIONS, "kelurahan"):
             rolled = _rolled_up(snapshot, dimension, Filters(region=region))
             cells = {}
             for row in (
