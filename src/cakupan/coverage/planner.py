@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cakupan.contributions.sql import fetch
+from cakupan.contributions.sql import day, fetch
 from cakupan.coverage.models import Area, Snapshot, Target
 from cakupan.coverage.selectors import latest_closed, target_for
 from cakupan.coverage.snapshots import unpack_ids
@@ -116,24 +115,28 @@ def candidates(
     if occupations:
         where.append(f"w.occupation_id IN ({', '.join(['%s'] * len(occupations))})")
         params += list(occupations)
+    # a member in the first month is left out in the query (the membership's worker-and-
+    # category index answers each worker), so only the candidates cross into Python
+    where.append(
+        f"NOT EXISTS (SELECT 1 FROM {Membership._meta.db_table} m WHERE m.worker_id = w.id "
+        "AND m.category = %s AND m.start_month <= %s "
+        "AND (m.end_month IS NULL OR m.end_month >= %s))"
+    )
+    month = day(first_month)
+    params += [Membership.Category.BPU, month, month]
     rows = fetch(
         f"SELECT w.id, w.kelurahan_id, w.occupation_id, COALESCE(w.welfare_decile, 0) "
-        f"FROM {Worker._meta.db_table} w "
-        f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY w.id",
+        f"FROM {Worker._meta.db_table} w WHERE {' AND '.join(where)} ORDER BY w.id",
         params,
     )
     if not rows:
         return _empty()
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    kel = np.array([r[1] for r in rows], dtype=object)
-    occ = np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows))
-    decile = np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows))
-    covered = np.array(
-        Membership.objects.filter(category=Membership.Category.BPU, start_month__lte=first_month)
-        .filter(Q(end_month__isnull=True) | Q(end_month__gte=first_month))
-        .values_list("worker_id", flat=True),
-        dtype=np.int64,
-    )
+    id_col, kel_col, occ_col, decile_col = zip(*rows, strict=True)
+    ids = np.array(id_col, dtype=np.int64)
+    kel = np.array(kel_col, dtype=object)
+    occ = np.array(occ_col, dtype=np.int64)
+    decile = np.array(decile_col, dtype=np.int64)
+    covered = np.zeros(0, dtype=np.int64)
     snapshot = Snapshot.objects.order_by("-month").only("active_ids").first()
     if snapshot is not None:
         covered = np.concatenate([covered, unpack_ids(snapshot.active_ids)])
