@@ -318,3 +318,34 @@ def test_a_page_of_a_list_read_in_chunks_is_the_whole_lists_slice(city, monkeypa
             lazy = selectors.list_page_ids(snapshot, status, filters)
             assert len(lazy) == len(whole), (region, status)
             assert lazy[0:2] == whole[0:2] and lazy[1:50] == whole[1:50], (region, status)
+
+
+def test_every_chart_is_a_valid_plotly_figure(october, city, make_user) -> None:
+    """The figures are written as plain dicts (no validation on a request): plotly.io reads
+    each one back with every property checked, so a misspelt property fails here."""
+    import plotly.io as pio
+
+    snapshot_build(M("2026-11"), today=TODAY)  # a provisional month: the dashed line
+    target(CITY, 2026, "25.00", kind="city")
+    client = client_as(make_user, "bpjs_officer")
+    pages = [
+        "/cakupan/",
+        f"/cakupan/wilayah/{BLIMBING}/",
+        "/cakupan/belum-terlindungi/",
+        f"/cakupan/dampak/{city['programme'].sponsor.pk}/",
+    ]
+    seen = 0
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        found = []
+        for name in response.context.keys():  # noqa: SIM118 (a ContextList)
+            value = response.context[name]
+            values = value.values() if isinstance(value, dict) else [value]
+            found += [v for v in values if hasattr(v, "figure") and hasattr(v, "rows")]
+        assert found, url
+        for chart in found:
+            figure = pio.from_json(chart.figure)  # raises on any unknown property
+            assert figure.data, (url, chart.key)
+            seen += 1
+    assert seen >= 8
