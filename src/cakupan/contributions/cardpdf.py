@@ -37,6 +37,7 @@ def latin_text(text: str) -> str:
     """The PDF's built-in fonts hold Latin-1 only: the NIK mask's bullets become asterisks,
     accents outside Latin-1 are dropped to their letter, anything else becomes '?'."""
     text = text.replace("•", "*").replace("’", "'").replace("–", "-").replace("—", "-")
+    text = text.replace("→", "->")
     out = []
     for ch in text:
         if ord(ch) < 256:

@@ -115,6 +115,10 @@ def report_cmd(
         int | None,
         typer.Option("--sponsor", help="Laporan dampak pemberi dana ini (ID), bukan laporan UCJ"),
     ] = None,
+    scenario: Annotated[
+        int | None,
+        typer.Option("--scenario", help="Rencana yang disajikan (ID skenario; bawaan: terakhir)"),
+    ] = None,
 ) -> None:
     """Write the city's UCJ report (PDF) of a month, or a sponsor's impact report."""
     django_setup()
@@ -138,8 +142,15 @@ def report_cmd(
         when = parse_month(month) if month else None
     except MonthInvalid as e:
         raise fail(str(e)) from None
+    plan = None
+    if scenario is not None:
+        from cakupan.coverage.models import Scenario
+
+        plan = Scenario.objects.filter(pk=scenario).first()
+        if plan is None:
+            raise fail(f"Skenario {scenario} tidak ada.")
     try:
-        report = city_report_data(when)
+        report = city_report_data(when, scenario=plan)
     except Refused as e:
         raise fail(e.message) from None
     target = output or Path(f"laporan-ucj-{report.snapshot.month:%Y-%m}.pdf")

@@ -22,10 +22,10 @@ from fpdf import FPDF
 
 from cakupan.contributions.cardpdf import latin_text
 from cakupan.contributions.invoices import month_name
-from cakupan.coverage.models import Area, Snapshot, Target
+from cakupan.coverage.models import Area, Scenario, Snapshot, Target
 from cakupan.coverage.selectors import ProgrammeImpact, latest_closed, snapshot_of, target_for
 from cakupan.errors import Refused
-from cakupan.funding.models import Sponsor
+from cakupan.funding.models import Sponsor, SponsorType
 from cakupan.regions.models import Level, Region
 
 
@@ -50,6 +50,7 @@ class CityReport:
     target: Target | None
     trend: list[tuple[dt.date, float | None, bool]]  # month, UCJ, closed
     kecamatan: list[tuple[str, Area]] = field(default_factory=list)
+    plan: Scenario | None = None  # the plan the report presents (a saved scenario)
 
     @property
     def gap_participants(self) -> int | None:
@@ -60,8 +61,11 @@ class CityReport:
         return max(0, needed - self.area.participants)
 
 
-def city_report_data(month: dt.date | None = None) -> CityReport:
-    """The report of `month`, or of the latest closed month."""
+def city_report_data(
+    month: dt.date | None = None, *, scenario: Scenario | None = None
+) -> CityReport:
+    """The report of `month`, or of the latest closed month, with `scenario` as its plan (by
+    default the latest saved one)."""
     snapshot = latest_closed() if month is None else snapshot_of(month)
     if snapshot is None:
         raise Refused(
@@ -91,7 +95,13 @@ def city_report_data(month: dt.date | None = None) -> CityReport:
         key=lambda pair: pair[0],
     )
     return CityReport(
-        city, snapshot, area, target_for(city.code, snapshot.month.year), trend, kecamatan
+        city,
+        snapshot,
+        area,
+        target_for(city.code, snapshot.month.year),
+        trend,
+        kecamatan,
+        scenario or Scenario.objects.first(),
     )
 
 
@@ -192,6 +202,44 @@ class _Pdf(FPDF):
         self.ln(2)
 
 
+def _plan(pdf: _Pdf, plan: Scenario) -> None:
+    """The plan: a saved scenario's workers, cost and the UCJ it reaches."""
+    summary = plan.summary
+    params = plan.parameters
+    pdf.heading(_("The plan: %(name)s") % {"name": plan.name})
+    funder = dict(SponsorType.choices).get(params.get("funder", ""), params.get("funder", ""))
+    lines = [
+        [_("Kind"), str(plan.get_kind_display())],
+        [_("Funder"), str(funder)],
+        [_("Workers to cover"), number(summary.get("chosen"))],
+        [_("Cost over the plan (Rp)"), number(summary.get("total"))],
+    ]
+    lines += [
+        [_("Cost in %(year)s (Rp)") % {"year": y}, number(rp)]
+        for y, rp in summary.get("by_year", [])
+    ]
+    city = next((r for r in summary.get("regions", []) if r.get("level") == Level.REGENCY), None)
+    if city is not None:
+        lines.append(
+            [
+                _("City UCJ now → with the plan"),
+                f"{percent(city.get('before'))} → {percent(city.get('after'))}",
+            ]
+        )
+    pdf.table([_("The plan"), ""], lines, [120, 58])
+    made = (
+        ""
+        if plan.programme_id is None
+        else _("Made a funding programme: %(name)s.") % {"name": plan.programme.name}
+    )
+    pdf.text(
+        (_("Saved on %(day)s.") % {"day": f"{timezone.localtime(plan.created_at):%d-%m-%Y}"})
+        + (" " + made if made else ""),
+        size=8,
+    )
+    pdf.ln(2)
+
+
 def city_report_pdf(report: CityReport) -> bytes:
     """The report as PDF bytes, in the active language (Indonesian by default)."""
     s, a = report.snapshot, report.area
@@ -274,6 +322,8 @@ def city_report_pdf(report: CityReport) -> bytes:
             ],
             [58, 30, 30, 30, 30],
         )
+    if report.plan is not None:
+        _plan(pdf, report.plan)
     pdf.heading(_("Sources"))
     lines = [
         _("Employed population: %(source)s.") % {"source": a.employed_source or "–"},

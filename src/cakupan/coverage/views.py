@@ -34,7 +34,7 @@ from cakupan.accounts.roles import (
 )
 from cakupan.contributions.forecast import REASONS, lapse_rows
 from cakupan.coverage import charts, figures, reports, selectors
-from cakupan.coverage.models import Snapshot
+from cakupan.coverage.models import Scenario, Snapshot
 from cakupan.coverage.snapshots import snapshot_build
 from cakupan.errors import Refused
 from cakupan.exports import csv_writer, xlsx_stream_append
@@ -618,10 +618,14 @@ def impact_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def city_report(request: HttpRequest) -> HttpResponse:
     """The city's UCJ report (PDF) of the month asked (?bulan=YYYY-MM), else of the latest
-    closed month."""
+    closed month, with the plan asked (?rencana=<scenario id>), else the latest saved."""
     require_any(request.user, VIEW_COVERAGE)
+    plan = _int_param(request, "rencana")
     try:
-        report = reports.city_report_data(_month(request))
+        report = reports.city_report_data(
+            _month(request),
+            scenario=Scenario.objects.filter(pk=plan).first() if plan else None,
+        )
     except Refused as e:
         messages.error(request, e.message)
         return redirect("coverage:dashboard")

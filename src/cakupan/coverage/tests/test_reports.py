@@ -87,3 +87,67 @@ def test_the_report_from_the_dashboard(city, make_user, pdf_text) -> None:
     hospital = Client()
     hospital.force_login(make_user("hospital", "rs_pdf"))
     assert hospital.get("/cakupan/laporan/ucj.pdf").status_code == 403
+
+
+def test_the_report_presents_the_plan(city, pdf_text) -> None:
+    """The latest saved scenario is the report's plan: Dedi and Eko, the two workers not
+    covered, for three months of 2027 from the city budget (no PP 50/2025 discount: Rp 16,800
+    a month each): the city's UCJ 20% → (8 + 2) ÷ 40 = 25%."""
+    import datetime as dt
+
+    from cakupan.coverage import planner
+    from cakupan.coverage.scenarios import scenario_save
+
+    snapshot_build(M("2026-10"), today=TODAY)
+    plan = planner.forward(
+        budget=10**9,
+        first_month=dt.date(2027, 1, 1),
+        months=3,
+        funder="apbd",
+        priority="vulnerability",
+    )
+    scenario_save(plan=plan, name="Pekerja rentan 2027")
+    report = city_report_data()
+    assert report.plan.name == "Pekerja rentan 2027"
+    _pages, text = pdf_text(city_report_pdf(report))
+    assert "Rencana: Pekerja rentan 2027" in text
+    assert "100.800" in text  # 2 workers × 3 months × Rp 16.800
+    assert "20,00% -> 25,00%" in text
+
+
+def test_a_chosen_plan_from_its_page_and_by_command(city, make_user, tmp_path, pdf_text) -> None:
+    import datetime as dt
+
+    from django.test import Client
+    from typer.testing import CliRunner
+
+    from cakupan.cli import app
+    from cakupan.coverage import planner
+    from cakupan.coverage.scenarios import scenario_save
+
+    snapshot_build(M("2026-10"), today=TODAY)
+
+    def plan(months: int):
+        return planner.forward(
+            budget=10**9,
+            first_month=dt.date(2027, 1, 1),
+            months=months,
+            funder="apbd",
+            priority="vulnerability",
+        )
+
+    older = scenario_save(plan=plan(3), name="Tiga bulan")
+    scenario_save(plan=plan(6), name="Enam bulan")  # the latest
+    client = Client()
+    client.force_login(make_user("city_officer", "kota_plan"))
+    page = client.get(f"/cakupan/rencana/skenario/{older.pk}/")
+    link = f"/cakupan/laporan/ucj.pdf?rencana={older.pk}"
+    assert link in page.content.decode()
+    assert "Rencana: Tiga bulan" in pdf_text(client.get(link).content)[1]
+    assert "Rencana: Enam bulan" in pdf_text(client.get("/cakupan/laporan/ucj.pdf").content)[1]
+    out = tmp_path / "ucj.pdf"
+    result = CliRunner().invoke(
+        app, ["coverage", "report", "--scenario", str(older.pk), "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Rencana: Tiga bulan" in pdf_text(out.read_bytes())[1]
