@@ -20,6 +20,15 @@ LOWOKWARU, BLIMBING, CITY = "35.73.05", "35.73.01", "35.73"
 TODAY = dt.date(2026, 12, 2)
 
 
+def client_as(make_user, role: str):
+    """A Django test client logged in as a new user of `role`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_user(role, username=f"c_{role}"))
+    return client
+
+
 @pytest.fixture
 def city(malang) -> dict:
     return build_city()

@@ -11,7 +11,6 @@ import io
 import json
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -23,7 +22,7 @@ from cakupan.contributions.tests.factories import M
 from cakupan.coverage import selectors
 from cakupan.coverage.models import Snapshot, SnapshotRebuild
 from cakupan.coverage.snapshots import snapshot_build
-from cakupan.coverage.tests.conftest import BLIMBING, CITY, LOWOKWARU, TODAY
+from cakupan.coverage.tests.conftest import BLIMBING, CITY, LOWOKWARU, TODAY, client_as
 from cakupan.coverage.tests.factories import target
 from cakupan.registry.models import NikAccessLog, Occupation, Worker
 from cakupan.registry.nik import mask_nik
@@ -32,12 +31,6 @@ from cakupan.registry.nik import mask_nik
 @pytest.fixture
 def october(city):
     return snapshot_build(M("2026-10"), today=TODAY)
-
-
-def client_as(make_user, role: str) -> Client:
-    client = Client()
-    client.force_login(make_user(role, username=f"c_{role}"))
-    return client
 
 
 def names(response) -> list[str]:

@@ -18,6 +18,7 @@ from cakupan.coverage.services import (
     input_import,
     input_save,
 )
+from cakupan.coverage.tests.conftest import client_as
 
 SOURCE = {"source": "BPS Sakernas Agustus 2024", "source_date": dt.date(2024, 11, 5)}
 
@@ -154,14 +155,6 @@ def test_a_file_without_a_required_column_is_refused(malang, tmp_path) -> None:
 
 
 # -- pages -----------------------------------------------------------------------------------
-
-
-def client_as(make_user, role: str):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(make_user(role))
-    return client
 
 
 @pytest.mark.parametrize(

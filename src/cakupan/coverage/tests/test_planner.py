@@ -12,6 +12,7 @@ from cakupan.claims.tests.factories import bill_and_pay
 from cakupan.contributions.tests.factories import M, make_membership
 from cakupan.coverage import planner
 from cakupan.coverage.snapshots import snapshot_build
+from cakupan.coverage.tests.conftest import client_as
 from cakupan.coverage.tests.factories import denominator, target
 from cakupan.errors import Refused
 from cakupan.registry.models import Occupation, Worker
@@ -348,14 +349,6 @@ FORWARD = {
     "priority": "vulnerability",
     "income": "1000000",
 }
-
-
-def client_as(make_user, role: str):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(make_user(role))
-    return client
 
 
 @pytest.mark.parametrize(
