@@ -18,7 +18,7 @@ are and stay numbers in the spreadsheet.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -60,6 +60,22 @@ class SafeCsvWriter:
 
 def csv_writer(f: _Writable, **kwargs: Any) -> SafeCsvWriter:
     return SafeCsvWriter(f, **kwargs)
+
+
+class _Echo:
+    """A file that hands back what is written: the CSV writer's line, to stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(heading: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """A CSV file as lines to stream (a StreamingHttpResponse): the byte-order mark and the
+    heading, then each row, every cell made safe as above."""
+    writer = csv_writer(_Echo())
+    yield "\ufeff" + writer.writerow(heading)
+    for row in rows:
+        yield writer.writerow(row)
 
 
 def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:

@@ -37,7 +37,7 @@ from cakupan.coverage import charts, figures, reports, selectors
 from cakupan.coverage.models import Scenario, Snapshot
 from cakupan.coverage.snapshots import snapshot_build
 from cakupan.errors import Refused
-from cakupan.exports import csv_writer, xlsx_stream_append
+from cakupan.exports import csv_lines, csv_writer, xlsx_stream_append
 from cakupan.months import MonthInvalid, add_months, parse_month
 from cakupan.regions.models import Level
 from cakupan.registry.models import NikAccessLog, Sex, Worker
@@ -323,19 +323,14 @@ def workers_export(request: HttpRequest, fmt: str) -> HttpResponse:
     name = f"cakupan-{status}-{snapshot.month:%Y-%m}"
     if fmt == "csv":
 
-        class Echo:
-            def write(self, value: str) -> str:
-                return value
-
-        writer = csv_writer(Echo())
-
-        def lines() -> Iterator[str]:
-            yield "\ufeff" + writer.writerow(_export_heading())
+        def rows() -> Iterator[list]:
             for row in _export_rows(request, ids, label):
                 row[4] = row[4].isoformat()
-                yield writer.writerow(row)
+                yield row
 
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            csv_lines(_export_heading(), rows()), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
     if fmt == "xlsx":
@@ -458,24 +453,17 @@ def lapse_export(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     code, reason = _lapse_region(request), _lapse_reason(request)
 
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
+    heading = [
+        _("Name"),
+        _("Phone"),
+        _("Kelurahan"),
+        _("Reason"),
+        _("Months unpaid"),
+        _("Membership number"),
+        _("Sponsor"),
+    ]
 
-    writer = csv_writer(Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(
-            [
-                _("Name"),
-                _("Phone"),
-                _("Kelurahan"),
-                _("Reason"),
-                _("Months unpaid"),
-                _("Membership number"),
-                _("Sponsor"),
-            ]
-        )
+    def rows() -> Iterator[list]:
         for chunk in _chunks(lapse_rows(today, region=code, reason=reason), 2000):
             shown = personal_display(
                 user=request.user,
@@ -485,19 +473,19 @@ def lapse_export(request: HttpRequest) -> HttpResponse:
                 nik_masked=True,
             )
             for r in chunk:
-                yield writer.writerow(
-                    [
-                        r.name,
-                        shown[r.worker_id].phone if r.phone else "",
-                        r.kelurahan,
-                        r.reason_label,
-                        r.months_unpaid,
-                        r.membership_number,
-                        r.sponsor or _("self-paid"),
-                    ]
-                )
+                yield [
+                    r.name,
+                    shown[r.worker_id].phone if r.phone else "",
+                    r.kelurahan,
+                    r.reason_label,
+                    r.months_unpaid,
+                    r.membership_number,
+                    r.sponsor or _("self-paid"),
+                ]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_lines(heading, rows()), content_type="text/csv; charset=utf-8"
+    )
     month = add_months(today.replace(day=1), 1)
     response["Content-Disposition"] = f'attachment; filename="risiko-putus-{month:%Y-%m}.csv"'
     return response

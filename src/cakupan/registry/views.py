@@ -35,7 +35,7 @@ from cakupan.contributions.verify import parse_date as verify_parse_date
 from cakupan.contributions.verify import parse_lookup as verify_parse_lookup
 from cakupan.contributions.verify import verify as verify_membership
 from cakupan.errors import Refused
-from cakupan.exports import csv_writer
+from cakupan.exports import csv_lines
 from cakupan.formkit import apply_errors
 from cakupan.funding.forms import EnrolForm
 from cakupan.funding.selectors import programme_scope
@@ -161,29 +161,22 @@ def worker_export(request: HttpRequest) -> StreamingHttpResponse:
     except SearchRefused as e:
         return render(request, "web/error.html", {"code": 400, "message": str(e)}, status=400)
 
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
+    heading = [
+        "nik",
+        "nama",
+        "tanggal_lahir",
+        "jenis_kelamin",
+        "kode_kelurahan",
+        "kelurahan",
+        "kecamatan",
+        "pekerjaan",
+        "sektor",
+        "no_hp",
+        "desil",
+        "disabilitas",
+    ]
 
-    writer = csv_writer(Echo())
-
-    def rows() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(
-            [
-                "nik",
-                "nama",
-                "tanggal_lahir",
-                "jenis_kelamin",
-                "kode_kelurahan",
-                "kelurahan",
-                "kecamatan",
-                "pekerjaan",
-                "sektor",
-                "no_hp",
-                "desil",
-                "disabilitas",
-            ]
-        )
+    def rows() -> Iterator[list]:
         chunk: list[Worker] = []
         for w in qs.iterator(chunk_size=2000):
             chunk.append(w)
@@ -192,14 +185,14 @@ def worker_export(request: HttpRequest) -> StreamingHttpResponse:
                 chunk = []
         yield from _export_lines(chunk)
 
-    def _export_lines(chunk: list[Worker]) -> Iterator[str]:
+    def _export_lines(chunk: list[Worker]) -> Iterator[list]:
         # the path, not the query: a NIK typed in the search must not be stored
         shown = personal_display(
             user=request.user, workers=chunk, action=NikAccessLog.Action.EXPORT, path=request.path
         )
         nik_search_log(user=request.user, q=filters.q, workers=chunk, path=request.path)
         for w in chunk:
-            yield writer.writerow(
+            yield (
                 [
                     shown[w.pk].nik,
                     w.full_name,
@@ -217,7 +210,9 @@ def worker_export(request: HttpRequest) -> StreamingHttpResponse:
             )
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_lines(heading, rows()), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="pekerja-{stamp}.csv"'
     return response
 

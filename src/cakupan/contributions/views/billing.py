@@ -35,7 +35,7 @@ from cakupan.contributions.invoices import (
 from cakupan.contributions.models import BillingRun
 from cakupan.contributions.selectors import STATE_LABELS
 from cakupan.contributions.tasks import billing_runs_reap, billing_start
-from cakupan.exports import csv_writer, xlsx_stream_append
+from cakupan.exports import csv_lines, xlsx_stream_append
 from cakupan.funding.selectors import programme_scope, sponsor_scope
 from cakupan.months import MonthInvalid, add_months, parse_month
 from cakupan.registry.models import NikAccessLog, Worker
@@ -337,19 +337,10 @@ def forecast_export(request: HttpRequest, fmt: str) -> HttpResponse:
     month = add_months(on.replace(day=1), 1)
     name = f"prakiraan-putus-{month:%Y-%m}"
     if fmt == "csv":
-
-        class Echo:
-            def write(self, value: str) -> str:
-                return value
-
-        writer = csv_writer(Echo())
-
-        def lines():
-            yield "\ufeff" + writer.writerow(_outreach_heading())
-            for row in _outreach_rows(request, on):
-                yield writer.writerow(row)
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            csv_lines(_outreach_heading(), _outreach_rows(request, on)),
+            content_type="text/csv; charset=utf-8",
+        )
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
     if fmt == "xlsx":
