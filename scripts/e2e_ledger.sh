@@ -4,7 +4,8 @@
 # statement file (twice: the second credits nothing), reverse one payment, then verify the
 # ledger's invariants with `cakupan ledger check`; then pay the demo claim waiting for approval
 # through a bank batch and the bank's return (read twice: the second changes nothing), and list
-# the scholarships due. CI runs it after `make test`.
+# the scholarships due; build the coverage snapshots and write the UCJ and impact reports.
+# CI runs it after `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -67,3 +68,15 @@ assert Claim.objects.filter(status='paid').count() == 1, 'the paid claim'
 "
 $BIN/cakupan claims due
 $BIN/cakupan ledger check
+
+# Coverage: the months the payments above changed are built again (closed ones stay as they
+# were), the city's UCJ report and a sponsor's impact report are written
+$BIN/cakupan coverage snapshot
+$BIN/cakupan coverage report --output "$CAKUPAN_VAR/ucj.pdf"
+$BIN/cakupan coverage report --sponsor 1 --output "$CAKUPAN_VAR/dampak.pdf"
+head -c 5 "$CAKUPAN_VAR/ucj.pdf" | grep -q '%PDF-'
+head -c 5 "$CAKUPAN_VAR/dampak.pdf" | grep -q '%PDF-'
+$BIN/cakupan manage shell -c "
+from cakupan.coverage.models import Snapshot
+assert Snapshot.objects.filter(status='closed').exists(), 'a closed month'
+"
