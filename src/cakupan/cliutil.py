@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -33,6 +34,14 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an Indonesian error on stderr and return the Exit to raise (2: bad input)."""
     err.print(f"[red]Galat:[/red] {escape(message)}", highlight=False)
     return typer.Exit(code)
+
+
+def writable(output: Path) -> None:
+    """Refuse before anything is saved: a missing folder or a file already there."""
+    if not output.parent.is_dir():
+        raise fail(f"Folder {output.parent} tidak ada; buat dulu atau pilih folder lain.")
+    if output.exists():
+        raise fail(f"Berkas {output} sudah ada; beri nama lain agar berkas itu tidak tertimpa.")
 
 
 def id_number(n: int) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cakupan.cliutil import console, django_setup, err, fail, id_number
+from cakupan.cliutil import console, django_setup, err, fail, id_number, writable
 
 claims_app = typer.Typer(
     help="Klaim JKK/JKM: pembayaran ke bank dan beasiswa.", no_args_is_help=True
@@ -43,14 +43,6 @@ def _format(fmt: str | None, output: Path | None) -> str:
     return "csv"
 
 
-def _writable(output: Path) -> None:
-    """Refuse before anything is saved: a missing folder or a file already there."""
-    if not output.parent.is_dir():
-        raise fail(f"Folder {output.parent} tidak ada; buat dulu atau pilih folder lain.")
-    if output.exists():
-        raise fail(f"Berkas {output} sudah ada; beri nama lain agar berkas itu tidak tertimpa.")
-
-
 @claims_app.command("export")
 def export_cmd(
     fmt: Annotated[
@@ -68,14 +60,14 @@ def export_cmd(
 
     fmt = _format(fmt, output)
     if output is not None:
-        _writable(output)
+        writable(output)
     try:
         # the batch is kept only when its file was written
         with transaction.atomic():
             batch = batch_export(user=None)
             target = output or Path(f"{batch.number}.{fmt}")
             if output is None:
-                _writable(target)
+                writable(target)
             target.write_bytes(batch_file(batch, fmt))
     except PaymentRefused as e:
         if e.code == "nothing_to_pay":
@@ -177,7 +169,7 @@ def due_cmd(
     if output is not None:
         if output.suffix.lower() not in (".csv", ".xlsx"):
             raise fail("Nama berkas harus berakhiran .csv atau .xlsx.")
-        _writable(output)
+        writable(output)
     today = timezone.localdate()
     start_month = default_rules().scholarship(today).school_year_start_month
     if reminders:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from cakupan.cliutil import console, django_setup, fail, id_number
+from cakupan.cliutil import console, django_setup, fail, id_number, writable
 
 coverage_app = typer.Typer(help="Cakupan UCJ: snapshot bulanan (coverage).", no_args_is_help=True)
 
@@ -92,13 +92,6 @@ def snapshot_cmd(
     console.print(escape(_line(snapshot)), highlight=False)
 
 
-def _writable_pdf(target: Path) -> None:
-    if not target.parent.is_dir():
-        raise fail(f"Folder {target.parent} tidak ada; buat dulu atau pilih folder lain.")
-    if target.exists():
-        raise fail(f"Berkas {target} sudah ada; beri nama lain agar berkas itu tidak tertimpa.")
-
-
 @coverage_app.command("report")
 def report_cmd(
     month: Annotated[
@@ -133,7 +126,7 @@ def report_cmd(
         if found is None:
             raise fail(f"Pemberi dana {sponsor} tidak ada; lihat: cakupan sponsors list.")
         target = output or Path(f"dampak-{found.pk}.pdf")
-        _writable_pdf(target)
+        writable(target)
         target.write_bytes(impact_pdf(found, impact(found)))
         console.print(f"Laporan dampak {escape(found.name)} ditulis ke {escape(str(target))}.")
         return
@@ -154,6 +147,6 @@ def report_cmd(
     except Refused as e:
         raise fail(e.message) from None
     target = output or Path(f"laporan-ucj-{report.snapshot.month:%Y-%m}.pdf")
-    _writable_pdf(target)
+    writable(target)
     target.write_bytes(city_report_pdf(report))
     console.print(f"Laporan UCJ {report.snapshot.month:%m/%Y} ditulis ke {escape(str(target))}.")

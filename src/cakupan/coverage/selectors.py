@@ -384,7 +384,7 @@ def _labels(dimension: str, keys: set) -> dict:
 def _rolled_up(snapshot: Snapshot, dimension: str, filters: Filters) -> dict | None:
     """A breakdown of a whole region (no other filter) from the snapshot's rollups (by
     kelurahan: its Area rows): a few dozen rows. None where the cells must be read: another
-    filter, or a snapshot built before rollups were kept."""
+    filter."""
     if replace(filters, region="") != Filters():
         return None
     if dimension == "kelurahan":
@@ -401,8 +401,6 @@ def _rolled_up(snapshot: Snapshot, dimension: str, filters: Filters) -> dict | N
     rows = Rollup.objects.filter(
         snapshot=snapshot, region=filters.region or city_code(), dimension=dimension
     ).values_list("key", "registered", "members", "active")
-    if not rows and snapshot.registered:
-        return None if not snapshot.rollups.exists() else {}
     out: dict = {}
     for key, registered, members, active in rows:
         if dimension == "programme":

@@ -268,7 +268,7 @@ def _rollups(snapshot: Snapshot, up: dict[str, list[str]]) -> None:
     Rollup.objects.bulk_create(out, batch_size=2000)
 
 
-def figures(snapshot: Snapshot) -> dict:
+def headline_figures(snapshot: Snapshot) -> dict:
     """A snapshot's headline figures, as a rebuild records them."""
     city = snapshot.areas.filter(level=Level.REGENCY).first()
     return {
@@ -323,7 +323,7 @@ def snapshot_build(
                     % {"month": f"{month:%m/%Y}"},
                     "reason",
                 )
-        before = figures(old) if old is not None else {}
+        before = headline_figures(old) if old is not None else {}
         started = time.perf_counter()
         if old is not None:
             old.delete()
@@ -383,7 +383,7 @@ def snapshot_build(
                 by_name=user.get_username() if user else by_name,
                 reason=reason,
                 before=before,
-                after=figures(snapshot),
+                after=headline_figures(snapshot),
             )
     return snapshot
 
