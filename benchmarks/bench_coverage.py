@@ -8,7 +8,11 @@ months of paid periods in the ledger (about 90% of the member-months paid). Time
   programme) run by DuckDB in memory over the same rows, as the reference;
 - the dashboard's pages, each asked 20 times by a logged-in officer (goal: p95 ≤ 200 ms);
 - the budget planner choosing from the 500,000 workers not covered (goal ≤ 3 s), forward from
-  a budget and inverse from a target.
+  a budget and inverse from a target;
+- then, with a CSR programme's assignments ending in December for a sixth of the members and
+  an eighth of the members paying themselves three months behind: counting and storing next
+  month's lapse forecast (the daily job), and the lapse-risk page reading it (with the other
+  pages' goal).
 
     make bench BENCH=coverage              # both databases (PostgreSQL when it answers)
     BENCH_QUICK=1 make bench BENCH=coverage   # 50,000 workers
@@ -205,8 +209,9 @@ def _child(db: str) -> int:
     again = snapshot_build(MONTH, today=TODAY, rebuild=True, reason="benchmark")
     report(f"the same month rebuilt on purpose ({db})", f"{time.perf_counter() - start:,.1f} s")
     assert again.active == snapshot.active
-    _pages(db)
     _planner(db)
+    _forecast(db)
+    _pages(db)
     report(f"peak memory ({db})", f"{peak_rss_mib():,.0f} MiB")
     return 0
 
@@ -219,7 +224,46 @@ PAGES = (
     ("who is not covered", "/cakupan/belum-terlindungi/"),
     ("a chart's CSV", "/cakupan/grafik/kecamatan.csv?bulan=2026-10"),
     ("a sponsor's impact", "/cakupan/dampak/{sponsor}/"),
+    ("lapse risk next month", "/cakupan/risiko-putus/"),
+    (
+        "lapse risk of a kecamatan, one reason, page 20",
+        "/cakupan/risiko-putus/?wilayah=35.73.05&alasan=self_payer_behind&page=20",
+    ),
 )
+
+
+def _forecast(db: str) -> None:
+    """Who lapses next month (after the planner, which reads this month's coverage; the
+    snapshots the pages read are frozen): CSR assignments of a sixth of the members end in
+    December (programme ends), and an eighth of the members pay themselves and have not paid
+    since August (lapsed on the check date); then the daily count, timed."""
+    from django.db import connection, transaction
+
+    from benchmarks.harness import report
+    from cakupan.contributions.forecast import forecast_store
+    from cakupan.contributions.sql import T, day
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {T.funding} SET last_month = %s WHERE membership_id %% 6 = 0",
+            [day(dt.date(2026, 12, 1))],
+        )
+        cursor.execute(
+            f"""DELETE FROM {T.paid} WHERE month >= %s AND membership_id IN (
+                  SELECT membership_id FROM {T.funding}
+                  WHERE programme_id IS NULL AND membership_id %% 8 = 1)""",
+            [day(dt.date(2026, 9, 1))],
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE)")
+    start = time.perf_counter()
+    run = forecast_store(TODAY)
+    report(
+        f"lapse forecast counted and stored, {run.total:,} listed ({db})",
+        f"{time.perf_counter() - start:,.1f} s",
+        "the daily job's; pages read it",
+    )
 
 
 def _pages(db: str) -> None:

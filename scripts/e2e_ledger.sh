@@ -70,7 +70,9 @@ $BIN/cakupan claims due
 $BIN/cakupan ledger check
 
 # Coverage: the months the payments above changed are built again (closed ones stay as they
-# were), the city's UCJ report and a sponsor's impact report are written
+# were) and next month's lapse forecast is counted and stored (outside any transaction: on
+# SQLite through its temporary table); the city's UCJ report and a sponsor's impact report are
+# written
 $BIN/cakupan coverage snapshot
 $BIN/cakupan coverage report --output "$CAKUPAN_VAR/ucj.pdf"
 $BIN/cakupan coverage report --sponsor 1 --output "$CAKUPAN_VAR/dampak.pdf"
@@ -78,5 +80,9 @@ head -c 5 "$CAKUPAN_VAR/ucj.pdf" | grep -q '%PDF-'
 head -c 5 "$CAKUPAN_VAR/dampak.pdf" | grep -q '%PDF-'
 $BIN/cakupan manage shell -c "
 from cakupan.coverage.models import Snapshot
+from cakupan.contributions.forecast import forecast_latest, lapse_rows, stored_rows
 assert Snapshot.objects.filter(status='closed').exists(), 'a closed month'
+run = forecast_latest()
+assert run is not None and run.status == 'done', 'a stored lapse forecast'
+assert list(stored_rows(run)) == list(lapse_rows(run.on)), 'the stored forecast is the live one'
 "

@@ -26,16 +26,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cakupan.contributions.models import ForecastEntry, ForecastRun, ForecastTally
 from cakupan.contributions.selectors import ARREARS, LAPSED, PROTECTED, arrears_rules, state_sql
-from cakupan.contributions.sql import T, day, fetch
-from cakupan.funding.models import FundingProgramme
+from cakupan.contributions.sql import T, day, drop_temp, execute, fetch, temp_table
+from cakupan.funding.models import FundingProgramme, Sponsor
 from cakupan.funding.selectors import cost_of
 from cakupan.months import add_months
 from cakupan.regions.models import Region
@@ -226,7 +229,9 @@ def lapse_rows(
     with transaction.atomic():
         cursor = connection.cursor()
         _room_to_group(cursor)
-        cursor.execute(sql + " ORDER BY f.kelurahan, f.full_name, f.membership_id", params)
+        cursor.execute(
+            sql + " ORDER BY f.kelurahan, f.kelurahan_id, f.full_name, f.membership_id", params
+        )
         try:
             while rows := cursor.fetchmany(chunk):
                 for r in rows:
@@ -267,6 +272,12 @@ def lapse_forecast(on: dt.date, *, sponsor_ids: list[int] | None = None) -> Laps
             params,
         )
         rows = cursor.fetchall()
+    return _counted(on, rows)
+
+
+def _counted(on: dt.date, rows: list[tuple[str | None, str, str, str, int]]) -> LapseForecast:
+    """The forecast's figures from its counts per (sponsor name, kelurahan name, reason,
+    kelurahan code)."""
     by_reason: Counter[str] = Counter()
     by_sponsor: Counter[tuple[str, str]] = Counter()
     by_kelurahan: Counter[tuple[str, str]] = Counter()
@@ -294,4 +305,250 @@ def lapse_forecast(on: dt.date, *, sponsor_ids: list[int] | None = None) -> Laps
     )
 
 
-__all__ = ["ARREARS", "LAPSED", "REASONS", "LapseRow", "lapse_forecast", "lapse_rows"]
+# -- the stored forecast ----------------------------------------------------------------------
+#
+# Counting the forecast reads every membership's paid months twice: seconds on a city, 15-25 s
+# on a million memberships. A page cannot wait for it, so it is counted once (a daily job:
+# `cakupan coverage snapshot`, or an officer's recount run by the task worker) and stored as
+# ForecastRun with its entries in the list's order and its tallies; pages read a page of
+# entries by position and the tallies (docs/contributions.md, "Stored forecast").
+
+ENTRY_COLUMNS = (
+    "position, membership_id, worker_id, kelurahan_code, sponsor_id, reason, state_now, "
+    "state_next, months_unpaid"
+)
+# a recount asked for and not started within this time is taken as lost (no task worker ran)
+PENDING_FOR = dt.timedelta(minutes=30)
+
+
+def _entries_select(on: dt.date) -> tuple[str, dict]:
+    """The forecast's rows as entries: numbered in the list's order (kelurahan name, its code
+    for two kelurahan of one name, worker name, membership)."""
+    sql, params = _forecast_sql(on, sponsor_ids=None)
+    return (
+        "SELECT ROW_NUMBER() OVER (ORDER BY g.kelurahan, g.kelurahan_id, g.full_name, "
+        "g.membership_id) AS position, g.membership_id AS membership_id, g.worker_id AS worker_id, "
+        "g.kelurahan_id AS kelurahan_code, g.sponsor_id AS sponsor_id, g.reason AS reason, "
+        "g.state_now AS state_now, g.state_next AS state_next, "
+        f"COALESCE(g.months_unpaid, 0) AS months_unpaid FROM ({sql}) g",
+        params,
+    )
+
+
+def forecast_store(
+    on: dt.date | None = None, *, run: ForecastRun | None = None, user=None
+) -> ForecastRun:
+    """Count the forecast asked on `on` (today) and store it: `run` (a queued recount) or a new
+    run. The older runs and their entries are deleted once this one is stored, in the same
+    transaction, so a page reads either the old count whole or the new one."""
+    on = on or timezone.localdate()
+    fields = {"on": on, "month": forecast_month(on), "check_date": check_date(on)}
+    if run is None:
+        run = ForecastRun.objects.create(
+            status=ForecastRun.Status.RUNNING, requested_by=user, **fields
+        )
+    else:
+        ForecastRun.objects.filter(pk=run.pk).update(status=ForecastRun.Status.RUNNING, **fields)
+    start = time.perf_counter()
+    select, params = _entries_select(on)
+    entry = ForecastEntry._meta.db_table
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        # counted into a temporary table first, outside the transaction: SQLite's write lock
+        # (taken at BEGIN IMMEDIATE) is then held only for the copy, not for the count
+        temp_table("forecast_rows", ENTRY_COLUMNS)
+        execute(f"INSERT INTO forecast_rows ({ENTRY_COLUMNS}) {select}", params)
+        select, params = f"SELECT {ENTRY_COLUMNS} FROM forecast_rows", {}
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _room_to_group(cursor)
+            cursor.execute(
+                f"INSERT INTO {entry} (run_id, {ENTRY_COLUMNS}) "
+                f"SELECT {int(run.pk)}, {ENTRY_COLUMNS} FROM ({select}) s",
+                params,
+            )
+            cursor.execute(
+                f"SELECT kelurahan_code, reason, sponsor_id, COUNT(*), MIN(position) FROM {entry} "
+                "WHERE run_id = %s GROUP BY kelurahan_code, reason, sponsor_id",
+                [run.pk],
+            )
+            counts = cursor.fetchall()
+            first: dict[str, int] = {}
+            for code, _r, _s, _n, low in counts:
+                first[code] = min(first.get(code, low), low)
+            ForecastTally.objects.bulk_create(
+                ForecastTally(
+                    run_id=run.pk,
+                    kelurahan_code=code,
+                    reason=reason,
+                    sponsor_id=sponsor,
+                    n=n,
+                    first_position=first[code],
+                )
+                for code, reason, sponsor, n, _low in counts
+            )
+            ForecastRun.objects.filter(pk=run.pk).update(
+                status=ForecastRun.Status.DONE,
+                finished_at=timezone.now(),
+                seconds=time.perf_counter() - start,
+                total=sum(int(n) for *_k, n, _low in counts),
+            )
+            ForecastRun.objects.filter(pk__lt=run.pk).exclude(
+                status__in=[ForecastRun.Status.QUEUED, ForecastRun.Status.RUNNING]
+            ).delete()
+    finally:
+        if connection.vendor == "sqlite":
+            drop_temp("forecast_rows")
+    run.refresh_from_db()
+    return run
+
+
+def forecast_latest() -> ForecastRun | None:
+    """The latest stored forecast (None: never counted)."""
+    return ForecastRun.objects.filter(status=ForecastRun.Status.DONE).order_by("-id").first()
+
+
+def forecast_pending() -> ForecastRun | None:
+    """A recount asked for and not finished (None: none), unless it waited too long."""
+    return (
+        ForecastRun.objects.filter(
+            status__in=[ForecastRun.Status.QUEUED, ForecastRun.Status.RUNNING],
+            requested_at__gte=timezone.now() - PENDING_FOR,
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+def _tallies(run: ForecastRun, sponsor_ids: list[int] | None) -> list[ForecastTally]:
+    tallies = ForecastTally.objects.filter(run=run)
+    if sponsor_ids is not None:
+        tallies = tallies.filter(sponsor_id__in=sponsor_ids)
+    return list(tallies)
+
+
+def stored_forecast(run: ForecastRun, *, sponsor_ids: list[int] | None = None) -> LapseForecast:
+    """A stored forecast's figures, as lapse_forecast gives them (read from its tallies)."""
+    tallies = _tallies(run, sponsor_ids)
+    names = dict(
+        Region.objects.filter(code__in={t.kelurahan_code for t in tallies}).values_list(
+            "code", "name"
+        )
+    )
+    sponsors = dict(
+        Sponsor.objects.filter(pk__in={t.sponsor_id for t in tallies if t.sponsor_id}).values_list(
+            "pk", "name"
+        )
+    )
+    return _counted(
+        run.on,
+        [
+            (
+                sponsors.get(t.sponsor_id, "") if t.sponsor_id else None,
+                names.get(t.kelurahan_code, t.kelurahan_code),
+                t.reason,
+                t.kelurahan_code,
+                t.n,
+            )
+            for t in tallies
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class _Block:
+    first: int  # the kelurahan's first position
+    last: int  # and its last
+    size: int  # its entries under the filters
+
+
+def _blocks(
+    run: ForecastRun, *, region: str, reason: str, sponsor_ids: list[int] | None
+) -> list[_Block]:
+    """The kelurahan runs of positions a filtered list reads, in the list's order."""
+    spans: dict[str, list[int]] = {}
+    for t in ForecastTally.objects.filter(run=run):
+        span = spans.setdefault(t.kelurahan_code, [t.first_position, 0, 0])
+        span[1] += t.n
+        wanted = (not reason or t.reason == reason) and (
+            sponsor_ids is None or t.sponsor_id in sponsor_ids
+        )
+        if wanted:
+            span[2] += t.n
+    blocks = []
+    for code, (first, total, size) in spans.items():
+        if size and (not region or code == region or code.startswith(region + ".")):
+            blocks.append(_Block(first, first + total - 1, size))
+    return sorted(blocks, key=lambda b: b.first)
+
+
+def _stored_sql(reason: str, sponsor_ids: list[int] | None) -> str:
+    extra = " AND e.reason = %(reason)s" if reason else ""
+    if sponsor_ids is not None:
+        extra += " AND e.sponsor_id IN ({})".format(
+            ",".join(str(int(i)) for i in sponsor_ids) or "NULL"
+        )
+    return f"""
+        SELECT e.membership_id, m.number, e.worker_id, w.full_name, w.phone, e.kelurahan_code,
+               k.name, e.sponsor_id, sp.name, e.reason, e.state_now, e.state_next,
+               e.months_unpaid, e.position
+        FROM {ForecastEntry._meta.db_table} e
+        JOIN {T.membership} m ON m.id = e.membership_id
+        JOIN {T.worker} w ON w.id = e.worker_id
+        JOIN {Region._meta.db_table} k ON k.code = e.kelurahan_code
+        LEFT JOIN {T.sponsor} sp ON sp.id = e.sponsor_id
+        WHERE e.run_id = %(run)s AND e.position > %(after)s AND e.position <= %(last)s{extra}
+        ORDER BY e.position LIMIT %(limit)s OFFSET %(skip)s
+    """
+
+
+def stored_rows(
+    run: ForecastRun,
+    *,
+    region: str = "",
+    reason: str = "",
+    sponsor_ids: list[int] | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+    chunk: int = 5000,
+) -> Iterator[LapseRow]:
+    """A stored forecast's entries under the filters (as lapse_rows takes them), in the list's
+    order, from `offset`, at most `limit` (None: all). Each kelurahan's entries are a run of
+    positions and the tallies say how many of them pass the filters, so the kelurahan before
+    `offset` are skipped without reading them, and each read is an index range."""
+    sql = _stored_sql(reason, sponsor_ids)
+    skip, left = offset, limit
+    for block in _blocks(run, region=region, reason=reason, sponsor_ids=sponsor_ids):
+        if skip >= block.size:
+            skip -= block.size
+            continue
+        after = block.first - 1
+        while left is None or left > 0:
+            size = chunk if left is None else min(chunk, left)
+            params = {"run": run.pk, "after": after, "last": block.last, "limit": size}
+            params |= {"skip": skip, "reason": reason}
+            rows = fetch(sql, params)
+            skip = 0
+            for r in rows:
+                yield LapseRow(*r[:12], int(r[12] or 0))
+            if left is not None:
+                left -= len(rows)
+            if len(rows) < size:
+                break
+            after = rows[-1][13]
+        if left is not None and left <= 0:
+            return
+
+
+__all__ = [
+    "ARREARS",
+    "LAPSED",
+    "REASONS",
+    "LapseRow",
+    "forecast_latest",
+    "forecast_pending",
+    "forecast_store",
+    "lapse_forecast",
+    "lapse_rows",
+    "stored_forecast",
+    "stored_rows",
+]

@@ -577,3 +577,84 @@ class Card(models.Model):
 
     def __str__(self) -> str:
         return f"card {self.pk} of {self.membership_id}"
+
+
+class ForecastRun(models.Model):
+    """One stored count of the lapse forecast (contributions.forecast, docs/contributions.md
+    "Stored forecast"): who stops being protected in the month after `on`, counted once (a
+    daily job, or an officer's recount) so that pages read it instead of computing it. Only
+    the latest finished run is kept with its rows."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Counting")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    on = models.DateField(_("asked on"))
+    month = models.DateField(_("forecast month"))
+    check_date = models.DateField(_("check date"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    total = models.IntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("lapse forecast count")
+        verbose_name_plural = _("lapse forecast counts")
+
+    def __str__(self) -> str:
+        return f"forecast {self.pk} on {self.on}"
+
+
+class ForecastEntry(models.Model):
+    """A membership a stored forecast lists. `position` is its place in the list's order
+    (kelurahan name, kelurahan code, worker name, membership): each kelurahan's entries are one
+    run of positions, so a page of any region is read by position (ForecastTally holds where
+    each kelurahan starts). Plain ids, not foreign keys: a count made at a moment, not a link
+    of the ledger; names and phones are read from the registry when shown."""
+
+    run = models.ForeignKey(
+        ForecastRun, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
+    position = models.IntegerField()
+    membership_id = models.BigIntegerField()
+    worker_id = models.BigIntegerField()
+    kelurahan_code = models.CharField(max_length=13)
+    sponsor_id = models.BigIntegerField(null=True)
+    reason = models.CharField(max_length=20)
+    state_now = models.CharField(max_length=10)
+    state_next = models.CharField(max_length=10)
+    months_unpaid = models.SmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="forecast_entry_position"),
+        ]
+        indexes = [
+            models.Index(fields=["run", "reason", "position"], name="forecast_entry_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}: membership {self.membership_id} ({self.reason})"
+
+
+class ForecastTally(models.Model):
+    """A stored forecast's count per kelurahan, reason and sponsor (none: self-paid), and the
+    position where the kelurahan's entries start."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="tallies")
+    kelurahan_code = models.CharField(max_length=13)
+    reason = models.CharField(max_length=20)
+    sponsor_id = models.BigIntegerField(null=True)
+    n = models.IntegerField()
+    first_position = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.kelurahan_code} {self.reason}: {self.n}"

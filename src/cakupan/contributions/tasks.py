@@ -1,4 +1,5 @@
-"""Background work of the ledger: a month's billing started from the web.
+"""Background work of the ledger: a month's billing started from the web, and a recount of the
+lapse forecast (at the end).
 
 The page takes the billing lock at once (`billing.run_start`, committed in the request), so a
 second officer is told a run is in progress before any worker starts; the run waits as
@@ -22,7 +23,13 @@ from django.utils import timezone
 from django_tasks import TaskContext, task
 
 from cakupan.contributions.billing import billing_run, run_fail
-from cakupan.contributions.models import BillingRun
+from cakupan.contributions.forecast import (
+    check_date,
+    forecast_month,
+    forecast_pending,
+    forecast_store,
+)
+from cakupan.contributions.models import BillingRun, ForecastRun
 from cakupan.errors import Refused
 from cakupan.membership.runs import CLAIM_GRACE, process_alive, this_process
 
@@ -31,6 +38,7 @@ log = logging.getLogger(__name__)
 STOPPED = "The process running this billing stopped; nothing was billed. Start it again."
 TASK_GONE = "The background worker did not run this billing; nothing was billed. Start it again."
 FAILED = "The billing stopped on an unexpected error; nothing was billed. Start it again."
+FAILED_COUNT = "The count stopped on an unexpected error; the previous count stays. Ask again."
 
 
 def _stage_write(run_id: int, stage: str) -> None:
@@ -146,3 +154,38 @@ def billing_runs_reap() -> int:
             run_fail(run, TASK_GONE)
             stopped += 1
     return stopped
+
+
+# -- a recount of the lapse forecast ----------------------------------------------------------
+
+
+@task()
+def forecast_count(run_id: int) -> dict:
+    """Count and store the lapse forecast of a queued recount (contributions.forecast)."""
+    run = ForecastRun.objects.filter(pk=run_id, status=ForecastRun.Status.QUEUED).first()
+    if run is None:
+        return {"status": "not queued"}
+    try:
+        run = forecast_store(timezone.localdate(), run=run)
+    except Exception:
+        # the page must not wait forever; the traceback goes to the log
+        log.exception("forecast run %s failed", run_id)
+        ForecastRun.objects.filter(pk=run_id).update(
+            status=ForecastRun.Status.FAILED, error=FAILED_COUNT, finished_at=timezone.now()
+        )
+        return {"status": "failed"}
+    return {"status": "done", "total": run.total}
+
+
+def forecast_request(*, user) -> ForecastRun:
+    """Queue a recount of the lapse forecast for the task worker; a recount already waiting or
+    counting is returned instead of a second one."""
+    pending = forecast_pending()
+    if pending is not None:
+        return pending
+    on = timezone.localdate()
+    run = ForecastRun.objects.create(
+        on=on, month=forecast_month(on), check_date=check_date(on), requested_by=user
+    )
+    forecast_count.enqueue(run.pk)
+    return run

@@ -50,9 +50,11 @@ def snapshot_cmd(
         ),
     ] = None,
 ) -> None:
-    """Build a month's coverage snapshot, or every month not yet closed."""
+    """Build a month's coverage snapshot, or every month not yet closed and next month's lapse
+    forecast (run it daily)."""
     django_setup()
     from cakupan.accounts.models import User
+    from cakupan.contributions.forecast import forecast_store
     from cakupan.coverage.snapshots import snapshot_build, snapshots_catch_up
     from cakupan.errors import Refused
     from cakupan.months import MonthInvalid, parse_month
@@ -68,8 +70,16 @@ def snapshot_cmd(
         built = snapshots_catch_up(user=user)
         if not built:
             console.print("Belum ada kepesertaan BPU: tidak ada snapshot yang dibangun.")
+            return
         for snapshot in built:
             console.print(escape(_line(snapshot)), highlight=False)
+        # and next month's lapse forecast, which the lapse-risk page reads
+        run = forecast_store(user=user)
+        console.print(
+            f"Prakiraan putus {run.month:%m/%Y}: {id_number(run.total)} kepesertaan berisiko "
+            f"(per {run.on:%d-%m-%Y}); {run.seconds:.1f} detik.",
+            highlight=False,
+        )
         return
     try:
         when = parse_month(month)

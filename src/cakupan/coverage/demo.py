@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Count
 
+from cakupan.contributions.forecast import forecast_store
 from cakupan.coverage.models import Aggregate, Denominator, Snapshot, Target
 from cakupan.coverage.snapshots import first_month, snapshots_catch_up
 from cakupan.months import add_months, month_start
@@ -131,7 +132,10 @@ def _inputs(today: dt.date) -> int:
 
 
 def demo_coverage_load(*, today: dt.date) -> DemoCoverage:
-    """The inputs above and a snapshot of every month the demo ledger covers."""
+    """The inputs above, a snapshot of every month the demo ledger covers, and the lapse
+    forecast's count (as the daily job makes them)."""
     with transaction.atomic():
         inputs = _inputs(today)
-    return DemoCoverage(inputs, len(snapshots_catch_up(today=today)))
+    built = snapshots_catch_up(today=today)
+    forecast_store(today)
+    return DemoCoverage(inputs, len(built))

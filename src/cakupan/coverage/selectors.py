@@ -7,8 +7,9 @@ trend), and the list behind it decodes the snapshot's bitmaps of member and acti
 and joins them to the registry. So a closed month's list is the list that was counted.
 
 Two reads are not from the snapshots, on purpose: the lapse risk of next month is the ledger's
-own forecast (contributions.forecast, reused), and a sponsor's money and claims are the ledger's
-and the claims' own figures (contributions.invoices.programme_money, claims).
+own forecast (contributions.forecast, reused: its stored count, made daily or on request), and a
+sponsor's money and claims are the ledger's and the claims' own figures
+(contributions.invoices.programme_money, claims).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cakupan.accounts.models import User
 from cakupan.claims.models import Claim, Instalment, Instruction
-from cakupan.contributions.forecast import REASONS, lapse_forecast
+from cakupan.contributions.forecast import REASONS, stored_forecast
 from cakupan.contributions.invoices import programme_money
+from cakupan.contributions.models import ForecastRun
 from cakupan.coverage.models import Area, Cell, Rollup, Snapshot, Target
 from cakupan.coverage.snapshots import AGE_BAND_LABELS, AGE_BANDS, ROLLUP_DIMENSIONS, unpack_ids
 from cakupan.funding.models import FundingProgramme, Sponsor
@@ -679,6 +681,7 @@ class LapseArea:
 
 @dataclass(frozen=True)
 class LapseRisk:
+    run: ForecastRun  # the stored count read
     on: dt.date
     month: dt.date
     check_date: dt.date
@@ -687,10 +690,10 @@ class LapseRisk:
     areas: list[LapseArea]  # the regions right under the one asked, most first
 
 
-def lapse_risk(on: dt.date, region: str = "") -> LapseRisk:
-    """The ledger's lapse forecast of the month after `on` (contributions.forecast, one grouped
-    query), added up by kecamatan (region: the city) or by kelurahan (region: a kecamatan)."""
-    forecast = lapse_forecast(on)
+def lapse_risk(run: ForecastRun, region: str = "") -> LapseRisk:
+    """A stored count of the ledger's lapse forecast (contributions.forecast: its tallies),
+    added up by kecamatan (region: the city) or by kelurahan (region: a kecamatan)."""
+    forecast = stored_forecast(run)
     region = region or city_code()
     depth = 3 if region == city_code() else 4  # kecamatan: 3 dotted parts, kelurahan: 4
     areas: dict[str, LapseArea] = {}
@@ -707,6 +710,7 @@ def lapse_risk(on: dt.date, region: str = "") -> LapseRisk:
     for area in areas.values():
         area.name = names.get(area.code, area.code)
     return LapseRisk(
+        run=run,
         on=forecast.on,
         month=forecast.month,
         check_date=forecast.check_date,

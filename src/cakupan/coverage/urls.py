@@ -12,6 +12,7 @@ urlpatterns = [
     path("belum-terlindungi/", views.uncovered, name="uncovered"),
     path("risiko-putus/", views.lapse, name="lapse"),
     path("risiko-putus/ekspor.csv", views.lapse_export, name="lapse_export"),
+    path("risiko-putus/hitung/", views.lapse_recount, name="lapse_recount"),
     path("bangun/", views.build, name="build"),
     path("dampak/", views.impact_index, name="impact_index"),
     path("dampak/<id:pk>/", views.impact, name="impact"),

@@ -32,7 +32,9 @@ from cakupan.accounts.roles import (
     VIEW_IMPACT,
     require_any,
 )
-from cakupan.contributions.forecast import REASONS, lapse_rows
+from cakupan.contributions.forecast import REASONS, forecast_latest, forecast_pending, stored_rows
+from cakupan.contributions.models import ForecastRun
+from cakupan.contributions.tasks import forecast_request
 from cakupan.coverage import charts, figures, reports, selectors
 from cakupan.coverage.models import Scenario, Snapshot
 from cakupan.coverage.snapshots import snapshot_build
@@ -159,6 +161,7 @@ def _dashboard(request: HttpRequest, build: dict | None = None, status: int = 20
             "can_build": request.user.has_perm(REBUILD_SNAPSHOT),
             "months": selectors.months_to_build(),
             "as_of": figures.as_of(snapshot),
+            "lapse": forecast_latest(),
             **(build or {}),
         },
         status=status,
@@ -400,8 +403,9 @@ def _lapse_reason(request: HttpRequest) -> str:
 
 @login_required
 def lapse(request: HttpRequest) -> HttpResponse:
-    """Who stops being protected next month and why (the ledger's forecast), by kecamatan and
-    kelurahan, with its list."""
+    """Who stops being protected next month and why (the ledger's forecast, its stored count),
+    by kecamatan and kelurahan, with its list; while a recount runs the page asks again every
+    few seconds (htmx)."""
     require_any(request.user, VIEW_COVERAGE)
     today = timezone.localdate()
     code = _lapse_region(request)
@@ -409,39 +413,59 @@ def lapse(request: HttpRequest) -> HttpResponse:
     # a kecamatan (or a kelurahan: its kecamatan) is counted by kelurahan, the city by kecamatan
     level_code = code[:8] if code and len(code) >= 8 else ""
     query = {k: v for k, v in (("wilayah", code), ("alasan", reason)) if v}
-    path = selectors.region_path(code) if code else []
-    if not (request.htmx or request.GET.get("hitung")):
-        # the page at once; the forecast (seconds on a million memberships) follows by htmx
-        return render(
-            request,
-            "coverage/lapse.html",
-            {"month": add_months(today.replace(day=1), 1), "query": urlencode(query), "path": path},
+    run, pending = forecast_latest(), forecast_pending()
+    context = {
+        "month": run.month if run else add_months(today.replace(day=1), 1),
+        "run": run,
+        "pending": pending,
+        "failed": ForecastRun.objects.filter(
+            status=ForecastRun.Status.FAILED, pk__gt=run.pk if run else 0
+        ).exists(),
+        "stale": run is not None and run.on < today,
+        "reasons": [(k, str(v)) for k, v in REASONS.items()],
+        "reason": reason,
+        "code": code,
+        "path": selectors.region_path(code) if code else [],
+        "level_code": level_code,
+        "query": urlencode(query),
+        "can_export": request.user.has_perm(EXPORT_WORKER),
+    }
+    if run is not None:
+        page_no = _int_param(request, "page") or 1
+        size = settings.CAKUPAN_PAGE_SIZE
+        shown = list(
+            stored_rows(
+                run, region=code, reason=reason, offset=(page_no - 1) * size, limit=size + 1
+            )
         )
-    risk = selectors.lapse_risk(today, level_code)
-    rows = lapse_rows(today, region=code, reason=reason)
-    page_no = _int_param(request, "page") or 1
-    size = settings.CAKUPAN_PAGE_SIZE
-    shown = list(itertools.islice(rows, (page_no - 1) * size, page_no * size + 1))
-    rows.close()
-    listed = shown[:size]  # a list masks phones, as the registry's lists do
-    return render(
-        request,
-        "coverage/_lapse_result.html" if request.htmx else "coverage/lapse.html",
-        {
-            "month": risk.month,
-            "risk": risk,
-            "reasons": [(k, str(v)) for k, v in REASONS.items()],
-            "reason": reason,
-            "code": code,
-            "path": path,
-            "level_code": level_code,
-            "rows": [(r, mask_phone(r.phone) if r.phone else "") for r in listed],
+        context |= {
+            "risk": selectors.lapse_risk(run, level_code),
+            # a list masks phones, as the registry's lists do
+            "rows": [(r, mask_phone(r.phone) if r.phone else "") for r in shown[:size]],
             "page_no": page_no,
             "has_next": len(shown) > size,
-            "query": urlencode(query),
-            "can_export": request.user.has_perm(EXPORT_WORKER),
-        },
+        }
+    template = "coverage/_lapse_result.html" if request.htmx else "coverage/lapse.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def lapse_recount(request: HttpRequest) -> HttpResponse:
+    """Ask the task worker to count the forecast again now (one recount at a time)."""
+    require_any(request.user, VIEW_COVERAGE)
+    forecast_request(user=request.user)
+    messages.success(
+        request,
+        _(
+            "The forecast is being counted again from the ledger as it stands now; this page "
+            "shows the new count when it is ready."
+        ),
     )
+    target = reverse("coverage:lapse")
+    code, reason = _lapse_region(request), _lapse_reason(request)
+    query = urlencode({k: v for k, v in (("wilayah", code), ("alasan", reason)) if v})
+    return redirect(f"{target}?{query}" if query else target)
 
 
 @login_required
@@ -450,7 +474,9 @@ def lapse_export(request: HttpRequest) -> HttpResponse:
     phone written to the access log (registry.services.personal_display)."""
     require_any(request.user, VIEW_COVERAGE)
     require_any(request.user, EXPORT_WORKER)
-    today = timezone.localdate()
+    run = forecast_latest()
+    if run is None:
+        raise Http404
     code, reason = _lapse_region(request), _lapse_reason(request)
 
     heading = [
@@ -464,7 +490,7 @@ def lapse_export(request: HttpRequest) -> HttpResponse:
     ]
 
     def rows() -> Iterator[list]:
-        for chunk in _chunks(lapse_rows(today, region=code, reason=reason), 2000):
+        for chunk in _chunks(stored_rows(run, region=code, reason=reason), 2000):
             shown = personal_display(
                 user=request.user,
                 workers=[Worker(pk=r.worker_id, phone=r.phone, nik="") for r in chunk],
@@ -486,8 +512,7 @@ def lapse_export(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(
         csv_lines(heading, rows()), content_type="text/csv; charset=utf-8"
     )
-    month = add_months(today.replace(day=1), 1)
-    response["Content-Disposition"] = f'attachment; filename="risiko-putus-{month:%Y-%m}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="risiko-putus-{run.month:%Y-%m}.csv"'
     return response
 
 

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from cakupan.claims.models import Claim, Instalment, Instruction, Party
 from cakupan.claims.tests.factories import bill_and_pay
-from cakupan.contributions.forecast import lapse_forecast, lapse_rows
-from cakupan.contributions.models import Bill
+from cakupan.contributions.forecast import forecast_store, lapse_forecast, lapse_rows
+from cakupan.contributions.models import Bill, ForecastRun
+from cakupan.contributions.tasks import forecast_count
 from cakupan.contributions.tests.factories import M, make_membership, make_programme
 from cakupan.coverage import selectors
 from cakupan.coverage.snapshots import snapshot_build
@@ -152,15 +153,22 @@ def test_lapse_risk_adds_up_the_ledgers_forecast(months, make_user) -> None:
         kelurahan_id="35.73.01.1005", phone="081234567890"
     )
     bill_and_pay(fajar, f"{previous:%Y-%m}", f"{this:%Y-%m}", day=1)
+    client = client_for(make_user("bpjs_officer", username="o_lapse"))
+    # not counted yet: the page says so and offers to count it
+    empty = client.get("/cakupan/risiko-putus/")
+    assert empty.status_code == 200 and "risk" not in empty.context
+    assert 'data-testid="lapse-none"' in empty.content.decode()
+    assert client.get("/cakupan/risiko-putus/ekspor.csv").status_code == 404
+    run = forecast_store(today)
     forecast = lapse_forecast(today)
-    risk = selectors.lapse_risk(today)
+    risk = selectors.lapse_risk(run)
     blimbing = next(a for a in risk.areas if a.code == BLIMBING)
     assert blimbing.by_reason.get("programme_ends", 0) >= 1
     assert "Fajar" in {r.name for r in lapse_rows(today, region=BLIMBING, reason="programme_ends")}
-    kelurahan = selectors.lapse_risk(today, BLIMBING)
+    kelurahan = selectors.lapse_risk(run, BLIMBING)
     assert [a.code for a in kelurahan.areas] == ["35.73.01.1005"]
     assert kelurahan.total == blimbing.total
-    assert risk.total == forecast.total
+    assert risk.total == forecast.total == run.total
     assert sum(a.total for a in risk.areas) == forecast.total
     for area in risk.areas:
         listed = list(lapse_rows(today, region=area.code))
@@ -168,16 +176,12 @@ def test_lapse_risk_adds_up_the_ledgers_forecast(months, make_user) -> None:
         assert all(r.kelurahan_code.startswith(area.code + ".") for r in listed)
         for reason, n in area.by_reason.items():
             assert len(list(lapse_rows(today, region=area.code, reason=reason))) == n
-    client = client_for(make_user("bpjs_officer", username="o_lapse"))
-    # the page comes at once; the forecast follows (htmx), or at once without JavaScript
-    shell = client.get("/cakupan/risiko-putus/")
-    assert shell.status_code == 200 and "risk" not in shell.context
-    assert 'data-testid="lapse-loading"' in shell.content.decode()
-    response = client.get("/cakupan/risiko-putus/", HTTP_HX_REQUEST="true")
-    assert response.status_code == 200
-    assert len(response.context["rows"]) == min(forecast.total, 50)
-    assert "<html" not in response.content.decode()
-    page = client.get(f"/cakupan/risiko-putus/?wilayah={BLIMBING}&alasan=programme_ends&hitung=1")
+    page = client.get("/cakupan/risiko-putus/")
+    assert page.status_code == 200 and page.context["risk"].total == forecast.total
+    assert len(page.context["rows"]) == min(forecast.total, 50)
+    assert 'data-testid="lapse-counted"' in page.content.decode()
+    assert 'data-testid="lapse-stale"' not in page.content.decode()
+    page = client.get(f"/cakupan/risiko-putus/?wilayah={BLIMBING}&alasan=programme_ends")
     # the page's list masks the phone; the file to call shows it whole, and logs it
     assert ("Fajar", "0812••••••90") in {(r.name, phone) for r, phone in page.context["rows"]}
     export = client.get(f"/cakupan/risiko-putus/ekspor.csv?wilayah={BLIMBING}")
@@ -185,6 +189,36 @@ def test_lapse_risk_adds_up_the_ledgers_forecast(months, make_user) -> None:
     assert "Fajar,081234567890," in text
     log = NikAccessLog.objects.get(worker_id=fajar.worker_id)
     assert (log.action, log.fields) == ("export", "phone")
+    # the dashboard's headline counts it too
+    assert client.get("/cakupan/").context["lapse"] == run
+
+
+def test_the_lapse_page_recounts_through_the_task_worker(months, make_user) -> None:
+    """A count made on an earlier day is marked so; "count again" queues a recount, the page
+    asks again every few seconds while it runs (htmx), and shows the new count when done."""
+    today = timezone.localdate()
+    earlier = forecast_store(today - dt.timedelta(days=1))
+    client = client_for(make_user("city_officer", username="o_recount"))
+    page = client.get(f"/cakupan/risiko-putus/?wilayah={BLIMBING}").content.decode()
+    assert 'data-testid="lapse-stale"' in page and 'data-testid="lapse-recount"' in page
+    response = client.post(f"/cakupan/risiko-putus/hitung/?wilayah={BLIMBING}")
+    assert response.status_code == 302
+    assert response["Location"] == f"/cakupan/risiko-putus/?wilayah={BLIMBING}"
+    queued = ForecastRun.objects.get(status="queued")
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-testid="lapse-pending"' in page and 'hx-trigger="every 3s"' in page
+    assert 'data-testid="lapse-recount"' not in page  # no second recount meanwhile
+    assert 'data-testid="lapse-stale"' in page  # the earlier count stays shown
+    forecast_count.call(queued.pk)
+    polled = client.get(f"/cakupan/risiko-putus/?wilayah={BLIMBING}", HTTP_HX_REQUEST="true")
+    text = polled.content.decode()
+    assert "<html" not in text and "hx-trigger" not in text
+    assert polled.context["run"].pk == queued.pk and polled.context["run"].on == today
+    assert not ForecastRun.objects.filter(pk=earlier.pk).exists()
+    # a hospital clerk may not ask for it
+    clerk = client_for(make_user("hospital", username="h_recount"))
+    assert clerk.post("/cakupan/risiko-putus/hitung/").status_code == 403
+    assert clerk.get("/cakupan/risiko-putus/hitung/").status_code in (403, 405)
 
 
 def test_a_sponsor_downloads_its_own_impact_report(months, make_user, pdf_text) -> None:
