@@ -97,9 +97,11 @@ def pdf_pages_and_text(body: bytes) -> tuple[int, str]:
     assert body.startswith(b"%PDF-")
     pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", body))
     text = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S):
+    # up to "endstream", its end-of-line included: a deflated stream may itself end in a byte
+    # that reads as one, and the decompressor leaves whatever follows its own end
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", body, re.S):
         try:
-            text.append(zlib.decompress(stream).decode("latin-1"))
+            text.append(zlib.decompressobj().decompress(stream).decode("latin-1"))
         except zlib.error:
             text.append(stream.decode("latin-1"))
     # a PDF string escapes its parentheses and backslashes
