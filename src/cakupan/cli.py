@@ -15,7 +15,7 @@ from rich.table import Table
 
 from cakupan.calculate.cli import rules_app
 from cakupan.claims.cli import claims_app
-from cakupan.cliutil import console, django_setup, err, fail, id_number
+from cakupan.cliutil import console, django_setup, err, fail, id_number, id_seconds
 from cakupan.contributions.cli import billing_app, cards_app, ledger_app, payments_app
 from cakupan.coverage.cli import coverage_app
 from cakupan.funding.cli import programme_app, sponsor_app
@@ -467,7 +467,7 @@ def _load_demo(*, workers: int, seed: int, replace: bool) -> None:
             raise fail(str(e)) from None
     console.print(
         f"Data demo: {id_number(result.workers)} pekerja, {id_number(result.heirs)} ahli waris "
-        f"dalam {f'{result.seconds:.1f}'.replace('.', ',')} detik."
+        f"dalam {id_seconds(result.seconds)}."
     )
     funding = demo_funding_load(seed=seed, year=timezone.localdate().year)
     console.print(

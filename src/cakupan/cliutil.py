@@ -47,3 +47,8 @@ def writable(output: Path) -> None:
 def id_number(n: int) -> str:
     """12345 → '12.345', the Indonesian way."""
     return format_number(n)
+
+
+def id_seconds(seconds: float) -> str:
+    """2.46 → '2,5 detik', the Indonesian way."""
+    return f"{seconds:.1f}".replace(".", ",") + " detik"

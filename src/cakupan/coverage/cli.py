@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from cakupan.cliutil import console, django_setup, fail, id_number, writable
+from cakupan.cliutil import console, django_setup, fail, id_number, id_seconds, writable
 
 coverage_app = typer.Typer(help="Cakupan UCJ: snapshot bulanan (coverage).", no_args_is_help=True)
 
@@ -27,7 +27,7 @@ def _line(snapshot) -> str:
         f"{snapshot.month:%m/%Y} ({STATUS[snapshot.status]}, buku besar per "
         f"{snapshot.as_of:%d-%m-%Y}): terdaftar {id_number(snapshot.registered)}, peserta BPU "
         f"{id_number(snapshot.members)}, aktif {id_number(snapshot.active)}; {ucj}; "
-        f"{snapshot.seconds:.1f} detik."
+        f"{id_seconds(snapshot.seconds)}."
     )
 
 
@@ -77,7 +77,7 @@ def snapshot_cmd(
         run = forecast_store(user=user)
         console.print(
             f"Prakiraan putus {run.month:%m/%Y}: {id_number(run.total)} kepesertaan berisiko "
-            f"(per {run.on:%d-%m-%Y}); {run.seconds:.1f} detik.",
+            f"(per {run.on:%d-%m-%Y}); {id_seconds(run.seconds)}.",
             highlight=False,
         )
         return

@@ -4,6 +4,8 @@ yet closed built at once."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -83,3 +85,13 @@ def test_every_month_not_yet_closed_is_built(city) -> None:
     # the closed months are left as they were; only the open ones are built again
     assert Snapshot.objects.get(month=M("2026-10")).pk == closed_pk
     assert "10/2026" not in second.output
+    # and next month's lapse forecast is counted and stored each time, the older count replaced
+    from django.utils import timezone
+
+    from cakupan.contributions.forecast import forecast_latest, lapse_forecast
+
+    run = forecast_latest()
+    assert run is not None and run.on == timezone.localdate()
+    assert run.total == lapse_forecast(run.on).total
+    assert f"Prakiraan putus {run.month:%m/%Y}: {run.total} kepesertaan berisiko" in second.output
+    assert " detik." in second.output and not re.search(r"\d\.\d detik", second.output)
