@@ -594,18 +594,24 @@ class LazyIds(Sequence):
     def _more(self) -> None:
         qs = _workers(self.snapshot, self.filters).order_by(*LIST_ORDER)
         size = max(self.CHUNK, self._read)  # doubling: a deep page takes few queries
-        rows = list(qs.values_list("id", "created_at")[self._read : self._read + size])
+        # whether each was registered by the month's end, asked as 0/1 of the database: the
+        # registration instants turned into Python datetimes took half a deep page's time
+        early = Case(
+            When(created_at__lt=_month_end_instant(self.snapshot), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        rows = list(qs.values_list("id", early)[self._read : self._read + size])
         self._read += len(rows)
         self._done = len(rows) < size
         if not rows:
             return
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        both = np.array(rows, dtype=np.int64)
+        ids = both[:, 0]
         if self.status in (MEMBER, ACTIVE):
             keep = np.isin(ids, self._bits("member_ids" if self.status == MEMBER else "active_ids"))
         else:
-            end = _month_end_instant(self.snapshot)
-            before = np.array([r[1] < end for r in rows], dtype=bool)
-            keep = before | np.isin(ids, self._bits("member_ids"))
+            keep = (both[:, 1] == 1) | np.isin(ids, self._bits("member_ids"))
             if self.status == NOT_ACTIVE:
                 keep &= ~np.isin(ids, self._bits("active_ids"))
         self._kept.extend(int(i) for i in ids[keep])
