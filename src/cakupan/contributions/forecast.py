@@ -419,16 +419,12 @@ def forecast_pending() -> ForecastRun | None:
     )
 
 
-def _tallies(run: ForecastRun, sponsor_ids: list[int] | None) -> list[ForecastTally]:
+def stored_forecast(run: ForecastRun, *, sponsor_ids: list[int] | None = None) -> LapseForecast:
+    """A stored forecast's figures, as lapse_forecast gives them (read from its tallies)."""
     tallies = ForecastTally.objects.filter(run=run)
     if sponsor_ids is not None:
         tallies = tallies.filter(sponsor_id__in=sponsor_ids)
-    return list(tallies)
-
-
-def stored_forecast(run: ForecastRun, *, sponsor_ids: list[int] | None = None) -> LapseForecast:
-    """A stored forecast's figures, as lapse_forecast gives them (read from its tallies)."""
-    tallies = _tallies(run, sponsor_ids)
+    tallies = list(tallies)
     names = dict(
         Region.objects.filter(code__in={t.kelurahan_code for t in tallies}).values_list(
             "code", "name"
@@ -443,7 +439,7 @@ def stored_forecast(run: ForecastRun, *, sponsor_ids: list[int] | None = None) -
         run.on,
         [
             (
-                sponsors.get(t.sponsor_id, "") if t.sponsor_id else None,
+                sponsors.get(t.sponsor_id, ""),
                 names.get(t.kelurahan_code, t.kelurahan_code),
                 t.reason,
                 t.kelurahan_code,

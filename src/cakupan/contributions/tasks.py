@@ -166,7 +166,7 @@ def forecast_count(run_id: int) -> dict:
     if run is None:
         return {"status": "not queued"}
     try:
-        run = forecast_store(timezone.localdate(), run=run)
+        run = forecast_store(run=run)  # asked today
     except Exception:
         # the page must not wait forever; the traceback goes to the log
         log.exception("forecast run %s failed", run_id)
